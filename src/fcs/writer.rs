@@ -1,0 +1,286 @@
+//! FCS 3.1 writer: float32 list mode, every keyword of the source kept.
+//!
+//! Events are written as *channel values* (what [`FcsFile::events`] returns),
+//! so any FCS reader that applies the standard conversions gets back exactly
+//! the values marrowgate analysed. To make that true the writer rewrites the
+//! few keywords that describe the conversion of stored values:
+//! - `$PnE` becomes `0,0` (float data is linear) and, for a channel that was
+//!   log-amplified, `$PnR` becomes the top of its decoded range;
+//! - `$PnG` becomes `1` where a gain was divided out, and `$PnR` is divided
+//!   by the gain;
+//! - `$TIMESTEP` becomes `1` where Time was converted to seconds, and the
+//!   Time `$PnR` is scaled alike;
+//! - the layout keywords (`$DATATYPE`, `$BYTEORD`, `$PnB`, `$TOT`, `$PAR`,
+//!   `$MODE`, segment offsets, `$NEXTDATA`) describe the new file.
+//!
+//! The original value of each rewritten conversion keyword is kept under
+//! `MARROWGATE_ORIGINAL_<keyword>` so nothing is lost.
+//!
+//! [`FcsFile::events`]: super::reader::FcsFile::events
+
+use super::error::{FcsError, Result};
+use super::metadata::{Channel, Scale};
+use super::text::Keywords;
+use ndarray::ArrayView2;
+use std::path::Path;
+
+/// Keywords the writer computes; copied source values are dropped.
+const LAYOUT_KEYWORDS: [&str; 14] = [
+    "$BEGINANALYSIS",
+    "$ENDANALYSIS",
+    "$BEGINSTEXT",
+    "$ENDSTEXT",
+    "$BEGINDATA",
+    "$ENDDATA",
+    "$NEXTDATA",
+    "$DATATYPE",
+    "$BYTEORD",
+    "$MODE",
+    "$TOT",
+    "$PAR",
+    "$COMP",
+    "$CHECKSUM",
+];
+
+/// Width of the self-referencing offset values in TEXT.
+const OFFSET_DIGITS: usize = 20;
+
+/// Prefix of keywords that keep a source value the writer had to rewrite.
+pub const ORIGINAL_PREFIX: &str = "MARROWGATE_ORIGINAL_";
+
+/// Builds the TEXT keywords of the output from the source keywords and
+/// channels, for `events` events.
+pub fn output_keywords(source: &Keywords, channels: &[Channel], events: usize) -> Keywords {
+    let mut out = Keywords::new();
+    for (k, v) in source.iter() {
+        let upper = k.to_ascii_uppercase();
+        if LAYOUT_KEYWORDS.contains(&upper.as_str()) || is_parameter_keyword(&upper, channels.len())
+        {
+            continue;
+        }
+        out.set(k, v);
+    }
+    let keep = |out: &mut Keywords, key: &str, new: String| {
+        if let Some(old) = source.get(key)
+            && old.trim() != new
+        {
+            out.set(&format!("{ORIGINAL_PREFIX}{key}"), old);
+        }
+    };
+    let mut plain_time = false;
+    for (i, c) in channels.iter().enumerate() {
+        let n = i + 1;
+        let p = |s: &str| format!("$P{n}{s}");
+        out.set(&p("N"), c.name.clone());
+        if let Some(marker) = &c.marker {
+            out.set(&p("S"), marker.clone());
+        }
+        out.set(&p("B"), "32");
+        let range = match c.scale {
+            Scale::Log {
+                decades, offset, ..
+            } => 10f64.powf(decades) * offset,
+            Scale::Gain { gain } => c.range / gain,
+            Scale::Time { timestep } => {
+                plain_time = true;
+                c.range * timestep
+            }
+            Scale::Identity => c.range,
+        };
+        let range = format_number(range.ceil().max(1.0));
+        keep(&mut out, &p("R"), range.clone());
+        out.set(&p("R"), range);
+        if source.contains(&p("E")) || c.amplification.is_some() {
+            keep(&mut out, &p("E"), "0,0".into());
+        }
+        out.set(&p("E"), "0,0");
+        if c.gain.is_some() {
+            let gain = if matches!(c.scale, Scale::Gain { .. }) {
+                "1".to_string()
+            } else {
+                source.get(&p("G")).unwrap_or("1").trim().to_string()
+            };
+            keep(&mut out, &p("G"), gain.clone());
+            out.set(&p("G"), gain);
+        }
+        for suffix in [
+            "V",
+            "D",
+            "F",
+            "L",
+            "O",
+            "P",
+            "T",
+            "CALIBRATION",
+            "DISPLAY",
+            "DATATYPE",
+        ] {
+            if let Some(v) = source.get(&p(suffix)) {
+                out.set(&p(suffix), v);
+            }
+        }
+    }
+    if plain_time {
+        keep(&mut out, "$TIMESTEP", "1".into());
+        out.set("$TIMESTEP", "1");
+    }
+    out.set("$DATATYPE", "F");
+    out.set("$BYTEORD", "1,2,3,4");
+    out.set("$MODE", "L");
+    out.set("$PAR", channels.len().to_string());
+    out.set("$TOT", events.to_string());
+    out.set("$NEXTDATA", "0");
+    out
+}
+
+/// Whether `key` (upper case) is a `$Pn...` keyword of a channel `1..=par`.
+fn is_parameter_keyword(key: &str, par: usize) -> bool {
+    let Some(rest) = key.strip_prefix("$P") else {
+        return false;
+    };
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || digits == rest.len() {
+        return false;
+    }
+    rest[..digits]
+        .parse::<usize>()
+        .is_ok_and(|n| n >= 1 && n <= par)
+}
+
+fn format_number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+/// Encodes one data set as FCS 3.1 bytes.
+///
+/// `events` are channel values, events x channels in the order of `channels`.
+pub fn encode(source: &Keywords, channels: &[Channel], events: ArrayView2<f32>) -> Result<Vec<u8>> {
+    let (n_events, n_channels) = events.dim();
+    if n_channels != channels.len() {
+        return Err(FcsError::Write(format!(
+            "{n_channels} event columns for {} channels",
+            channels.len()
+        )));
+    }
+    let keywords = output_keywords(source, channels, n_events);
+    let delimiter = pick_delimiter(&keywords)?;
+    let mut body = Vec::new();
+    for (k, v) in keywords.iter() {
+        push_escaped(&mut body, k.as_bytes(), delimiter);
+        body.push(delimiter);
+        push_escaped(&mut body, v.as_bytes(), delimiter);
+        body.push(delimiter);
+    }
+    let placeholder = "0".repeat(OFFSET_DIGITS);
+    for key in [
+        "$BEGINDATA",
+        "$ENDDATA",
+        "$BEGINANALYSIS",
+        "$ENDANALYSIS",
+        "$BEGINSTEXT",
+        "$ENDSTEXT",
+    ] {
+        body.extend_from_slice(key.as_bytes());
+        body.push(delimiter);
+        body.extend_from_slice(placeholder.as_bytes());
+        body.push(delimiter);
+    }
+    let text_begin = 58usize;
+    let text_end = text_begin + 1 + body.len() - 1;
+    let data_len = n_events * n_channels * 4;
+    let data_begin = text_end + 1;
+    let data_end = if data_len == 0 {
+        data_begin
+    } else {
+        data_begin + data_len - 1
+    };
+    let offsets = [
+        ("$BEGINDATA", data_begin),
+        ("$ENDDATA", if data_len == 0 { 0 } else { data_end }),
+        ("$BEGINANALYSIS", 0),
+        ("$ENDANALYSIS", 0),
+        ("$BEGINSTEXT", 0),
+        ("$ENDSTEXT", 0),
+    ];
+    // Fill the placeholders in place (fixed width keeps every offset valid).
+    let mut at = body.len() - offsets.len() * (OFFSET_DIGITS + 1);
+    for (key, value) in offsets {
+        at += key.len() + 1;
+        let digits = format!("{value:0width$}", width = OFFSET_DIGITS);
+        body[at..at + OFFSET_DIGITS].copy_from_slice(digits.as_bytes());
+        at += OFFSET_DIGITS + 1;
+    }
+    let header_field = |v: usize| {
+        if v > 99_999_999 {
+            format!("{:>8}", 0)
+        } else {
+            format!("{v:>8}")
+        }
+    };
+    let (hdr_data_begin, hdr_data_end) = if data_len == 0 || data_end > 99_999_999 {
+        (0, 0)
+    } else {
+        (data_begin, data_end)
+    };
+    let mut out = Vec::with_capacity(data_begin + data_len);
+    out.extend_from_slice(b"FCS3.1    ");
+    for v in [text_begin, text_end, hdr_data_begin, hdr_data_end, 0, 0] {
+        out.extend_from_slice(header_field(v).as_bytes());
+    }
+    out.push(delimiter);
+    out.extend_from_slice(&body);
+    debug_assert_eq!(out.len(), data_begin);
+    for row in events.rows() {
+        for v in row {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    Ok(out)
+}
+
+/// Writes one data set to `path` as FCS 3.1, atomically.
+pub fn write(
+    path: &Path,
+    source: &Keywords,
+    channels: &[Channel],
+    events: ArrayView2<f32>,
+) -> Result<()> {
+    let bytes = encode(source, channels, events)?;
+    crate::io::write_bytes_atomically(path, &bytes)?;
+    Ok(())
+}
+
+/// A delimiter byte that no keyword starts or ends with, so doubled-delimiter
+/// escaping stays unambiguous; `|` unless impossible.
+fn pick_delimiter(keywords: &Keywords) -> Result<u8> {
+    const CHOICES: &[u8] = b"|/\\!^~";
+    CHOICES
+        .iter()
+        .copied()
+        .find(|&d| {
+            keywords.iter().all(|(k, v)| {
+                let clean = |s: &str| {
+                    !s.is_empty()
+                        && s.as_bytes().first() != Some(&d)
+                        && s.as_bytes().last() != Some(&d)
+                };
+                clean(k) && (v.is_empty() || clean(v))
+            })
+        })
+        .ok_or_else(|| {
+            FcsError::Write("every candidate delimiter starts or ends some keyword value".into())
+        })
+}
+
+fn push_escaped(out: &mut Vec<u8>, bytes: &[u8], delimiter: u8) {
+    for &b in bytes {
+        out.push(b);
+        if b == delimiter {
+            out.push(delimiter);
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! marrowgate: multi-site flow-cytometry analysis of bone marrow for
+//! common-B-ALL, from raw FCS files to a per-site adequacy verdict.
+//!
+//! The library is cut into stages, one module each; the `marrowgate` binary
+//! is a thin command-line layer over them.
+
+#![deny(missing_docs)]
+
+pub mod fcs;
+pub mod io;
+pub mod report;

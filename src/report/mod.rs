@@ -1,0 +1,5 @@
+//! Results as data and as text: every report is a serde-serialisable
+//! structure, rendered for the terminal from that same structure.
+
+pub mod csv;
+pub mod inspect;
