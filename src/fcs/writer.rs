@@ -13,6 +13,8 @@
 //! - the layout keywords (`$DATATYPE`, `$BYTEORD`, `$PnB`, `$TOT`, `$PAR`,
 //!   `$MODE`, segment offsets, `$NEXTDATA`) describe the new file.
 //!
+//! Empty keyword values, which FCS 3.1 forbids, are written as one space.
+//!
 //! The original value of each rewritten conversion keyword is kept under
 //! `MARROWGATE_ORIGINAL_<keyword>` so nothing is lost.
 //!
@@ -54,8 +56,7 @@ pub fn output_keywords(source: &Keywords, channels: &[Channel], events: usize) -
     let mut out = Keywords::new();
     for (k, v) in source.iter() {
         let upper = k.to_ascii_uppercase();
-        if LAYOUT_KEYWORDS.contains(&upper.as_str()) || is_parameter_keyword(&upper, channels.len())
-        {
+        if LAYOUT_KEYWORDS.contains(&upper.as_str()) || is_stale_parameter(&upper, channels.len()) {
             continue;
         }
         out.set(k, v);
@@ -72,7 +73,9 @@ pub fn output_keywords(source: &Keywords, channels: &[Channel], events: usize) -
         let n = i + 1;
         let p = |s: &str| format!("$P{n}{s}");
         out.set(&p("N"), c.name.clone());
-        if let Some(marker) = &c.marker {
+        if let Some(marker) = &c.marker
+            && source.get(&p("S")).map(str::trim) != Some(marker.as_str())
+        {
             out.set(&p("S"), marker.clone());
         }
         out.set(&p("B"), "32");
@@ -133,8 +136,9 @@ pub fn output_keywords(source: &Keywords, channels: &[Channel], events: usize) -
     out
 }
 
-/// Whether `key` (upper case) is a `$Pn...` keyword of a channel `1..=par`.
-fn is_parameter_keyword(key: &str, par: usize) -> bool {
+/// Whether `key` (upper case) is a `$Pn...` keyword of a channel beyond
+/// `par` (one the output does not have).
+fn is_stale_parameter(key: &str, par: usize) -> bool {
     let Some(rest) = key.strip_prefix("$P") else {
         return false;
     };
@@ -142,9 +146,7 @@ fn is_parameter_keyword(key: &str, par: usize) -> bool {
     if digits == 0 || digits == rest.len() {
         return false;
     }
-    rest[..digits]
-        .parse::<usize>()
-        .is_ok_and(|n| n >= 1 && n <= par)
+    rest[..digits].parse::<usize>().is_ok_and(|n| n > par)
 }
 
 fn format_number(v: f64) -> String {
@@ -172,10 +174,12 @@ pub fn encode(source: &Keywords, channels: &[Channel], events: ArrayView2<f32>) 
     for (k, v) in keywords.iter() {
         push_escaped(&mut body, k.as_bytes(), delimiter);
         body.push(delimiter);
+        // FCS 3.1 forbids empty values; a single space stands for "none".
+        let v = if v.is_empty() { " " } else { v };
         push_escaped(&mut body, v.as_bytes(), delimiter);
         body.push(delimiter);
     }
-    let placeholder = "0".repeat(OFFSET_DIGITS);
+    let mut slots = Vec::new();
     for key in [
         "$BEGINDATA",
         "$ENDDATA",
@@ -186,33 +190,24 @@ pub fn encode(source: &Keywords, channels: &[Channel], events: ArrayView2<f32>) 
     ] {
         body.extend_from_slice(key.as_bytes());
         body.push(delimiter);
-        body.extend_from_slice(placeholder.as_bytes());
+        slots.push(body.len());
+        body.extend_from_slice(&[b'0'; OFFSET_DIGITS]);
         body.push(delimiter);
     }
     let text_begin = 58usize;
-    let text_end = text_begin + 1 + body.len() - 1;
+    // The TEXT segment is the delimiter byte followed by `body`.
+    let text_end = text_begin + body.len();
     let data_len = n_events * n_channels * 4;
     let data_begin = text_end + 1;
     let data_end = if data_len == 0 {
-        data_begin
+        0
     } else {
         data_begin + data_len - 1
     };
-    let offsets = [
-        ("$BEGINDATA", data_begin),
-        ("$ENDDATA", if data_len == 0 { 0 } else { data_end }),
-        ("$BEGINANALYSIS", 0),
-        ("$ENDANALYSIS", 0),
-        ("$BEGINSTEXT", 0),
-        ("$ENDSTEXT", 0),
-    ];
-    // Fill the placeholders in place (fixed width keeps every offset valid).
-    let mut at = body.len() - offsets.len() * (OFFSET_DIGITS + 1);
-    for (key, value) in offsets {
-        at += key.len() + 1;
+    // Fill the fixed-width placeholders (analysis and supplemental TEXT: 0).
+    for (slot, value) in slots.into_iter().zip([data_begin, data_end]) {
         let digits = format!("{value:0width$}", width = OFFSET_DIGITS);
-        body[at..at + OFFSET_DIGITS].copy_from_slice(digits.as_bytes());
-        at += OFFSET_DIGITS + 1;
+        body[slot..slot + OFFSET_DIGITS].copy_from_slice(digits.as_bytes());
     }
     let header_field = |v: usize| {
         if v > 99_999_999 {
