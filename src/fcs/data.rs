@@ -6,7 +6,7 @@ use super::metadata::{Bits, DataType, Metadata, Scale};
 use rayon::prelude::*;
 
 /// Events decoded per parallel task.
-const CHUNK_EVENTS: usize = 1 << 14;
+const CHUNK_EVENTS: usize = 1 << 12;
 
 /// A numeric type events can be decoded into.
 pub trait Sample: Copy + Send + Sync + Default + 'static {
@@ -375,14 +375,25 @@ impl Layout {
         let chunk_bytes = self.chunk_bytes();
         let used = self.bytes_for(events as u64).unwrap_or(0) as usize;
         let data = &data[..used.min(data.len())];
-        Ok(data
-            .par_chunks(chunk_bytes)
-            .enumerate()
-            .map_init(Vec::new, |buf: &mut Vec<f64>, (i, bytes)| {
-                let n = (events - i * CHUNK_EVENTS).min(CHUNK_EVENTS);
-                buf.resize(n * channels, 0.0);
-                self.decode_chunk(bytes, buf);
-                fold(identity(), buf)
+        let chunks = data.len().div_ceil(chunk_bytes);
+        // A few contiguous runs of chunks per thread, each with one buffer
+        // reused across its chunks (no allocation per chunk).
+        let runs = (rayon::current_num_threads() * 4).clamp(1, chunks.max(1));
+        let per_run = chunks.div_ceil(runs).max(1);
+        Ok((0..runs)
+            .into_par_iter()
+            .map(|run| {
+                let mut acc = identity();
+                let mut buf: Vec<f64> = Vec::new();
+                for chunk in run * per_run..((run + 1) * per_run).min(chunks) {
+                    let begin = chunk * chunk_bytes;
+                    let bytes = &data[begin..(begin + chunk_bytes).min(data.len())];
+                    let n = (events - chunk * CHUNK_EVENTS).min(CHUNK_EVENTS);
+                    buf.resize(n * channels, 0.0);
+                    self.decode_chunk(bytes, &mut buf);
+                    acc = fold(acc, &buf);
+                }
+                acc
             })
             .reduce(&identity, &reduce))
     }
@@ -412,24 +423,25 @@ impl Layout {
     ) {
         let little = self.order.is_little();
         match uniform {
-            Some(Field::F32) => {
-                let convert = if little {
-                    f32::from_le_bytes
-                } else {
-                    f32::from_be_bytes
-                };
+            Some(Field::F32) if little => {
                 for (o, c) in out.iter_mut().zip(bytes.chunks_exact(4)) {
-                    *o = T::from_f32(convert([c[0], c[1], c[2], c[3]]));
+                    *o = T::from_f32(f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+                }
+            }
+            Some(Field::F32) => {
+                for (o, c) in out.iter_mut().zip(bytes.chunks_exact(4)) {
+                    *o = T::from_f32(f32::from_be_bytes([c[0], c[1], c[2], c[3]]));
                 }
             }
             Some(Field::F64) => {
-                let convert = if little {
-                    f64::from_le_bytes
-                } else {
-                    f64::from_be_bytes
-                };
                 for (o, c) in out.iter_mut().zip(bytes.chunks_exact(8)) {
-                    *o = T::from_f64(convert([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
+                    let b = [c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]];
+                    let v = if little {
+                        f64::from_le_bytes(b)
+                    } else {
+                        f64::from_be_bytes(b)
+                    };
+                    *o = T::from_f64(v);
                 }
             }
             Some(Field::Uint { width: 2, .. }) if !matches!(self.order, ByteOrder::Mixed(_)) => {
