@@ -1,0 +1,188 @@
+//! The command line as a user runs it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_marrowgate"))
+}
+
+fn corpus(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/fcs-corpus")
+        .join(name)
+}
+
+fn temp(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("mg-cli-{}-{name}", std::process::id()))
+}
+
+#[test]
+fn inspect_json_reports_each_file_and_survives_a_bad_one() {
+    let bad = temp("bad.fcs");
+    std::fs::write(&bad, b"FCS3.1    garbage").expect("write");
+    let out = bin()
+        .args(["inspect", "--json"])
+        .arg(corpus("G11.fcs"))
+        .arg(&bad)
+        .arg(corpus("coulter.lmd"))
+        .output()
+        .expect("runs");
+    assert!(
+        !out.status.success(),
+        "an unreadable file makes the exit non-zero"
+    );
+    let stdout = String::from_utf8(out.stdout).expect("utf8");
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(lines.len(), 2, "the good files are still reported");
+    let g11 = &lines[0];
+    assert_eq!(g11["version"], "3.1");
+    assert_eq!(g11["event_count"], 5785);
+    assert_eq!(g11["datasets"], 1);
+    assert_eq!(g11["channels"].as_array().expect("channels").len(), 12);
+    assert!(g11["channels"][0]["name"].is_string());
+    assert!(g11["channels"][0].get("marker").is_some());
+    let sp = &g11["spillover"];
+    let n = sp["channels"].as_array().expect("spillover channels").len();
+    assert_eq!(sp["matrix"].as_array().expect("matrix").len(), n);
+    assert_eq!(lines[1]["datasets"], 2);
+    assert!(
+        !lines[1]["warnings"]
+            .as_array()
+            .expect("warnings")
+            .is_empty()
+    );
+    let stderr = String::from_utf8(out.stderr).expect("utf8");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("bad.fcs") && stderr.contains("HEADER"),
+        "{stderr}"
+    );
+    std::fs::remove_file(bad).ok();
+}
+
+#[test]
+fn inspect_dataset_and_stats() {
+    let out = bin()
+        .args(["inspect", "--json", "--stats", "--dataset", "1"])
+        .arg(corpus("coulter.lmd"))
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["dataset"], 1);
+    assert_eq!(v["version"], "3.0");
+    let stats = v["stats"].as_array().expect("stats");
+    assert_eq!(stats.len(), 8);
+    // 20-bit values masked out of 32-bit words: all within $PnR.
+    for s in stats {
+        assert!(s["raw_max"].as_f64().expect("max") < 1_048_576.0, "{s}");
+    }
+    let text = bin()
+        .args(["inspect", "--stats"])
+        .arg(corpus("data1.fcs"))
+        .output()
+        .expect("runs");
+    let text = String::from_utf8(text.stdout).expect("utf8");
+    assert!(
+        text.contains("FACSCalibur") && text.contains("CD4 FITC") && text.contains("sat%"),
+        "{text}"
+    );
+    let missing = bin()
+        .args(["inspect", "--dataset", "5"])
+        .arg(corpus("data1.fcs"))
+        .output()
+        .expect("runs");
+    assert!(!missing.status.success());
+}
+
+fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<f64>>) {
+    let text = std::fs::read_to_string(path).expect("csv");
+    let mut lines = text.lines();
+    let header = lines
+        .next()
+        .expect("header")
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    let rows = lines
+        .map(|l| {
+            l.split(',')
+                .map(|v| v.parse::<f64>().expect("number"))
+                .collect()
+        })
+        .collect();
+    (header, rows)
+}
+
+#[test]
+fn export_csv_reads_back_exactly() {
+    use marrowgate::fcs::FcsFile;
+    for (file, raw) in [
+        ("data1.fcs", false),
+        ("data1.fcs", true),
+        ("G11.fcs", false),
+        ("100715.fcs", false),
+    ] {
+        let out = temp(&format!("{file}-{raw}.csv"));
+        let mut cmd = bin();
+        cmd.arg("export").arg(corpus(file)).arg("--csv").arg(&out);
+        if raw {
+            cmd.arg("--raw");
+        }
+        let status = cmd.status().expect("runs");
+        assert!(status.success());
+        let (header, rows) = read_csv(&out);
+        let f = FcsFile::open(corpus(file)).expect("readable");
+        let info = &f.datasets()[0];
+        let names: Vec<_> = info
+            .metadata
+            .channels
+            .iter()
+            .map(|c| c.name.clone())
+            .collect();
+        assert_eq!(header, names);
+        assert_eq!(rows.len(), info.event_count);
+        let stored = f.raw_range_f64(0, 0, info.event_count).expect("decodes");
+        let p = names.len();
+        for (i, row) in rows.iter().enumerate() {
+            for (j, &v) in row.iter().enumerate() {
+                let s = stored[i * p + j];
+                let expected = if raw {
+                    s
+                } else {
+                    info.metadata.channels[j].scale.apply(s)
+                };
+                // Float data prints as single precision, exact for stored floats.
+                let same = if info.metadata.datatype == marrowgate::fcs::DataType::Float {
+                    v as f32 == expected as f32
+                } else {
+                    v == expected
+                };
+                assert!(
+                    same,
+                    "{file} raw={raw} event {i} channel {j}: {v} vs {expected}"
+                );
+            }
+        }
+        std::fs::remove_file(out).ok();
+    }
+}
+
+#[test]
+fn export_of_unreadable_file_fails_cleanly_and_writes_nothing() {
+    let out = temp("never.csv");
+    let o = bin()
+        .arg("export")
+        .arg(corpus("missing.fcs"))
+        .arg("--csv")
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("missing.fcs"));
+    assert!(!out.exists());
+}
