@@ -9,3 +9,4 @@
 pub mod fcs;
 pub mod io;
 pub mod report;
+pub mod transform;
