@@ -6,7 +6,9 @@
 
 #![deny(missing_docs)]
 
+pub mod compensation;
 pub mod fcs;
+pub mod gate;
 pub mod io;
 pub mod report;
 pub mod transform;

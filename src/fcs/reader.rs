@@ -178,6 +178,20 @@ impl FcsFile {
         to_matrix(values.into_iter().map(|v| v as f32).collect(), info)
     }
 
+    /// Channel values in double precision (gain, log amplification and time
+    /// step applied in `f64`), for computations that must match `f64` tools
+    /// to the last bit, such as gate boundaries.
+    pub fn events_f64(&self, index: usize) -> Result<Array2<f64>> {
+        let info = self.dataset(index)?;
+        let scales: Vec<_> = info.metadata.channels.iter().map(|c| c.scale).collect();
+        let mut values = info
+            .layout
+            .decode::<f64>(self.data_bytes(info), info.event_count)?;
+        scale_rows(&mut values, &scales);
+        Array2::from_shape_vec((info.event_count, scales.len()), values)
+            .map_err(|e| FcsError::Write(format!("event matrix shape: {e}")))
+    }
+
     /// Reads a data set with its events (channel values unless `raw`).
     pub fn read(&self, index: usize, raw: bool) -> Result<DataSet> {
         let events = if raw {
