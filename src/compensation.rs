@@ -238,7 +238,7 @@ impl Compensation {
             .map(|(i, &col)| (col, self.inverse[i * k + output]))
             .filter(|&(_, w)| w != 0.0)
             .collect();
-        let mut out = vec![0.0f64; events.nrows()];
+        let mut out = crate::memory::filled_vec::<f64>(events.nrows());
         out.par_chunks_mut(8192).enumerate().for_each(|(c, o)| {
             let rows = events.slice(ndarray::s![c * 8192..c * 8192 + o.len(), ..]);
             for (v, row) in o.iter_mut().zip(rows.rows()) {

@@ -10,5 +10,6 @@ pub mod compensation;
 pub mod fcs;
 pub mod gate;
 pub mod io;
+pub mod memory;
 pub mod report;
 pub mod transform;

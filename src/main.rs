@@ -48,6 +48,23 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         dataset: usize,
     },
+    /// Apply the gates of a Gating-ML 2.0 file to an FCS file.
+    Apply {
+        /// FCS file.
+        file: PathBuf,
+        /// Gating-ML 2.0 file.
+        #[arg(long = "gating-ml")]
+        gating_ml: PathBuf,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Write one 0/1 column per gate, one row per event, to this CSV.
+        #[arg(long)]
+        membership: Option<PathBuf>,
+        /// Data set to gate (0-based).
+        #[arg(long, default_value_t = 0)]
+        dataset: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -82,6 +99,37 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
+        Command::Apply {
+            file,
+            gating_ml,
+            json,
+            membership,
+            dataset,
+        } => match marrowgate::report::gating::apply(
+            &file,
+            &gating_ml,
+            dataset,
+            membership.as_deref(),
+        ) {
+            Ok(report) if json => match serde_json::to_string_pretty(&report) {
+                Ok(text) => {
+                    println!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: cannot serialise report: {e}");
+                    ExitCode::FAILURE
+                }
+            },
+            Ok(report) => {
+                print!("{}", report.to_text());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Export {
             file,
             csv,

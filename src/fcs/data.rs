@@ -306,7 +306,7 @@ impl Layout {
 
     /// Decodes `events` events of `data` into a row-major vector, in parallel.
     pub fn decode<T: Sample>(&self, data: &[u8], events: usize) -> Result<Vec<T>> {
-        let mut out = vec![T::default(); events * self.channels];
+        let mut out = crate::memory::filled_vec::<T>(events * self.channels);
         if let Kind::Delimited = self.kind {
             self.decode_delimited(data, &mut out)?;
             return Ok(out);
@@ -315,6 +315,33 @@ impl Layout {
         out.par_chunks_mut(CHUNK_EVENTS * self.channels)
             .zip(data.par_chunks(chunk_bytes))
             .for_each(|(out, bytes)| self.decode_chunk(bytes, out));
+        Ok(out)
+    }
+
+    /// Decodes into `f32` channel values: each chunk is decoded in `f64`,
+    /// converted with `scales`, then narrowed, so no `f64` copy of the whole
+    /// data set is ever made.
+    pub fn decode_scaled(&self, data: &[u8], events: usize, scales: &[Scale]) -> Result<Vec<f32>> {
+        if scales.iter().all(|s| s.is_identity()) {
+            return self.decode::<f32>(data, events);
+        }
+        if let Kind::Delimited = self.kind {
+            let mut all = self.decode::<f64>(data, events)?;
+            scale_rows(&mut all, scales);
+            return Ok(all.into_iter().map(|v| v as f32).collect());
+        }
+        let mut out = crate::memory::filled_vec::<f32>(events * self.channels);
+        let chunk_bytes = self.chunk_bytes();
+        out.par_chunks_mut(CHUNK_EVENTS * self.channels)
+            .zip(data.par_chunks(chunk_bytes))
+            .for_each_init(Vec::new, |buf: &mut Vec<f64>, (out, bytes)| {
+                buf.resize(out.len(), 0.0);
+                self.decode_chunk(bytes, buf);
+                scale_rows(buf, scales);
+                for (o, v) in out.iter_mut().zip(buf.iter()) {
+                    *o = *v as f32;
+                }
+            });
         Ok(out)
     }
 

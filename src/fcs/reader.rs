@@ -168,14 +168,10 @@ impl FcsFile {
     pub fn events(&self, index: usize) -> Result<Array2<f32>> {
         let info = self.dataset(index)?;
         let scales: Vec<_> = info.metadata.channels.iter().map(|c| c.scale).collect();
-        if scales.iter().all(|s| s.is_identity()) {
-            return self.raw_events(index);
-        }
-        let mut values = info
+        let values = info
             .layout
-            .decode::<f64>(self.data_bytes(info), info.event_count)?;
-        scale_rows(&mut values, &scales);
-        to_matrix(values.into_iter().map(|v| v as f32).collect(), info)
+            .decode_scaled(self.data_bytes(info), info.event_count, &scales)?;
+        to_matrix(values, info)
     }
 
     /// Channel values in double precision (gain, log amplification and time

@@ -370,7 +370,7 @@ impl<T: Sample> Context<'_, T> {
         }
         let j = self.channel_index(name, gate)?;
         let col = self.events.column(j);
-        let mut v = vec![0.0f64; col.len()];
+        let mut v = crate::memory::filled_vec::<f64>(col.len());
         v.par_chunks_mut(CHUNK).enumerate().for_each(|(c, out)| {
             for (i, o) in out.iter_mut().enumerate() {
                 *o = col[c * CHUNK + i].to_f64();
@@ -501,7 +501,7 @@ impl<T: Sample> Context<'_, T> {
                     self.column(&dimensions[0], &g.id)?,
                     self.column(&dimensions[1], &g.id)?,
                 );
-                let mut out = vec![false; n];
+                let mut out = crate::memory::filled_vec::<bool>(n);
                 out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, o)| {
                     let base = c * CHUNK;
                     for (i, m) in o.iter_mut().enumerate() {
@@ -533,7 +533,7 @@ impl<T: Sample> Context<'_, T> {
                     .iter()
                     .map(|d| self.column(d, &g.id))
                     .collect::<Result<Vec<_>, _>>()?;
-                let mut out = vec![false; n];
+                let mut out = crate::memory::filled_vec::<bool>(n);
                 out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, o)| {
                     let base = c * CHUNK;
                     let mut diff = vec![0.0; k];
@@ -563,7 +563,7 @@ impl<T: Sample> Context<'_, T> {
                     .iter()
                     .map(|o| Ok((self.full(&o.gate)?, o.complement)))
                     .collect::<Result<Vec<_>, GateError>>()?;
-                let mut out = vec![matches!(op, BoolOp::And | BoolOp::Not); n];
+                let mut out = crate::memory::filled_vec::<bool>(n);
                 out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, o)| {
                     let base = c * CHUNK;
                     for (i, m) in o.iter_mut().enumerate() {
@@ -584,7 +584,7 @@ impl<T: Sample> Context<'_, T> {
 }
 
 fn intervals_membership(cols: &[Arc<Vec<f64>>], intervals: &[Interval], n: usize) -> Vec<bool> {
-    let mut out = vec![false; n];
+    let mut out = crate::memory::filled_vec::<bool>(n);
     out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, o)| {
         let base = c * CHUNK;
         o.iter_mut().for_each(|m| *m = true);

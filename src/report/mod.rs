@@ -2,4 +2,5 @@
 //! structure, rendered for the terminal from that same structure.
 
 pub mod csv;
+pub mod gating;
 pub mod inspect;
