@@ -2,7 +2,6 @@
 //! event, on the channels the matrix names.
 
 use crate::fcs::Spillover;
-use crate::fcs::data::Sample;
 use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -222,30 +221,22 @@ impl Compensation {
         Ok(out)
     }
 
-    /// One compensated output (index into `outputs`) for all events, in
-    /// `f64`: `Σ_i detector_i · inverse[i][output]`.
-    pub fn output_column<T: Sample>(
+    /// The weights that make compensated output `output` (index into
+    /// `outputs`) from the channels named `names`:
+    /// `Σ_i detector_i · inverse[i][output]`, zero weights left out.
+    pub fn output_weights(
         &self,
-        events: ArrayView2<T>,
         names: &[String],
         output: usize,
-    ) -> Result<Vec<f64>, CompensationError> {
+    ) -> Result<Vec<(usize, f64)>, CompensationError> {
         let idx = self.detector_indices(names)?;
         let k = idx.len();
-        let weights: Vec<(usize, f64)> = idx
+        Ok(idx
             .iter()
             .enumerate()
             .map(|(i, &col)| (col, self.inverse[i * k + output]))
             .filter(|&(_, w)| w != 0.0)
-            .collect();
-        let mut out = crate::memory::filled_vec::<f64>(events.nrows());
-        out.par_chunks_mut(8192).enumerate().for_each(|(c, o)| {
-            let rows = events.slice(ndarray::s![c * 8192..c * 8192 + o.len(), ..]);
-            for (v, row) in o.iter_mut().zip(rows.rows()) {
-                *v = weights.iter().map(|&(col, w)| row[col].to_f64() * w).sum();
-            }
-        });
-        Ok(out)
+            .collect())
     }
 
     /// Replaces the detector columns of `events` by their compensated values

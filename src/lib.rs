@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod compensation;
+pub mod events;
 pub mod fcs;
 pub mod gate;
 pub mod io;

@@ -1,6 +1,7 @@
 //! The Gating-ML 2.0 compliance suite: every gate's membership matches the
 //! expected membership, event for event, on `data1.fcs`.
 
+use marrowgate::events::{FileEvents, MatrixEvents};
 use marrowgate::fcs::FcsFile;
 use marrowgate::gate::gating_ml;
 use std::path::{Path, PathBuf};
@@ -24,6 +25,16 @@ fn all_51_compliance_gates_match_event_for_event() {
         .iter()
         .map(|c| c.name.clone())
         .collect();
+    // Both sources must give the same memberships: the file read directly,
+    // and an in-memory f64 matrix of the same channel values.
+    let streamed = FileEvents {
+        file: &fcs,
+        dataset: 0,
+    };
+    let in_memory = MatrixEvents {
+        events: events.view(),
+        names: &names,
+    };
     let manifest = std::fs::read_to_string(suite().join("manifest.tsv")).expect("manifest");
     let mut passed = Vec::new();
     let mut failed = Vec::new();
@@ -31,12 +42,21 @@ fn all_51_compliance_gates_match_event_for_event() {
         let f: Vec<&str> = line.split('\t').collect();
         let (xml, gate, truth) = (f[0], f[1], f[2]);
         let tree = gating_ml::read(&suite().join(xml)).unwrap_or_else(|e| panic!("{e}"));
+        let spill = info.metadata.spillover.as_ref();
         let membership = tree
-            .evaluate(events.view(), &names, info.metadata.spillover.as_ref())
+            .evaluate(&streamed, spill)
             .unwrap_or_else(|e| panic!("{xml}: {e}"));
         let ours = membership
             .of(gate)
             .unwrap_or_else(|| panic!("{xml}: no gate {gate}"));
+        let again = tree
+            .evaluate(&in_memory, spill)
+            .unwrap_or_else(|e| panic!("{xml}: {e}"));
+        assert_eq!(
+            again.of(gate),
+            Some(ours),
+            "{xml}: sources disagree on {gate}"
+        );
         let expected: Vec<bool> = std::fs::read_to_string(suite().join(truth))
             .expect("truth")
             .lines()

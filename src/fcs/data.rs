@@ -345,6 +345,50 @@ impl Layout {
         Ok(out)
     }
 
+    /// Visits the events in parallel chunks of `chunk_events` (a multiple of
+    /// 8) as row-major `f64` channel values (`scales` applied), handing chunk
+    /// `i` its own `states[i]` (e.g. the output slices it fills).
+    pub fn for_each_chunk<S, F>(
+        &self,
+        data: &[u8],
+        events: usize,
+        chunk_events: usize,
+        scales: &[Scale],
+        states: Vec<S>,
+        f: F,
+    ) -> Result<()>
+    where
+        S: Send,
+        F: Fn(&[f64], S) + Sync + Send,
+    {
+        let p = self.channels;
+        if let Kind::Delimited = self.kind {
+            let mut all = self.decode::<f64>(data, events)?;
+            scale_rows(&mut all, scales);
+            for (i, s) in states.into_iter().enumerate() {
+                let begin = (i * chunk_events * p).min(all.len());
+                let end = ((i + 1) * chunk_events * p).min(all.len());
+                f(&all[begin..end], s);
+            }
+            return Ok(());
+        }
+        let chunk_bytes = self.bytes_for(chunk_events as u64).unwrap_or(1).max(1) as usize;
+        let used = (self.bytes_for(events as u64).unwrap_or(0) as usize).min(data.len());
+        states.into_par_iter().enumerate().for_each_init(
+            Vec::new,
+            |buf: &mut Vec<f64>, (i, state)| {
+                let n = events.saturating_sub(i * chunk_events).min(chunk_events);
+                let begin = (i * chunk_bytes).min(used);
+                let bytes = &data[begin..(begin + chunk_bytes).min(used)];
+                buf.resize(n * p, 0.0);
+                self.decode_chunk(bytes, buf);
+                scale_rows(buf, scales);
+                f(buf, state);
+            },
+        );
+        Ok(())
+    }
+
     /// Decodes events `first..first + count` (of `total`) into a row-major
     /// vector. Bit-packed data is decoded from the enclosing byte boundary.
     pub fn decode_range<T: Sample>(

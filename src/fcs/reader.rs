@@ -210,6 +210,32 @@ impl FcsFile {
             .decode_range(self.data_bytes(info), info.event_count, first, count)
     }
 
+    /// Visits the channel values (`f64`, conversions applied) of a data set
+    /// in parallel chunks of `chunk_events` events (a multiple of 8); chunk
+    /// `i` gets `states[i]`.
+    pub fn for_each_chunk<S, F>(
+        &self,
+        index: usize,
+        chunk_events: usize,
+        states: Vec<S>,
+        f: F,
+    ) -> Result<()>
+    where
+        S: Send,
+        F: Fn(&[f64], S) + Sync + Send,
+    {
+        let info = self.dataset(index)?;
+        let scales: Vec<_> = info.metadata.channels.iter().map(|c| c.scale).collect();
+        info.layout.for_each_chunk(
+            self.data_bytes(info),
+            info.event_count,
+            chunk_events,
+            &scales,
+            states,
+            f,
+        )
+    }
+
     /// Folds over the events of a data set in parallel chunks of row-major
     /// `f64` stored values, without materialising the whole matrix.
     pub fn fold_raw<A, I, F, R>(&self, index: usize, identity: I, fold: F, reduce: R) -> Result<A>

@@ -6,10 +6,9 @@ use super::{
     quadrant_interval,
 };
 use crate::compensation::{Compensation, CompensationError, invert};
+use crate::events::{EventSource, LinearSpec};
 use crate::fcs::Spillover;
-use crate::fcs::data::Sample;
 use crate::transform::{FastTransform, Ratio, Transform};
-use ndarray::ArrayView2;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -112,6 +111,9 @@ pub enum GateError {
         /// What is wrong.
         message: String,
     },
+    /// The events could not be read.
+    #[error("reading events: {0}")]
+    Events(String),
     /// Compensation failed.
     #[error("compensation: {0}")]
     Compensation(#[from] CompensationError),
@@ -239,26 +241,30 @@ impl GateTree {
         Ok(())
     }
 
-    /// Evaluates every gate on `events` (events × channels named `names`,
-    /// channel values). `spillover` is the file's own matrix, used by
-    /// dimensions compensated `FromFile`; without one they stay uncompensated.
-    pub fn evaluate<'a, T: Sample>(
-        &'a self,
-        events: ArrayView2<'a, T>,
-        names: &'a [String],
-        spillover: Option<&'a Spillover>,
+    /// Evaluates every gate on the events of `source` (channel values).
+    /// `spillover` is the file's own matrix, used by dimensions compensated
+    /// `FromFile`; without one they stay uncompensated.
+    ///
+    /// The channels and compensated fluorochromes the gates read are planned
+    /// first and computed in one pass over the source.
+    pub fn evaluate(
+        &self,
+        source: &dyn EventSource,
+        spillover: Option<&Spillover>,
     ) -> Result<Membership, GateError> {
         self.validate()?;
+        let total = source.event_count();
         let mut ctx = Context {
             tree: self,
-            events,
-            names,
+            total,
+            names: source.channel_names(),
             spillover,
+            bases: HashMap::new(),
             columns: HashMap::new(),
             compensations: HashMap::new(),
             full: HashMap::new(),
         };
-        let total = events.nrows();
+        ctx.load_bases(source)?;
         let mut counts = Vec::with_capacity(self.gates.len());
         let mut members = Vec::with_capacity(self.gates.len());
         for g in &self.gates {
@@ -298,18 +304,22 @@ fn count(m: &[bool]) -> usize {
         .sum()
 }
 
+/// A channel read through a compensation: the unit columns are built from.
+type BaseKey = (String, CompensationRef);
+
 /// Evaluation state: cached dimension columns and memberships.
-struct Context<'a, T: Sample> {
+struct Context<'a> {
     tree: &'a GateTree,
-    events: ArrayView2<'a, T>,
-    names: &'a [String],
+    total: usize,
+    names: Vec<String>,
     spillover: Option<&'a Spillover>,
+    bases: HashMap<BaseKey, Arc<Vec<f64>>>,
     columns: HashMap<Dimension, Arc<Vec<f64>>>,
     compensations: HashMap<CompensationRef, Option<Arc<Compensation>>>,
     full: HashMap<String, Arc<Vec<bool>>>,
 }
 
-impl<T: Sample> Context<'_, T> {
+impl Context<'_> {
     fn channel_index(&self, name: &str, gate: &str) -> Result<usize, GateError> {
         self.names
             .iter()
@@ -356,34 +366,80 @@ impl<T: Sample> Context<'_, T> {
         Ok(c)
     }
 
-    /// A channel, compensated if the matrix covers it.
-    fn base(
-        &mut self,
-        name: &str,
-        comp: &CompensationRef,
-        gate: &str,
-    ) -> Result<Vec<f64>, GateError> {
+    /// How a base column is made from channels: compensated if the matrix
+    /// covers the name, the channel itself otherwise.
+    fn base_spec(&mut self, (name, comp): &BaseKey, gate: &str) -> Result<LinearSpec, GateError> {
         if let Some(c) = self.compensation(comp, gate)?
             && let Some(out) = c.outputs.iter().position(|o| o == name)
         {
-            return Ok(c.output_column(self.events, self.names, out)?);
+            return Ok(c.output_weights(&self.names, out)?);
         }
-        let j = self.channel_index(name, gate)?;
-        let col = self.events.column(j);
-        let mut v = crate::memory::filled_vec::<f64>(col.len());
-        v.par_chunks_mut(CHUNK).enumerate().for_each(|(c, out)| {
-            for (i, o) in out.iter_mut().enumerate() {
-                *o = col[c * CHUNK + i].to_f64();
+        Ok(vec![(self.channel_index(name, gate)?, 1.0)])
+    }
+
+    /// Plans every base column the gates read and computes them in one pass.
+    fn load_bases(&mut self, source: &dyn EventSource) -> Result<(), GateError> {
+        let mut keys: Vec<(BaseKey, String)> = Vec::new();
+        for g in &self.tree.gates {
+            for d in g.kind.dimensions() {
+                let names = match &d.source {
+                    Source::Channel(n) => vec![n.clone()],
+                    Source::Ratio(id) => match self.tree.transform(id) {
+                        Some(TransformDef::Ratio {
+                            numerator,
+                            denominator,
+                            ..
+                        }) => vec![numerator.clone(), denominator.clone()],
+                        _ => {
+                            return Err(GateError::UnknownTransform {
+                                id: id.clone(),
+                                gate: g.id.clone(),
+                            });
+                        }
+                    },
+                };
+                for n in names {
+                    let key = (n, d.compensation.clone());
+                    if !keys.iter().any(|(k, _)| *k == key) {
+                        keys.push((key, g.id.clone()));
+                    }
+                }
             }
-        });
-        Ok(v)
+        }
+        let specs = keys
+            .iter()
+            .map(|(k, gate)| self.base_spec(k, gate))
+            .collect::<Result<Vec<_>, _>>()?;
+        let columns = source
+            .linear_columns(&specs)
+            .map_err(|e| GateError::Events(e.to_string()))?;
+        for ((key, _), col) in keys.into_iter().zip(columns) {
+            self.bases.insert(key, Arc::new(col));
+        }
+        Ok(())
+    }
+
+    fn base(
+        &self,
+        name: &str,
+        comp: &CompensationRef,
+        gate: &str,
+    ) -> Result<Arc<Vec<f64>>, GateError> {
+        self.bases
+            .get(&(name.to_string(), comp.clone()))
+            .cloned()
+            .ok_or_else(|| GateError::UnknownDimension {
+                name: name.to_string(),
+                gate: gate.to_string(),
+                available: self.names.join(", "),
+            })
     }
 
     fn column(&mut self, d: &Dimension, gate: &str) -> Result<Arc<Vec<f64>>, GateError> {
         if let Some(c) = self.columns.get(d) {
             return Ok(c.clone());
         }
-        let mut values = match &d.source {
+        let base = match &d.source {
             Source::Channel(name) => self.base(name, &d.compensation, gate)?,
             Source::Ratio(id) => {
                 let Some(TransformDef::Ratio {
@@ -399,25 +455,22 @@ impl<T: Sample> Context<'_, T> {
                 };
                 let num = self.base(&numerator, &d.compensation, gate)?;
                 let den = self.base(&denominator, &d.compensation, gate)?;
-                num.par_iter()
-                    .zip(den.par_iter())
-                    .map(|(&n, &d)| ratio.apply(n, d))
-                    .collect()
+                Arc::new(map_columns(&num, Some(&den), |n, d| ratio.apply(n, d)))
             }
         };
-        if let Some(t) = &d.transform {
-            let Some(TransformDef::Scale(scale)) = self.tree.transform(t) else {
-                return Err(GateError::UnknownTransform {
-                    id: t.clone(),
-                    gate: gate.to_string(),
-                });
-            };
-            let fast: FastTransform = scale.fast();
-            values
-                .par_chunks_mut(CHUNK)
-                .for_each(|c| c.iter_mut().for_each(|v| *v = fast.eval(*v)));
-        }
-        let values = Arc::new(values);
+        let values = match &d.transform {
+            None => base,
+            Some(t) => {
+                let Some(TransformDef::Scale(scale)) = self.tree.transform(t) else {
+                    return Err(GateError::UnknownTransform {
+                        id: t.clone(),
+                        gate: gate.to_string(),
+                    });
+                };
+                let fast: FastTransform = scale.fast();
+                Arc::new(map_columns(&base, None, |v, _| fast.eval(v)))
+            }
+        };
         self.columns.insert(d.clone(), values.clone());
         Ok(values)
     }
@@ -444,7 +497,7 @@ impl<T: Sample> Context<'_, T> {
     }
 
     fn own(&mut self, g: &Gate) -> Result<Vec<bool>, GateError> {
-        let n = self.events.nrows();
+        let n = self.total;
         let invalid = |message: String| GateError::Invalid {
             gate: g.id.clone(),
             message,
@@ -581,6 +634,18 @@ impl<T: Sample> Context<'_, T> {
             }
         }
     }
+}
+
+/// `f(a[i], b[i])` (or `f(a[i], 0)`) for every event, in parallel.
+fn map_columns(a: &[f64], b: Option<&[f64]>, f: impl Fn(f64, f64) -> f64 + Sync) -> Vec<f64> {
+    let mut out = crate::memory::filled_vec::<f64>(a.len());
+    out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, o)| {
+        let base = c * CHUNK;
+        for (i, v) in o.iter_mut().enumerate() {
+            *v = f(a[base + i], b.map_or(0.0, |b| b[base + i]));
+        }
+    });
+    out
 }
 
 fn intervals_membership(cols: &[Arc<Vec<f64>>], intervals: &[Interval], n: usize) -> Vec<bool> {

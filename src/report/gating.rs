@@ -1,7 +1,8 @@
 //! `apply`: a Gating-ML gate tree applied to one FCS file: counts per gate,
 //! and optionally the membership of every event.
 
-use crate::fcs::{DataType, FcsFile, FileError, Scale};
+use crate::events::FileEvents;
+use crate::fcs::{FcsFile, FileError};
 use crate::gate::gating_ml::{self, GatingMlError};
 use crate::gate::tree::{GateCount, GateError, Membership};
 use rayon::prelude::*;
@@ -67,35 +68,19 @@ pub fn apply(
         source,
     };
     let info = file.dataset(dataset).map_err(fcs_err)?;
-    let names: Vec<String> = info
-        .metadata
-        .channels
-        .iter()
-        .map(|c| c.name.clone())
-        .collect();
-    // Stored floats with no conversion but the time step are exact in f32;
-    // anything converted (gain, log amplification) is gated in f64 so gate
-    // boundaries fall exactly where f64 tools put them.
-    let exact_in_f32 = info.metadata.datatype == DataType::Float
-        && info
-            .metadata
-            .channels
-            .iter()
-            .all(|c| matches!(c.scale, Scale::Identity | Scale::Time { .. }));
-    let spill = info.metadata.spillover.as_ref();
-    let gate_err = |source| ApplyError::Gate {
-        path: fcs.display().to_string(),
-        source,
+    // Channel values are computed in f64 straight from the stored bytes, so
+    // gate boundaries fall exactly where f64 tools put them, and only the
+    // columns the gates read are ever built.
+    let source = FileEvents {
+        file: &file,
+        dataset,
     };
-    let result: Membership = if exact_in_f32 {
-        let events = file.events(dataset).map_err(fcs_err)?;
-        tree.evaluate(events.view(), &names, spill)
-            .map_err(gate_err)?
-    } else {
-        let events = file.events_f64(dataset).map_err(fcs_err)?;
-        tree.evaluate(events.view(), &names, spill)
-            .map_err(gate_err)?
-    };
+    let result: Membership = tree
+        .evaluate(&source, info.metadata.spillover.as_ref())
+        .map_err(|source| ApplyError::Gate {
+            path: fcs.display().to_string(),
+            source,
+        })?;
     if let Some(out) = membership {
         write_membership(out, &result).map_err(|source| ApplyError::Output {
             path: out.display().to_string(),
