@@ -186,3 +186,115 @@ fn export_of_unreadable_file_fails_cleanly_and_writes_nothing() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("missing.fcs"));
     assert!(!out.exists());
 }
+
+fn gml(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/gatingml/gml")
+        .join(name)
+}
+
+#[test]
+fn apply_prints_counts_json_and_membership() {
+    let out = temp("membership.csv");
+    let o = bin()
+        .arg("apply")
+        .arg(corpus("data1.fcs"))
+        .arg("--gating-ml")
+        .arg(gml("gml_parent_quadrant_rect_gate.xml"))
+        .arg("--json")
+        .arg("--membership")
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["total_events"], 13367);
+    let gates = v["gates"].as_array().expect("gates");
+    let child = gates
+        .iter()
+        .find(|g| g["id"] == "ParRectangle1")
+        .expect("child gate");
+    assert_eq!(child["parent"], "FL2P-FL4P");
+    let parent = gates
+        .iter()
+        .find(|g| g["id"] == "FL2P-FL4P")
+        .expect("parent");
+    let (c, p) = (
+        child["events"].as_f64().expect("n"),
+        parent["events"].as_f64().expect("n"),
+    );
+    assert!((child["percent_of_parent"].as_f64().expect("pct") - 100.0 * c / p).abs() < 1e-9);
+    // The membership CSV agrees with the expected truth of the suite.
+    let csv = std::fs::read_to_string(&out).expect("membership written");
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let col = header
+        .iter()
+        .position(|h| *h == "ParRectangle1")
+        .expect("column");
+    let ours: Vec<&str> = lines
+        .map(|l| l.split(',').nth(col).expect("cell"))
+        .collect();
+    let truth_path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/gatingml/truth/Results_ParQuadRect.txt");
+    let truth: Vec<String> = std::fs::read_to_string(truth_path)
+        .expect("truth")
+        .lines()
+        .map(|l| l.trim().to_string())
+        .collect();
+    assert_eq!(ours.len(), truth.len());
+    assert!(ours.iter().zip(&truth).all(|(a, b)| *a == b.as_str()));
+    std::fs::remove_file(out).ok();
+}
+
+#[test]
+fn apply_errors_name_the_element_and_line() {
+    let bad = temp("bad.xml");
+    std::fs::write(
+        &bad,
+        "<?xml version=\"1.0\"?>\n<gating:Gating-ML xmlns:gating=\"g\" xmlns:data-type=\"d\">\n  <gating:PolygonGate gating:id=\"p\">\n    <gating:dimension><data-type:fcs-dimension data-type:name=\"FSC-H\"/></gating:dimension>\n  </gating:PolygonGate>\n</gating:Gating-ML>\n",
+    )
+    .expect("write");
+    let o = bin()
+        .arg("apply")
+        .arg(corpus("data1.fcs"))
+        .arg("--gating-ml")
+        .arg(&bad)
+        .output()
+        .expect("runs");
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("line 3") && err.contains("<PolygonGate>"),
+        "{err}"
+    );
+    std::fs::write(
+        &bad,
+        "<gating:Gating-ML xmlns:gating=\"g\"><gating:RectangleGate",
+    )
+    .expect("write");
+    let o = bin()
+        .arg("apply")
+        .arg(corpus("data1.fcs"))
+        .arg("--gating-ml")
+        .arg(&bad)
+        .output()
+        .expect("runs");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("malformed XML"));
+    // A dimension the file lacks names the gate and the channels present.
+    let o = bin()
+        .arg("apply")
+        .arg(corpus("G11.fcs"))
+        .arg("--gating-ml")
+        .arg(gml("gml_rect1_gate.xml"))
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success()
+            && err.contains("Rectangle1")
+            && err.contains("not among the data's channels"),
+        "{err}"
+    );
+    std::fs::remove_file(bad).ok();
+}

@@ -100,3 +100,85 @@ fn every_suite_file_round_trips_through_the_writer() {
         assert_eq!(back, tree, "{}", f.display());
     }
 }
+
+#[test]
+fn mutated_gating_ml_never_panics() {
+    let fcs = FcsFile::open(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fcs-corpus/data1.fcs"),
+    )
+    .expect("data1");
+    let source = FileEvents {
+        file: &fcs,
+        dataset: 0,
+    };
+    let mut files: Vec<_> = std::fs::read_dir(suite().join("gml"))
+        .expect("gml")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    let mut state = 0x1234_5678_9ABC_DEF1u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let replacements: [&str; 10] = [
+        "-1",
+        "0",
+        "1e400",
+        "NaN",
+        "",
+        "x",
+        "99999",
+        "FCS",
+        "uncompensated",
+        "\"/><a",
+    ];
+    let (mut ok, mut err) = (0, 0);
+    for f in &files {
+        let text = std::fs::read_to_string(f).expect("readable");
+        for _ in 0..60 {
+            let mut t = text.clone();
+            match next() % 3 {
+                0 => t.truncate((next() as usize) % (t.len() + 1)),
+                1 => {
+                    // Replace the value of a random attribute.
+                    let quotes: Vec<usize> = t.match_indices('"').map(|(i, _)| i).collect();
+                    if quotes.len() >= 2 {
+                        let k = (next() as usize % (quotes.len() / 2)) * 2;
+                        let r = replacements[next() as usize % replacements.len()];
+                        t.replace_range(quotes[k] + 1..quotes[k + 1], r);
+                    }
+                }
+                _ => {
+                    // Delete a random line.
+                    let lines: Vec<&str> = t.lines().collect();
+                    let drop = next() as usize % lines.len().max(1);
+                    t = lines
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| *i != drop)
+                        .map(|(_, l)| *l)
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                }
+            }
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                match gating_ml::parse(&t, "mutated") {
+                    Ok(tree) => tree.evaluate(&source, None).is_ok(),
+                    Err(e) => {
+                        assert!(e.to_string().starts_with("mutated"), "{e}");
+                        false
+                    }
+                }
+            }));
+            match outcome {
+                Ok(true) => ok += 1,
+                Ok(false) => err += 1,
+                Err(_) => panic!("{} mutated to:\n{t}", f.display()),
+            }
+        }
+    }
+    assert!(ok > 100 && err > 100, "ok {ok}, refused {err}");
+}
