@@ -36,7 +36,9 @@ for n in 1 10; do
   bytes=$(stat -c %s "$f")
   cat_s=$(median sh -c "cat '$f' > /dev/null")
   mg_s=$(median "$mg" inspect --stats "$f")
-  py=$("$venv/bin/python" "$shared/py_anchor.py" "$f" 3 | grep -E '"read_(flowio|fcsparser|flowkit)"')
+  mg_apply_s=$(median "$mg" apply "$f" --gating-ml "$shared/bench_gates.xml")
+  mg_gated=$("$mg" apply "$f" --gating-ml "$shared/bench_gates.xml" --json | grep -A2 '"cd19_cd10"' | grep '"events"' | tr -dc 0-9)
+  py=$("$venv/bin/python" "$shared/py_anchor.py" "$f" 3)
   fcsparser_s=$(echo "$py" | grep read_fcsparser | sed 's/.*"seconds": \([0-9.]*\).*/\1/')
   flowio_s=$(echo "$py" | grep read_flowio | sed 's/.*"seconds": \([0-9.]*\).*/\1/')
   printf '%s M events (%s bytes)\n' "$n" "$bytes"
@@ -44,6 +46,14 @@ for n in 1 10; do
   printf '  marrowgate inspect --stats %7.3f s  %8.0f MB/s (whole process)\n' "$mg_s" "$(awk "BEGIN{print $bytes/$mg_s/1e6}")"
   printf '  fcsparser read (in process) %6.3f s  %8.0f MB/s\n' "$fcsparser_s" "$(awk "BEGIN{print $bytes/$fcsparser_s/1e6}")"
   printf '  flowio read (in process)   %7.3f s  %8.0f MB/s\n' "$flowio_s" "$(awk "BEGIN{print $bytes/$flowio_s/1e6}")"
+  flowkit_s=$(echo "$py" | grep pipeline_flowkit | sed 's/.*"seconds": \([0-9.]*\).*/\1/')
+  numpy_s=$(echo "$py" | grep pipeline_numpy | sed 's/.*"seconds": \([0-9.]*\).*/\1/')
+  flowkit_gated=$(echo "$py" | grep pipeline_flowkit | sed 's/.*"gated_events": \([0-9]*\).*/\1/')
+  printf '  marrowgate apply bench_gates.xml %6.3f s (whole process), cd19_cd10 = %s events\n' "$mg_apply_s" "$mg_gated"
+  printf '  FlowKit pipeline (in process) %7.3f s, cd19_cd10 = %s events\n' "$flowkit_s" "$flowkit_gated"
+  printf '  numpy pipeline (in process)   %7.3f s\n' "$numpy_s"
+  printf '  ratios: FlowKit / marrowgate apply = %.1fx, numpy / marrowgate apply = %.1fx\n' \
+    "$(awk "BEGIN{print $flowkit_s/$mg_apply_s}")" "$(awk "BEGIN{print $numpy_s/$mg_apply_s}")"
   printf '  ratios: fcsparser / marrowgate = %.2fx, flowio / marrowgate = %.2fx, marrowgate / cat = %.2fx\n' \
     "$(awk "BEGIN{print $fcsparser_s/$mg_s}")" "$(awk "BEGIN{print $flowio_s/$mg_s}")" "$(awk "BEGIN{print $mg_s/$cat_s}")"
 done

@@ -12,11 +12,17 @@ use crate::fcs::{FcsError, FcsFile};
 use ndarray::ArrayView2;
 use rayon::prelude::*;
 
-/// Events per parallel task.
-const CHUNK: usize = 1 << 14;
+/// Events per chunk handed to a visitor: small enough that a chunk's
+/// derived columns stay in cache (and their buffers come from the heap,
+/// not from fresh pages).
+pub const CHUNK_EVENTS: usize = 4096;
 
 /// One derived column: `Σ weight · channel value` over `(channel, weight)`.
 pub type LinearSpec = Vec<(usize, f64)>;
+
+/// A visitor of chunks: `(chunk index, events in the chunk, one column per
+/// spec)`.
+pub type ChunkVisitor<'a> = &'a (dyn Fn(usize, usize, &[Vec<f64>]) + Sync);
 
 /// Events that gates can be evaluated on.
 pub trait EventSource: Sync {
@@ -24,36 +30,22 @@ pub trait EventSource: Sync {
     fn event_count(&self) -> usize;
     /// Channel names ($PnN), in column order.
     fn channel_names(&self) -> Vec<String>;
-    /// Computes every spec for every event, in `f64`, in one pass.
-    fn linear_columns(&self, specs: &[LinearSpec]) -> Result<Vec<Vec<f64>>, FcsError>;
+    /// Computes the specs for consecutive chunks of [`CHUNK_EVENTS`] events,
+    /// in parallel, and hands each chunk to `visit`.
+    fn visit_chunks(&self, specs: &[LinearSpec], visit: ChunkVisitor) -> Result<(), FcsError>;
 }
 
-/// Splits `k` columns of `n` values into per-chunk groups of mutable slices.
-fn chunked(columns: &mut [Vec<f64>], n: usize) -> Vec<Vec<&mut [f64]>> {
-    let mut per_chunk: Vec<Vec<&mut [f64]>> = (0..n.div_ceil(CHUNK)).map(|_| Vec::new()).collect();
-    for col in columns.iter_mut() {
-        for (i, c) in col.chunks_mut(CHUNK).enumerate() {
-            per_chunk[i].push(c);
+/// The specs of row-major `rows` of `p` values, one column per spec
+/// (row by row, so each row is read once while it is in cache).
+fn combine(rows: &[f64], p: usize, specs: &[LinearSpec]) -> Vec<Vec<f64>> {
+    let n = rows.len() / p.max(1);
+    let mut columns: Vec<Vec<f64>> = specs.iter().map(|_| vec![0.0; n]).collect();
+    for (e, row) in rows.chunks_exact(p.max(1)).enumerate() {
+        for (col, spec) in columns.iter_mut().zip(specs) {
+            col[e] = spec.iter().map(|&(j, w)| row[j] * w).sum();
         }
     }
-    per_chunk
-}
-
-/// Applies the specs to row-major `rows` of `p` values into `outs`.
-#[inline]
-fn combine(rows: &[f64], p: usize, specs: &[LinearSpec], outs: &mut [&mut [f64]]) {
-    for (r, row) in rows.chunks_exact(p).enumerate() {
-        for (spec, out) in specs.iter().zip(outs.iter_mut()) {
-            out[r] = spec.iter().map(|&(j, w)| row[j] * w).sum();
-        }
-    }
-}
-
-fn allocate(specs: &[LinearSpec], n: usize) -> Vec<Vec<f64>> {
-    specs
-        .iter()
-        .map(|_| crate::memory::filled_vec::<f64>(n))
-        .collect()
+    columns
 }
 
 /// An in-memory events × channels matrix of channel values.
@@ -73,23 +65,16 @@ impl<T: Sample> EventSource for MatrixEvents<'_, T> {
         self.names.to_vec()
     }
 
-    fn linear_columns(&self, specs: &[LinearSpec]) -> Result<Vec<Vec<f64>>, FcsError> {
+    fn visit_chunks(&self, specs: &[LinearSpec], visit: ChunkVisitor) -> Result<(), FcsError> {
         let n = self.events.nrows();
         let p = self.events.ncols();
-        let mut columns = allocate(specs, n);
-        chunked(&mut columns, n)
-            .into_par_iter()
-            .enumerate()
-            .for_each_init(Vec::new, |buf: &mut Vec<f64>, (c, mut outs)| {
-                let len = outs.first().map_or(0, |o| o.len());
-                let rows = self
-                    .events
-                    .slice(ndarray::s![c * CHUNK..c * CHUNK + len, ..]);
-                buf.clear();
-                buf.extend(rows.iter().map(|v| v.to_f64()));
-                combine(buf, p, specs, &mut outs);
-            });
-        Ok(columns)
+        (0..n.div_ceil(CHUNK_EVENTS)).into_par_iter().for_each(|c| {
+            let end = ((c + 1) * CHUNK_EVENTS).min(n);
+            let rows = self.events.slice(ndarray::s![c * CHUNK_EVENTS..end, ..]);
+            let buf: Vec<f64> = rows.iter().map(|v| v.to_f64()).collect();
+            visit(c, end - c * CHUNK_EVENTS, &combine(&buf, p, specs));
+        });
+        Ok(())
     }
 }
 
@@ -114,17 +99,14 @@ impl EventSource for FileEvents<'_> {
             .unwrap_or_default()
     }
 
-    fn linear_columns(&self, specs: &[LinearSpec]) -> Result<Vec<Vec<f64>>, FcsError> {
+    fn visit_chunks(&self, specs: &[LinearSpec], visit: ChunkVisitor) -> Result<(), FcsError> {
         let info = self.file.dataset(self.dataset)?;
-        let n = info.event_count;
         let p = info.metadata.channels.len();
-        let mut columns = allocate(specs, n);
-        let chunks = chunked(&mut columns, n);
+        let chunks: Vec<usize> = (0..info.event_count.div_ceil(CHUNK_EVENTS)).collect();
         self.file
-            .for_each_chunk(self.dataset, CHUNK, chunks, |rows, mut outs| {
-                combine(rows, p, specs, &mut outs)
-            })?;
-        Ok(columns)
+            .for_each_chunk(self.dataset, CHUNK_EVENTS, chunks, |rows, c| {
+                visit(c, rows.len() / p.max(1), &combine(rows, p, specs));
+            })
     }
 }
 
@@ -132,6 +114,7 @@ impl EventSource for FileEvents<'_> {
 mod tests {
     use super::*;
     use ndarray::array;
+    use std::sync::Mutex;
 
     #[test]
     fn matrix_source_combines_channels() {
@@ -141,9 +124,15 @@ mod tests {
             events: m.view(),
             names: &names,
         };
-        let cols = src
-            .linear_columns(&[vec![(1, 1.0)], vec![(0, 2.0), (2, -1.0)]])
-            .expect("computes");
-        assert_eq!(cols, vec![vec![2.0, 5.0], vec![-1.0, 2.0]]);
+        let seen = Mutex::new(Vec::new());
+        src.visit_chunks(
+            &[vec![(1, 1.0)], vec![(0, 2.0), (2, -1.0)]],
+            &|c, n, cols| {
+                seen.lock().expect("lock").push((c, n, cols.to_vec()));
+            },
+        )
+        .expect("visits");
+        let seen = seen.into_inner().expect("lock");
+        assert_eq!(seen, vec![(0, 2, vec![vec![2.0, 5.0], vec![-1.0, 2.0]])]);
     }
 }

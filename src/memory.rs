@@ -7,10 +7,14 @@
 const ADVISE_FROM: usize = 4 << 20;
 
 /// A vector of `n` default values, backed by huge pages where available.
+///
+/// For the zero-valued defaults of numbers and `bool` the allocation comes
+/// zeroed from the system without being touched, so the pages are first
+/// touched (and faulted in as huge pages) by whichever parallel task fills
+/// them, not by one thread writing zeros.
 pub fn filled_vec<T: Copy + Default>(n: usize) -> Vec<T> {
-    let mut v: Vec<T> = Vec::with_capacity(n);
+    let mut v = vec![T::default(); n];
     advise_huge(v.as_mut_ptr() as *mut u8, n * std::mem::size_of::<T>());
-    v.resize(n, T::default());
     v
 }
 

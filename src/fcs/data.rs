@@ -58,6 +58,16 @@ impl Sample for f64 {
     }
 }
 
+/// What [`Layout::in_runs`] decodes: `events` events of `data` in chunks of
+/// `chunk_events`, converted by `scales` if given.
+#[derive(Clone, Copy)]
+struct Chunking<'a> {
+    data: &'a [u8],
+    events: usize,
+    chunk_events: usize,
+    scales: Option<&'a [Scale]>,
+}
+
 /// Byte significance of a stored value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ByteOrder {
@@ -331,17 +341,12 @@ impl Layout {
             return Ok(all.into_iter().map(|v| v as f32).collect());
         }
         let mut out = crate::memory::filled_vec::<f32>(events * self.channels);
-        let chunk_bytes = self.chunk_bytes();
-        out.par_chunks_mut(CHUNK_EVENTS * self.channels)
-            .zip(data.par_chunks(chunk_bytes))
-            .for_each_init(Vec::new, |buf: &mut Vec<f64>, (out, bytes)| {
-                buf.resize(out.len(), 0.0);
-                self.decode_chunk(bytes, buf);
-                scale_rows(buf, scales);
-                for (o, v) in out.iter_mut().zip(buf.iter()) {
-                    *o = *v as f32;
-                }
-            });
+        let states: Vec<&mut [f32]> = out.chunks_mut(CHUNK_EVENTS * self.channels).collect();
+        self.for_each_chunk(data, events, CHUNK_EVENTS, scales, states, |rows, out| {
+            for (o, v) in out.iter_mut().zip(rows) {
+                *o = *v as f32;
+            }
+        })?;
         Ok(out)
     }
 
@@ -361,32 +366,86 @@ impl Layout {
         S: Send,
         F: Fn(&[f64], S) + Sync + Send,
     {
+        self.in_runs(
+            Chunking {
+                data,
+                events,
+                chunk_events,
+                scales: Some(scales),
+            },
+            states,
+            || (),
+            |(), rows, state| f(rows, state),
+        )?;
+        Ok(())
+    }
+
+    /// The one parallel driver of chunked decoding: chunk `i` (of
+    /// `chunk_events` events, a multiple of 8) is decoded to row-major `f64`
+    /// (with `scales` applied if given) and handed to `work` with `states[i]`.
+    /// Chunks are grouped in a few contiguous runs per thread; each run
+    /// reuses one decode buffer and folds its own accumulator from `init`.
+    fn in_runs<S, A, I, W>(
+        &self,
+        job: Chunking<'_>,
+        states: Vec<S>,
+        init: I,
+        work: W,
+    ) -> Result<Vec<A>>
+    where
+        S: Send,
+        A: Send,
+        I: Fn() -> A + Sync + Send,
+        W: Fn(A, &[f64], S) -> A + Sync + Send,
+    {
+        let Chunking {
+            data,
+            events,
+            chunk_events,
+            scales,
+        } = job;
         let p = self.channels;
         if let Kind::Delimited = self.kind {
             let mut all = self.decode::<f64>(data, events)?;
-            scale_rows(&mut all, scales);
-            for (i, s) in states.into_iter().enumerate() {
+            if let Some(scales) = scales {
+                scale_rows(&mut all, scales);
+            }
+            let mut acc = init();
+            for (i, state) in states.into_iter().enumerate() {
                 let begin = (i * chunk_events * p).min(all.len());
                 let end = ((i + 1) * chunk_events * p).min(all.len());
-                f(&all[begin..end], s);
+                acc = work(acc, &all[begin..end], state);
             }
-            return Ok(());
+            return Ok(vec![acc]);
         }
         let chunk_bytes = self.bytes_for(chunk_events as u64).unwrap_or(1).max(1) as usize;
         let used = (self.bytes_for(events as u64).unwrap_or(0) as usize).min(data.len());
-        states.into_par_iter().enumerate().for_each_init(
-            Vec::new,
-            |buf: &mut Vec<f64>, (i, state)| {
-                let n = events.saturating_sub(i * chunk_events).min(chunk_events);
-                let begin = (i * chunk_bytes).min(used);
-                let bytes = &data[begin..(begin + chunk_bytes).min(used)];
-                buf.resize(n * p, 0.0);
-                self.decode_chunk(bytes, buf);
-                scale_rows(buf, scales);
-                f(buf, state);
-            },
-        );
-        Ok(())
+        let chunks = states.len();
+        let runs = (rayon::current_num_threads() * 4).clamp(1, chunks.max(1));
+        let per_run = chunks.div_ceil(runs).max(1);
+        let mut grouped: Vec<Vec<(usize, S)>> = (0..runs).map(|_| Vec::new()).collect();
+        for (i, state) in states.into_iter().enumerate() {
+            grouped[i / per_run].push((i, state));
+        }
+        Ok(grouped
+            .into_par_iter()
+            .map(|run| {
+                let mut acc = init();
+                let mut buf: Vec<f64> = Vec::new();
+                for (i, state) in run {
+                    let n = events.saturating_sub(i * chunk_events).min(chunk_events);
+                    let begin = (i * chunk_bytes).min(used);
+                    let bytes = &data[begin..(begin + chunk_bytes).min(used)];
+                    buf.resize(n * p, 0.0);
+                    self.decode_chunk(bytes, &mut buf);
+                    if let Some(scales) = scales {
+                        scale_rows(&mut buf, scales);
+                    }
+                    acc = work(acc, &buf, state);
+                }
+                acc
+            })
+            .collect())
     }
 
     /// Decodes events `first..first + count` (of `total`) into a row-major
@@ -438,35 +497,19 @@ impl Layout {
         F: Fn(A, &[f64]) -> A + Sync + Send,
         R: Fn(A, A) -> A + Sync + Send,
     {
-        if let Kind::Delimited = self.kind {
-            let all = self.decode::<f64>(data, events)?;
-            return Ok(fold(identity(), &all));
-        }
-        let channels = self.channels;
-        let chunk_bytes = self.chunk_bytes();
-        let used = self.bytes_for(events as u64).unwrap_or(0) as usize;
-        let data = &data[..used.min(data.len())];
-        let chunks = data.len().div_ceil(chunk_bytes);
-        // A few contiguous runs of chunks per thread, each with one buffer
-        // reused across its chunks (no allocation per chunk).
-        let runs = (rayon::current_num_threads() * 4).clamp(1, chunks.max(1));
-        let per_run = chunks.div_ceil(runs).max(1);
-        Ok((0..runs)
-            .into_par_iter()
-            .map(|run| {
-                let mut acc = identity();
-                let mut buf: Vec<f64> = Vec::new();
-                for chunk in run * per_run..((run + 1) * per_run).min(chunks) {
-                    let begin = chunk * chunk_bytes;
-                    let bytes = &data[begin..(begin + chunk_bytes).min(data.len())];
-                    let n = (events - chunk * CHUNK_EVENTS).min(CHUNK_EVENTS);
-                    buf.resize(n * channels, 0.0);
-                    self.decode_chunk(bytes, &mut buf);
-                    acc = fold(acc, &buf);
-                }
-                acc
-            })
-            .reduce(&identity, &reduce))
+        let chunks = events.div_ceil(CHUNK_EVENTS);
+        let partial = self.in_runs(
+            Chunking {
+                data,
+                events,
+                chunk_events: CHUNK_EVENTS,
+                scales: None,
+            },
+            vec![(); chunks],
+            &identity,
+            |acc, rows, ()| fold(acc, rows),
+        )?;
+        Ok(partial.into_iter().fold(identity(), reduce))
     }
 
     fn chunk_bytes(&self) -> usize {
@@ -662,14 +705,21 @@ fn parse_ascii(c: &[u8]) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-/// Applies per-channel scales to a row-major buffer of `channels` columns.
+/// Applies per-channel scales to a row-major buffer of `scales.len()`
+/// columns; channels whose scale is the identity are not touched.
 pub fn scale_rows(values: &mut [f64], scales: &[Scale]) {
-    if scales.iter().all(|s| s.is_identity()) {
+    let active: Vec<(usize, Scale)> = scales
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !s.is_identity())
+        .map(|(j, s)| (j, *s))
+        .collect();
+    if active.is_empty() {
         return;
     }
     for row in values.chunks_exact_mut(scales.len()) {
-        for (v, s) in row.iter_mut().zip(scales) {
-            *v = s.apply(*v);
+        for &(j, s) in &active {
+            row[j] = s.apply(row[j]);
         }
     }
 }

@@ -6,16 +6,13 @@ use super::{
     quadrant_interval,
 };
 use crate::compensation::{Compensation, CompensationError, invert};
-use crate::events::{EventSource, LinearSpec};
+use crate::events::{CHUNK_EVENTS, EventSource, LinearSpec};
 use crate::fcs::Spillover;
 use crate::transform::{FastTransform, Ratio, Transform};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
-use std::sync::Arc;
-
-/// Events per parallel task in membership evaluation.
-const CHUNK: usize = 1 << 15;
+use std::sync::{Arc, Mutex};
 
 /// A named transform of a gate tree.
 #[derive(Debug, Clone, PartialEq)]
@@ -245,202 +242,490 @@ impl GateTree {
     /// `spillover` is the file's own matrix, used by dimensions compensated
     /// `FromFile`; without one they stay uncompensated.
     ///
-    /// The channels and compensated fluorochromes the gates read are planned
-    /// first and computed in one pass over the source.
+    /// The tree is compiled first (channels and compensated fluorochromes
+    /// to read, transforms, gate geometry), then evaluated chunk by chunk in
+    /// parallel: only the membership flags are allocated at full size.
     pub fn evaluate(
         &self,
         source: &dyn EventSource,
         spillover: Option<&Spillover>,
     ) -> Result<Membership, GateError> {
         self.validate()?;
+        let plan = Plan::compile(self, &source.channel_names(), spillover)?;
         let total = source.event_count();
-        let mut ctx = Context {
-            tree: self,
-            total,
-            names: source.channel_names(),
-            spillover,
-            bases: HashMap::new(),
-            columns: HashMap::new(),
-            compensations: HashMap::new(),
-            full: HashMap::new(),
-        };
-        ctx.load_bases(source)?;
-        let mut counts = Vec::with_capacity(self.gates.len());
-        let mut members = Vec::with_capacity(self.gates.len());
-        for g in &self.gates {
-            let m = ctx.full(&g.id)?;
-            let n = count(&m);
-            let parent_n = match &g.parent {
-                Some(p) => count(&ctx.full(p)?),
-                None => total,
-            };
-            let pct = |a: usize, b: usize| {
-                if b > 0 {
-                    100.0 * a as f64 / b as f64
-                } else {
-                    0.0
-                }
-            };
-            counts.push(GateCount {
-                id: g.id.clone(),
-                parent: g.parent.clone(),
-                events: n,
-                percent_of_parent: pct(n, parent_n),
-                percent_of_total: pct(n, total),
-            });
-            members.push(m);
+        let mut members: Vec<Vec<bool>> = self
+            .gates
+            .iter()
+            .map(|_| crate::memory::filled_vec::<bool>(total))
+            .collect();
+        {
+            let slots = chunk_slots(&mut members, total);
+            source
+                .visit_chunks(&plan.bases, &|chunk, n, bases| {
+                    let flags = plan.evaluate_chunk(n, bases);
+                    if let Some(slot) = slots.get(chunk)
+                        && let Ok(mut out) = slot.lock()
+                    {
+                        for (o, f) in out.iter_mut().zip(&flags) {
+                            o.copy_from_slice(f);
+                        }
+                    }
+                })
+                .map_err(|e| GateError::Events(e.to_string()))?;
         }
+        let counted: Vec<usize> = members.iter().map(|m| count(m)).collect();
+        let counts = self
+            .gates
+            .iter()
+            .enumerate()
+            .map(|(g, gate)| {
+                let n = counted[g];
+                let parent_n = plan.gates[g].parent.map_or(total, |p| counted[p]);
+                let pct = |a: usize, b: usize| {
+                    if b > 0 {
+                        100.0 * a as f64 / b as f64
+                    } else {
+                        0.0
+                    }
+                };
+                GateCount {
+                    id: gate.id.clone(),
+                    parent: gate.parent.clone(),
+                    events: n,
+                    percent_of_parent: pct(n, parent_n),
+                    percent_of_total: pct(n, total),
+                }
+            })
+            .collect();
         Ok(Membership {
             total,
             counts,
-            members,
+            members: members.into_iter().map(Arc::new).collect(),
         })
     }
 }
 
 fn count(m: &[bool]) -> usize {
-    m.par_chunks(CHUNK)
+    m.par_chunks(1 << 16)
         .map(|c| c.iter().filter(|&&b| b).count())
         .sum()
 }
 
-/// A channel read through a compensation: the unit columns are built from.
-type BaseKey = (String, CompensationRef);
-
-/// Evaluation state: cached dimension columns and memberships.
-struct Context<'a> {
-    tree: &'a GateTree,
-    total: usize,
-    names: Vec<String>,
-    spillover: Option<&'a Spillover>,
-    bases: HashMap<BaseKey, Arc<Vec<f64>>>,
-    columns: HashMap<Dimension, Arc<Vec<f64>>>,
-    compensations: HashMap<CompensationRef, Option<Arc<Compensation>>>,
-    full: HashMap<String, Arc<Vec<bool>>>,
+/// Per chunk, the slices of every gate's flags, each behind its own lock
+/// (taken once per chunk, never contended).
+fn chunk_slots(members: &mut [Vec<bool>], total: usize) -> Vec<Mutex<Vec<&mut [bool]>>> {
+    let mut slots: Vec<Vec<&mut [bool]>> = (0..total.div_ceil(CHUNK_EVENTS))
+        .map(|_| Vec::new())
+        .collect();
+    for m in members.iter_mut() {
+        for (i, c) in m.chunks_mut(CHUNK_EVENTS).enumerate() {
+            slots[i].push(c);
+        }
+    }
+    slots.into_iter().map(Mutex::new).collect()
 }
 
-impl Context<'_> {
-    fn channel_index(&self, name: &str, gate: &str) -> Result<usize, GateError> {
-        self.names
-            .iter()
-            .position(|n| n == name)
-            .ok_or_else(|| GateError::UnknownDimension {
-                name: name.to_string(),
-                gate: gate.to_string(),
-                available: self.names.join(", "),
-            })
+/// A dimension as evaluated: a base column (or a ratio of two), then an
+/// optional transform.
+struct DimPlan {
+    base: usize,
+    ratio: Option<(Ratio, usize)>,
+    transform: Option<FastTransform>,
+}
+
+/// A gate as evaluated: indices into the plan's dimensions and gates.
+enum Shape {
+    Intervals {
+        dims: Vec<usize>,
+        intervals: Vec<Interval>,
+    },
+    Polygon {
+        x: usize,
+        y: usize,
+        vertices: Vec<[f64; 2]>,
+    },
+    Ellipsoid {
+        dims: Vec<usize>,
+        mean: Vec<f64>,
+        inverse: Vec<f64>,
+        distance_square: f64,
+    },
+    Boolean {
+        op: BoolOp,
+        operands: Vec<(usize, bool)>,
+    },
+}
+
+struct GatePlan {
+    shape: Shape,
+    parent: Option<usize>,
+}
+
+/// The compiled tree.
+struct Plan {
+    /// Weighted sums of channels the source computes per event.
+    bases: Vec<LinearSpec>,
+    dims: Vec<DimPlan>,
+    gates: Vec<GatePlan>,
+    /// Gate indices with every dependency before its dependents.
+    order: Vec<usize>,
+}
+
+impl Plan {
+    fn compile(
+        tree: &GateTree,
+        names: &[String],
+        spillover: Option<&Spillover>,
+    ) -> Result<Plan, GateError> {
+        let mut c = Compiler {
+            tree,
+            names,
+            spillover,
+            compensations: HashMap::new(),
+            base_keys: Vec::new(),
+            bases: Vec::new(),
+            dim_keys: Vec::new(),
+            dims: Vec::new(),
+        };
+        let index_of = |id: &str| tree.gates.iter().position(|g| g.id == id);
+        let mut gates = Vec::with_capacity(tree.gates.len());
+        for g in &tree.gates {
+            let invalid = |message: String| GateError::Invalid {
+                gate: g.id.clone(),
+                message,
+            };
+            let shape = match &g.kind {
+                GateKind::Rectangle {
+                    dimensions,
+                    intervals,
+                } => {
+                    if dimensions.len() != intervals.len() || dimensions.is_empty() {
+                        return Err(invalid(
+                            "a rectangle needs one interval per dimension".into(),
+                        ));
+                    }
+                    let dims = dimensions
+                        .iter()
+                        .map(|d| c.dimension(d, &g.id))
+                        .collect::<Result<_, _>>()?;
+                    Shape::Intervals {
+                        dims,
+                        intervals: intervals.clone(),
+                    }
+                }
+                GateKind::Quadrant {
+                    dividers,
+                    locations,
+                    ..
+                } => {
+                    if dividers.len() != locations.len() || dividers.is_empty() {
+                        return Err(invalid("a quadrant needs one location per divider".into()));
+                    }
+                    let mut dims = Vec::new();
+                    let mut intervals = Vec::new();
+                    for (d, l) in dividers.iter().zip(locations) {
+                        if let Some(l) = l {
+                            dims.push(c.dimension(&d.dimension, &g.id)?);
+                            intervals.push(quadrant_interval(&d.values, *l));
+                        }
+                    }
+                    Shape::Intervals { dims, intervals }
+                }
+                GateKind::Polygon {
+                    dimensions,
+                    vertices,
+                } => {
+                    if dimensions.len() != 2 || vertices.len() < 3 {
+                        return Err(invalid(
+                            "a polygon needs 2 dimensions and at least 3 vertices".into(),
+                        ));
+                    }
+                    Shape::Polygon {
+                        x: c.dimension(&dimensions[0], &g.id)?,
+                        y: c.dimension(&dimensions[1], &g.id)?,
+                        vertices: vertices.clone(),
+                    }
+                }
+                GateKind::Ellipsoid {
+                    dimensions,
+                    mean,
+                    covariance,
+                    distance_square,
+                } => {
+                    let k = dimensions.len();
+                    if k == 0
+                        || mean.len() != k
+                        || covariance.len() != k
+                        || covariance.iter().any(|r| r.len() != k)
+                    {
+                        return Err(invalid(format!(
+                            "an ellipsoid in {k} dimensions needs a mean of {k} and a {k} x {k} covariance"
+                        )));
+                    }
+                    let flat: Vec<f64> = covariance.iter().flatten().copied().collect();
+                    let inverse =
+                        invert(&flat, k).map_err(|e| invalid(format!("covariance matrix: {e}")))?;
+                    let dims = dimensions
+                        .iter()
+                        .map(|d| c.dimension(d, &g.id))
+                        .collect::<Result<_, _>>()?;
+                    Shape::Ellipsoid {
+                        dims,
+                        mean: mean.clone(),
+                        inverse,
+                        distance_square: *distance_square,
+                    }
+                }
+                GateKind::Boolean { op, operands } => {
+                    let arity_ok = match op {
+                        BoolOp::Not => operands.len() == 1,
+                        _ => operands.len() >= 2,
+                    };
+                    if !arity_ok {
+                        return Err(invalid(format!("{op:?} with {} operands", operands.len())));
+                    }
+                    let operands = operands
+                        .iter()
+                        .map(|o| {
+                            index_of(&o.gate).map(|i| (i, o.complement)).ok_or_else(|| {
+                                GateError::UnknownGate {
+                                    id: o.gate.clone(),
+                                    referenced_by: g.id.clone(),
+                                }
+                            })
+                        })
+                        .collect::<Result<_, _>>()?;
+                    Shape::Boolean { op: *op, operands }
+                }
+            };
+            let parent = match &g.parent {
+                Some(p) => Some(index_of(p).ok_or_else(|| GateError::UnknownGate {
+                    id: p.clone(),
+                    referenced_by: g.id.clone(),
+                })?),
+                None => None,
+            };
+            gates.push(GatePlan { shape, parent });
+        }
+        let order = dependency_order(&gates);
+        Ok(Plan {
+            bases: c.bases,
+            dims: c.dims,
+            gates,
+            order,
+        })
     }
 
+    /// Flags of every gate for one chunk of `n` events.
+    fn evaluate_chunk(&self, n: usize, bases: &[Vec<f64>]) -> Vec<Vec<bool>> {
+        // Dimensions that are a plain base column borrow it; the others
+        // (ratios, transforms) get their own chunk-sized column.
+        let derived: Vec<Option<Vec<f64>>> = self
+            .dims
+            .iter()
+            .map(|d| {
+                let base = &bases[d.base];
+                let mut v: Vec<f64> = match (&d.ratio, &d.transform) {
+                    (None, None) => return None,
+                    (Some((r, den)), _) => base
+                        .iter()
+                        .zip(&bases[*den])
+                        .map(|(&a, &b)| r.apply(a, b))
+                        .collect(),
+                    (None, Some(_)) => base.clone(),
+                };
+                if let Some(t) = &d.transform {
+                    v.iter_mut().for_each(|x| *x = t.eval(*x));
+                }
+                Some(v)
+            })
+            .collect();
+        let dims: Vec<&[f64]> = self
+            .dims
+            .iter()
+            .zip(&derived)
+            .map(|(d, v)| v.as_deref().unwrap_or(&bases[d.base]))
+            .collect();
+        let mut flags: Vec<Vec<bool>> = vec![Vec::new(); self.gates.len()];
+        for &g in &self.order {
+            let plan = &self.gates[g];
+            let mut own = match &plan.shape {
+                Shape::Intervals { dims: d, intervals } => {
+                    let mut m = vec![true; n];
+                    for (&j, interval) in d.iter().zip(intervals) {
+                        for (f, &v) in m.iter_mut().zip(dims[j].iter()) {
+                            *f &= interval.contains(v);
+                        }
+                    }
+                    m
+                }
+                Shape::Polygon { x, y, vertices } => dims[*x]
+                    .iter()
+                    .zip(dims[*y].iter())
+                    .map(|(&a, &b)| inside_polygon(vertices, a, b))
+                    .collect(),
+                Shape::Ellipsoid {
+                    dims: d,
+                    mean,
+                    inverse,
+                    distance_square,
+                } => {
+                    let k = d.len();
+                    let mut diff = vec![0.0; k];
+                    (0..n)
+                        .map(|e| {
+                            for (j, x) in diff.iter_mut().enumerate() {
+                                *x = dims[d[j]][e] - mean[j];
+                            }
+                            let q: f64 = (0..k)
+                                .map(|a| {
+                                    diff[a]
+                                        * inverse[a * k..(a + 1) * k]
+                                            .iter()
+                                            .zip(&diff)
+                                            .map(|(m, y)| m * y)
+                                            .sum::<f64>()
+                                })
+                                .sum();
+                            q <= *distance_square
+                        })
+                        .collect()
+                }
+                Shape::Boolean { op, operands } => (0..n)
+                    .map(|e| {
+                        let value = |&(o, complement): &(usize, bool)| flags[o][e] != complement;
+                        match op {
+                            BoolOp::And => operands.iter().all(value),
+                            BoolOp::Or => operands.iter().any(value),
+                            BoolOp::Not => !value(&operands[0]),
+                        }
+                    })
+                    .collect(),
+            };
+            if let Some(p) = plan.parent {
+                own.iter_mut().zip(&flags[p]).for_each(|(o, &p)| *o &= p);
+            }
+            flags[g] = own;
+        }
+        flags
+    }
+}
+
+/// Gates ordered so that parents and boolean operands come first.
+fn dependency_order(gates: &[GatePlan]) -> Vec<usize> {
+    fn visit(g: usize, gates: &[GatePlan], done: &mut [bool], order: &mut Vec<usize>) {
+        if done[g] {
+            return;
+        }
+        done[g] = true;
+        if let Some(p) = gates[g].parent {
+            visit(p, gates, done, order);
+        }
+        if let Shape::Boolean { operands, .. } = &gates[g].shape {
+            for &(o, _) in operands {
+                visit(o, gates, done, order);
+            }
+        }
+        order.push(g);
+    }
+    let mut done = vec![false; gates.len()];
+    let mut order = Vec::with_capacity(gates.len());
+    for g in 0..gates.len() {
+        visit(g, gates, &mut done, &mut order);
+    }
+    order
+}
+
+/// A channel read through a compensation: what base columns are made of.
+type BaseKey = (String, CompensationRef);
+
+/// Builds the plan's base columns and dimensions, sharing equal ones.
+struct Compiler<'a> {
+    tree: &'a GateTree,
+    names: &'a [String],
+    spillover: Option<&'a Spillover>,
+    compensations: HashMap<CompensationRef, Option<Compensation>>,
+    base_keys: Vec<BaseKey>,
+    bases: Vec<LinearSpec>,
+    dim_keys: Vec<Dimension>,
+    dims: Vec<DimPlan>,
+}
+
+impl Compiler<'_> {
     fn compensation(
         &mut self,
         r: &CompensationRef,
         gate: &str,
-    ) -> Result<Option<Arc<Compensation>>, GateError> {
-        if let Some(c) = self.compensations.get(r) {
-            return Ok(c.clone());
+    ) -> Result<Option<&Compensation>, GateError> {
+        if !self.compensations.contains_key(r) {
+            let c = match r {
+                CompensationRef::Uncompensated => None,
+                CompensationRef::FromFile => self
+                    .spillover
+                    .map(Compensation::from_spillover)
+                    .transpose()?,
+                CompensationRef::Matrix(id) => {
+                    let m = self
+                        .tree
+                        .matrices
+                        .iter()
+                        .find(|m| &m.id == id)
+                        .ok_or_else(|| GateError::UnknownMatrix {
+                            id: id.clone(),
+                            gate: gate.to_string(),
+                        })?;
+                    Some(Compensation::new(
+                        m.detectors.clone(),
+                        m.fluorochromes.clone(),
+                        &m.coefficients,
+                    )?)
+                }
+            };
+            self.compensations.insert(r.clone(), c);
         }
-        let c = match r {
-            CompensationRef::Uncompensated => None,
-            CompensationRef::FromFile => match self.spillover {
-                Some(s) => Some(Arc::new(Compensation::from_spillover(s)?)),
-                None => None,
-            },
-            CompensationRef::Matrix(id) => {
-                let m = self
-                    .tree
-                    .matrices
-                    .iter()
-                    .find(|m| &m.id == id)
-                    .ok_or_else(|| GateError::UnknownMatrix {
-                        id: id.clone(),
+        Ok(self.compensations.get(r).and_then(Option::as_ref))
+    }
+
+    /// Index of the base column for a channel under a compensation: the
+    /// compensated fluorochrome if the matrix covers the name, the channel
+    /// itself otherwise.
+    fn base(&mut self, name: &str, comp: &CompensationRef, gate: &str) -> Result<usize, GateError> {
+        let key = (name.to_string(), comp.clone());
+        if let Some(i) = self.base_keys.iter().position(|k| *k == key) {
+            return Ok(i);
+        }
+        let names = self.names;
+        let spec = match self.compensation(comp, gate)? {
+            Some(c) if c.outputs.iter().any(|o| o == name) => {
+                let out = c.outputs.iter().position(|o| o == name).unwrap_or(0);
+                c.output_weights(names, out)?
+            }
+            _ => {
+                let j = names.iter().position(|n| n == name).ok_or_else(|| {
+                    GateError::UnknownDimension {
+                        name: name.to_string(),
                         gate: gate.to_string(),
-                    })?;
-                Some(Arc::new(Compensation::new(
-                    m.detectors.clone(),
-                    m.fluorochromes.clone(),
-                    &m.coefficients,
-                )?))
+                        available: names.join(", "),
+                    }
+                })?;
+                vec![(j, 1.0)]
             }
         };
-        self.compensations.insert(r.clone(), c.clone());
-        Ok(c)
+        self.base_keys.push(key);
+        self.bases.push(spec);
+        Ok(self.bases.len() - 1)
     }
 
-    /// How a base column is made from channels: compensated if the matrix
-    /// covers the name, the channel itself otherwise.
-    fn base_spec(&mut self, (name, comp): &BaseKey, gate: &str) -> Result<LinearSpec, GateError> {
-        if let Some(c) = self.compensation(comp, gate)?
-            && let Some(out) = c.outputs.iter().position(|o| o == name)
-        {
-            return Ok(c.output_weights(&self.names, out)?);
+    fn dimension(&mut self, d: &Dimension, gate: &str) -> Result<usize, GateError> {
+        if let Some(i) = self.dim_keys.iter().position(|k| k == d) {
+            return Ok(i);
         }
-        Ok(vec![(self.channel_index(name, gate)?, 1.0)])
-    }
-
-    /// Plans every base column the gates read and computes them in one pass.
-    fn load_bases(&mut self, source: &dyn EventSource) -> Result<(), GateError> {
-        let mut keys: Vec<(BaseKey, String)> = Vec::new();
-        for g in &self.tree.gates {
-            for d in g.kind.dimensions() {
-                let names = match &d.source {
-                    Source::Channel(n) => vec![n.clone()],
-                    Source::Ratio(id) => match self.tree.transform(id) {
-                        Some(TransformDef::Ratio {
-                            numerator,
-                            denominator,
-                            ..
-                        }) => vec![numerator.clone(), denominator.clone()],
-                        _ => {
-                            return Err(GateError::UnknownTransform {
-                                id: id.clone(),
-                                gate: g.id.clone(),
-                            });
-                        }
-                    },
-                };
-                for n in names {
-                    let key = (n, d.compensation.clone());
-                    if !keys.iter().any(|(k, _)| *k == key) {
-                        keys.push((key, g.id.clone()));
-                    }
-                }
-            }
-        }
-        let specs = keys
-            .iter()
-            .map(|(k, gate)| self.base_spec(k, gate))
-            .collect::<Result<Vec<_>, _>>()?;
-        let columns = source
-            .linear_columns(&specs)
-            .map_err(|e| GateError::Events(e.to_string()))?;
-        for ((key, _), col) in keys.into_iter().zip(columns) {
-            self.bases.insert(key, Arc::new(col));
-        }
-        Ok(())
-    }
-
-    fn base(
-        &self,
-        name: &str,
-        comp: &CompensationRef,
-        gate: &str,
-    ) -> Result<Arc<Vec<f64>>, GateError> {
-        self.bases
-            .get(&(name.to_string(), comp.clone()))
-            .cloned()
-            .ok_or_else(|| GateError::UnknownDimension {
-                name: name.to_string(),
-                gate: gate.to_string(),
-                available: self.names.join(", "),
-            })
-    }
-
-    fn column(&mut self, d: &Dimension, gate: &str) -> Result<Arc<Vec<f64>>, GateError> {
-        if let Some(c) = self.columns.get(d) {
-            return Ok(c.clone());
-        }
-        let base = match &d.source {
-            Source::Channel(name) => self.base(name, &d.compensation, gate)?,
+        let unknown = |id: &str| GateError::UnknownTransform {
+            id: id.to_string(),
+            gate: gate.to_string(),
+        };
+        let (base, ratio) = match &d.source {
+            Source::Channel(name) => (self.base(name, &d.compensation, gate)?, None),
             Source::Ratio(id) => {
                 let Some(TransformDef::Ratio {
                     ratio,
@@ -448,217 +733,26 @@ impl Context<'_> {
                     denominator,
                 }) = self.tree.transform(id).cloned()
                 else {
-                    return Err(GateError::UnknownTransform {
-                        id: id.clone(),
-                        gate: gate.to_string(),
-                    });
+                    return Err(unknown(id));
                 };
                 let num = self.base(&numerator, &d.compensation, gate)?;
                 let den = self.base(&denominator, &d.compensation, gate)?;
-                Arc::new(map_columns(&num, Some(&den), |n, d| ratio.apply(n, d)))
+                (num, Some((ratio, den)))
             }
         };
-        let values = match &d.transform {
-            None => base,
-            Some(t) => {
-                let Some(TransformDef::Scale(scale)) = self.tree.transform(t) else {
-                    return Err(GateError::UnknownTransform {
-                        id: t.clone(),
-                        gate: gate.to_string(),
-                    });
-                };
-                let fast: FastTransform = scale.fast();
-                Arc::new(map_columns(&base, None, |v, _| fast.eval(v)))
-            }
+        let transform = match &d.transform {
+            None => None,
+            Some(t) => match self.tree.transform(t) {
+                Some(TransformDef::Scale(scale)) => Some(scale.fast()),
+                _ => return Err(unknown(t)),
+            },
         };
-        self.columns.insert(d.clone(), values.clone());
-        Ok(values)
+        self.dim_keys.push(d.clone());
+        self.dims.push(DimPlan {
+            base,
+            ratio,
+            transform,
+        });
+        Ok(self.dims.len() - 1)
     }
-
-    /// Membership in the gate and all its ancestors.
-    fn full(&mut self, id: &str) -> Result<Arc<Vec<bool>>, GateError> {
-        if let Some(m) = self.full.get(id) {
-            return Ok(m.clone());
-        }
-        let g = self.tree.gate(id).ok_or_else(|| GateError::UnknownGate {
-            id: id.to_string(),
-            referenced_by: id.to_string(),
-        })?;
-        let mut own = self.own(g)?;
-        if let Some(p) = &g.parent {
-            let parent = self.full(p)?;
-            own.par_iter_mut()
-                .zip(parent.par_iter())
-                .for_each(|(o, &p)| *o &= p);
-        }
-        let own = Arc::new(own);
-        self.full.insert(id.to_string(), own.clone());
-        Ok(own)
-    }
-
-    fn own(&mut self, g: &Gate) -> Result<Vec<bool>, GateError> {
-        let n = self.total;
-        let invalid = |message: String| GateError::Invalid {
-            gate: g.id.clone(),
-            message,
-        };
-        match &g.kind {
-            GateKind::Rectangle {
-                dimensions,
-                intervals,
-            } => {
-                if dimensions.len() != intervals.len() || dimensions.is_empty() {
-                    return Err(invalid(
-                        "a rectangle needs one interval per dimension".into(),
-                    ));
-                }
-                let cols = dimensions
-                    .iter()
-                    .map(|d| self.column(d, &g.id))
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok(intervals_membership(&cols, intervals, n))
-            }
-            GateKind::Quadrant {
-                dividers,
-                locations,
-                ..
-            } => {
-                if dividers.len() != locations.len() || dividers.is_empty() {
-                    return Err(invalid("a quadrant needs one location per divider".into()));
-                }
-                let used: Vec<(&super::Divider, f64)> = dividers
-                    .iter()
-                    .zip(locations)
-                    .filter_map(|(d, l)| l.map(|l| (d, l)))
-                    .collect();
-                let cols = used
-                    .iter()
-                    .map(|(d, _)| self.column(&d.dimension, &g.id))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let intervals: Vec<Interval> = used
-                    .iter()
-                    .map(|(d, l)| quadrant_interval(&d.values, *l))
-                    .collect();
-                Ok(intervals_membership(&cols, &intervals, n))
-            }
-            GateKind::Polygon {
-                dimensions,
-                vertices,
-            } => {
-                if dimensions.len() != 2 || vertices.len() < 3 {
-                    return Err(invalid(
-                        "a polygon needs 2 dimensions and at least 3 vertices".into(),
-                    ));
-                }
-                let (x, y) = (
-                    self.column(&dimensions[0], &g.id)?,
-                    self.column(&dimensions[1], &g.id)?,
-                );
-                let mut out = crate::memory::filled_vec::<bool>(n);
-                out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, o)| {
-                    let base = c * CHUNK;
-                    for (i, m) in o.iter_mut().enumerate() {
-                        *m = inside_polygon(vertices, x[base + i], y[base + i]);
-                    }
-                });
-                Ok(out)
-            }
-            GateKind::Ellipsoid {
-                dimensions,
-                mean,
-                covariance,
-                distance_square,
-            } => {
-                let k = dimensions.len();
-                if k == 0
-                    || mean.len() != k
-                    || covariance.len() != k
-                    || covariance.iter().any(|r| r.len() != k)
-                {
-                    return Err(invalid(format!(
-                        "an ellipsoid in {k} dimensions needs a mean of {k} and a {k} x {k} covariance"
-                    )));
-                }
-                let flat: Vec<f64> = covariance.iter().flatten().copied().collect();
-                let inv =
-                    invert(&flat, k).map_err(|e| invalid(format!("covariance matrix: {e}")))?;
-                let cols = dimensions
-                    .iter()
-                    .map(|d| self.column(d, &g.id))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let mut out = crate::memory::filled_vec::<bool>(n);
-                out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, o)| {
-                    let base = c * CHUNK;
-                    let mut diff = vec![0.0; k];
-                    for (i, m) in o.iter_mut().enumerate() {
-                        for (j, d) in diff.iter_mut().enumerate() {
-                            *d = cols[j][base + i] - mean[j];
-                        }
-                        let mut q = 0.0;
-                        for a in 0..k {
-                            let row = &inv[a * k..(a + 1) * k];
-                            q += diff[a] * row.iter().zip(&diff).map(|(x, y)| x * y).sum::<f64>();
-                        }
-                        *m = q <= *distance_square;
-                    }
-                });
-                Ok(out)
-            }
-            GateKind::Boolean { op, operands } => {
-                let arity_ok = match op {
-                    BoolOp::Not => operands.len() == 1,
-                    _ => operands.len() >= 2,
-                };
-                if !arity_ok {
-                    return Err(invalid(format!("{op:?} with {} operands", operands.len())));
-                }
-                let sets = operands
-                    .iter()
-                    .map(|o| Ok((self.full(&o.gate)?, o.complement)))
-                    .collect::<Result<Vec<_>, GateError>>()?;
-                let mut out = crate::memory::filled_vec::<bool>(n);
-                out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, o)| {
-                    let base = c * CHUNK;
-                    for (i, m) in o.iter_mut().enumerate() {
-                        let value = |(set, complement): &(Arc<Vec<bool>>, bool)| {
-                            set[base + i] != *complement
-                        };
-                        *m = match op {
-                            BoolOp::And => sets.iter().all(value),
-                            BoolOp::Or => sets.iter().any(value),
-                            BoolOp::Not => !value(&sets[0]),
-                        };
-                    }
-                });
-                Ok(out)
-            }
-        }
-    }
-}
-
-/// `f(a[i], b[i])` (or `f(a[i], 0)`) for every event, in parallel.
-fn map_columns(a: &[f64], b: Option<&[f64]>, f: impl Fn(f64, f64) -> f64 + Sync) -> Vec<f64> {
-    let mut out = crate::memory::filled_vec::<f64>(a.len());
-    out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, o)| {
-        let base = c * CHUNK;
-        for (i, v) in o.iter_mut().enumerate() {
-            *v = f(a[base + i], b.map_or(0.0, |b| b[base + i]));
-        }
-    });
-    out
-}
-
-fn intervals_membership(cols: &[Arc<Vec<f64>>], intervals: &[Interval], n: usize) -> Vec<bool> {
-    let mut out = crate::memory::filled_vec::<bool>(n);
-    out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, o)| {
-        let base = c * CHUNK;
-        o.iter_mut().for_each(|m| *m = true);
-        for (col, interval) in cols.iter().zip(intervals) {
-            let col = &col[base..base + o.len()];
-            for (m, &v) in o.iter_mut().zip(col) {
-                *m &= interval.contains(v);
-            }
-        }
-    });
-    out
 }
