@@ -1,7 +1,7 @@
 //! read -> write FCS 3.1 -> read gives identical channel values and keeps
 //! every keyword; writing the re-read file again gives the same bytes.
 
-use marrowgate::fcs::writer::{ORIGINAL_PREFIX, encode, write};
+use marrowgate::fcs::writer::{LAYOUT_KEYWORDS, ORIGINAL_PREFIX, encode, write};
 use marrowgate::fcs::{FcsFile, Version};
 use std::path::Path;
 
@@ -19,23 +19,8 @@ fn corpus_files() -> Vec<std::path::PathBuf> {
 /// Keywords the writer recomputes (layout and segment offsets).
 fn rewritten(key: &str) -> bool {
     let k = key.to_ascii_uppercase();
-    let layout = [
-        "$BEGINANALYSIS",
-        "$ENDANALYSIS",
-        "$BEGINSTEXT",
-        "$ENDSTEXT",
-        "$BEGINDATA",
-        "$ENDDATA",
-        "$NEXTDATA",
-        "$DATATYPE",
-        "$BYTEORD",
-        "$MODE",
-        "$TOT",
-        "$PAR",
-        "$COMP",
-        "$CHECKSUM",
-    ];
-    layout.contains(&k.as_str())
+
+    LAYOUT_KEYWORDS.contains(&k.as_str())
         || (k.starts_with("$P")
             && (k.ends_with('B') || k.ends_with('E') || k.ends_with('R') || k.ends_with('G')))
 }

@@ -27,7 +27,7 @@ use ndarray::ArrayView2;
 use std::path::Path;
 
 /// Keywords the writer computes; copied source values are dropped.
-const LAYOUT_KEYWORDS: [&str; 14] = [
+pub const LAYOUT_KEYWORDS: [&str; 14] = [
     "$BEGINANALYSIS",
     "$ENDANALYSIS",
     "$BEGINSTEXT",

@@ -3,6 +3,52 @@
 //! The transform solves `B(y) = x` by Halley's method; near `x1` `B` is
 //! evaluated by its Taylor series to avoid cancellation.
 
+use super::TransformError;
+
+/// The display-scale landmarks shared by logicle and hyperlog, from their
+/// Gating-ML parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct Geometry {
+    /// Width of the linear region on the display scale, `W / (M + A)`.
+    pub w: f64,
+    /// Data zero on the display scale.
+    pub x1: f64,
+    /// End of the linear region, `x1 + w`.
+    pub x0: f64,
+    /// `(M + A)·ln 10`.
+    pub b: f64,
+}
+
+impl Geometry {
+    /// Checks `T > 0`, `M > 0`, `0 ≤ W ≤ M/2` (`W > 0` if `w_positive`) and
+    /// `−W ≤ A ≤ M − 2W`, then places the landmarks.
+    pub fn new(
+        name: &str,
+        t: f64,
+        w: f64,
+        m: f64,
+        a: f64,
+        w_positive: bool,
+    ) -> Result<Geometry, TransformError> {
+        let w_ok = if w_positive { w > 0.0 } else { w >= 0.0 };
+        let valid = t > 0.0 && m > 0.0 && w_ok && 2.0 * w <= m && -a <= w && a + w <= m - w;
+        if !valid || ![t, w, m, a].iter().all(|v| v.is_finite()) {
+            let bound = if w_positive { "0 < W" } else { "0 <= W" };
+            return Err(TransformError::Parameters(format!(
+                "{name} T={t} W={w} M={m} A={a}: need T > 0, M > 0, {bound} <= M/2, -W <= A <= M - 2W"
+            )));
+        }
+        let w_ = w / (m + a);
+        let x2 = a / (m + a);
+        Ok(Geometry {
+            w: w_,
+            x1: x2 + w_,
+            x0: x2 + 2.0 * w_,
+            b: (m + a) * std::f64::consts::LN_10,
+        })
+    }
+}
+
 /// Terms of the Taylor series of `B` around `x1`.
 pub const TAYLOR_TERMS: usize = 16;
 

@@ -3,7 +3,7 @@
 //! reflected about `x1` below it.
 
 use super::TransformError;
-use super::biexponential::{Biexponential, TAYLOR_TERMS, inverse, solve};
+use super::biexponential::{Biexponential, Geometry, TAYLOR_TERMS, inverse, solve};
 
 /// Hyperlog scale with top `T`, linear width `W`, `M` decades, `A` extra
 /// negative decades.
@@ -29,17 +29,7 @@ pub struct Hyperlog {
 impl Hyperlog {
     /// Builds the scale (`T > 0`, `M > 0`, `0 < W ≤ M/2`, `−W ≤ A ≤ M − 2W`).
     pub fn new(t: f64, w: f64, m: f64, a: f64) -> Result<Hyperlog, TransformError> {
-        let valid = t > 0.0 && m > 0.0 && w > 0.0 && 2.0 * w <= m && -a <= w && a + w <= m - w;
-        if !valid || ![t, w, m, a].iter().all(|v| v.is_finite()) {
-            return Err(TransformError::Parameters(format!(
-                "hyperlog T={t} W={w} M={m} A={a}: need T > 0, M > 0, 0 < W <= M/2, -W <= A <= M - 2W"
-            )));
-        }
-        let w_ = w / (m + a);
-        let x2 = a / (m + a);
-        let x1 = x2 + w_;
-        let x0 = x2 + 2.0 * w_;
-        let b = (m + a) * std::f64::consts::LN_10;
+        let Geometry { w: w_, x1, x0, b } = Geometry::new("hyperlog", t, w, m, a, true)?;
         let c_a = (b * x0).exp() / w_;
         let f_a = (b * x1).exp() + c_a * x1;
         let coef_a = t / ((b.exp() + c_a) - f_a);

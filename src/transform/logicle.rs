@@ -3,7 +3,7 @@
 //! `B(y) = a·e^(b·y) − c·e^(−d·y) + f`, reflected about `x1` below it.
 
 use super::TransformError;
-use super::biexponential::{Biexponential, TAYLOR_TERMS, inverse, solve};
+use super::biexponential::{Biexponential, Geometry, TAYLOR_TERMS, inverse, solve};
 
 /// Logicle scale with top `T`, linear width `W` decades, `M` decades and
 /// `A` extra negative decades.
@@ -55,18 +55,7 @@ impl Logicle {
     /// Builds the scale; parameters must satisfy the Gating-ML constraints
     /// (`T > 0`, `M > 0`, `0 ≤ W ≤ M/2`, `−W ≤ A ≤ M − 2W`).
     pub fn new(t: f64, w: f64, m: f64, a: f64) -> Result<Logicle, TransformError> {
-        let valid = t > 0.0 && m > 0.0 && w >= 0.0 && 2.0 * w <= m && -a <= w && a + w <= m - w;
-        if !valid || ![t, w, m, a].iter().all(|v| v.is_finite()) {
-            return Err(TransformError::Parameters(format!(
-                "logicle T={t} W={w} M={m} A={a}: need T > 0, M > 0, 0 <= W <= M/2, -W <= A <= M - 2W"
-            )));
-        }
-        let ln10 = std::f64::consts::LN_10;
-        let w_ = w / (m + a);
-        let x2 = a / (m + a);
-        let x1 = x2 + w_;
-        let x0 = x2 + 2.0 * w_;
-        let b = (m + a) * ln10;
+        let Geometry { w: w_, x1, x0, b } = Geometry::new("logicle", t, w, m, a, false)?;
         let d = solve_d(b, w_);
         let c_a = (x0 * (b + d)).exp();
         let mf_a = (b * x1).exp() - c_a / (d * x1).exp();
