@@ -28,4 +28,5 @@ pub mod gate;
 pub mod io;
 pub mod memory;
 pub mod report;
+pub mod simulate;
 pub mod transform;

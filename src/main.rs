@@ -65,6 +65,36 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         dataset: usize,
     },
+    /// Write a simulated bone-marrow FCS 3.1 file with known truth
+    /// (FILE.truth.csv beside it: the population of every event).
+    Simulate {
+        /// Output FCS file.
+        out: PathBuf,
+        /// Number of events.
+        #[arg(long, default_value_t = 100_000)]
+        events: usize,
+        /// Random seed (same seed, same file).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Blasts as a fraction of viable nucleated cells (0-0.95).
+        #[arg(long, default_value_t = 0.0)]
+        blasts: f64,
+        /// Hematogones as a fraction of viable nucleated cells (0-0.6).
+        #[arg(long, default_value_t = 0.05)]
+        hematogones: f64,
+        /// Necrosis, 0 (none) to 1 (complete).
+        #[arg(long, default_value_t = 0.0)]
+        necrosis: f64,
+        /// Hemodilution, 0 (marrow) to 1 (peripheral blood).
+        #[arg(long, default_value_t = 0.0)]
+        hemodilution: f64,
+        /// Doublets as a fraction of all events.
+        #[arg(long, default_value_t = 0.02)]
+        doublets: f64,
+        /// Blasts without CD34.
+        #[arg(long)]
+        cd34_negative_blasts: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -130,6 +160,44 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Simulate {
+            out,
+            events,
+            seed,
+            blasts,
+            hematogones,
+            necrosis,
+            hemodilution,
+            doublets,
+            cd34_negative_blasts,
+        } => {
+            let cfg = marrowgate::simulate::Config {
+                events,
+                seed,
+                blast_fraction: blasts,
+                hematogone_fraction: hematogones,
+                necrosis,
+                hemodilution,
+                doublet_fraction: doublets,
+                blast_cd34: !cd34_negative_blasts,
+            };
+            match marrowgate::simulate::simulate(&cfg)
+                .and_then(|sim| marrowgate::simulate::write(&sim, &out))
+            {
+                Ok(()) => {
+                    println!(
+                        "{events} events written to {} (truth in {})",
+                        out.display(),
+                        marrowgate::simulate::truth_path(&out).display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Export {
             file,
             csv,

@@ -1,0 +1,528 @@
+//! Simulated bone-marrow FCS files with known truth.
+//!
+//! Every event belongs to a named population (written beside the file as
+//! `FILE.truth.csv`). Populations follow what marrow shows by flow
+//! cytometry: granulocytes (mature neutrophils are CD10+), monocytes,
+//! lymphocytes, mature B cells, hematogones as a maturation continuum
+//! (CD34+CD10-bright CD20- CD45-dim to CD10- CD20-bright CD45-bright),
+//! CD34+ myeloid progenitors, nucleated red cells (CD45-), optional
+//! common-B-ALL blasts (a tight CD19+ CD10-bright CD45-dim CD20- CD38-dim
+//! CD58-bright cluster), debris, dead cells (viability dye bright, sticky)
+//! and doublets. Necrosis turns a sample into debris and dead cells;
+//! hemodilution mixes in peripheral blood. Signals go through a spillover
+//! matrix, electronic noise and detector saturation, like an instrument.
+//! A seed gives the same file on any machine and thread count.
+
+pub mod rng;
+
+use crate::fcs::{Keywords, Metadata, Version};
+use ndarray::Array2;
+use rayon::prelude::*;
+use rng::Rng;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// Top of the linear scale, as on BD instruments.
+pub const RANGE: f64 = 262_144.0;
+
+/// Channels written: ($PnN, $PnS).
+pub const CHANNELS: [(&str, &str); 12] = [
+    ("FSC-A", ""),
+    ("FSC-H", ""),
+    ("SSC-A", ""),
+    ("FITC-A", "CD20 FITC"),
+    ("PE-A", "CD10 PE"),
+    ("PerCP-Cy5-5-A", "CD34 PerCP-Cy5.5"),
+    ("PE-Cy7-A", "CD19 PE-Cy7"),
+    ("APC-A", "CD38 APC"),
+    ("APC-R700-A", "CD58 APC-R700"),
+    ("V500-A", "CD45 V500-C"),
+    ("BV421-A", "Viability BV421"),
+    ("Time", ""),
+];
+
+/// Fluorescence channels (indices into [`CHANNELS`]).
+const FLUOR: std::ops::Range<usize> = 3..11;
+
+/// Populations an event can belong to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Population {
+    /// Mature neutrophils (CD10+).
+    NeutrophilMature,
+    /// Myeloid precursors (promyelocytes, myelocytes; CD10-).
+    GranulocytePrecursor,
+    /// Monocytes.
+    Monocyte,
+    /// T and NK lymphocytes.
+    Lymphocyte,
+    /// Mature B cells (CD19+ CD20 bright, CD10-).
+    MatureB,
+    /// Normal B precursors along their maturation continuum.
+    Hematogone,
+    /// CD34+ myeloid progenitors.
+    Cd34Progenitor,
+    /// Nucleated red cells (CD45-).
+    Erythroid,
+    /// Common-B-ALL blasts.
+    Blast,
+    /// Cell debris.
+    Debris,
+    /// Dead cells.
+    Dead,
+    /// Two cells passing together.
+    Doublet,
+}
+
+impl Population {
+    /// Name written in the truth file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Population::NeutrophilMature => "neutrophil_mature",
+            Population::GranulocytePrecursor => "granulocyte_precursor",
+            Population::Monocyte => "monocyte",
+            Population::Lymphocyte => "lymphocyte",
+            Population::MatureB => "mature_b",
+            Population::Hematogone => "hematogone",
+            Population::Cd34Progenitor => "cd34_progenitor",
+            Population::Erythroid => "erythroid",
+            Population::Blast => "blast",
+            Population::Debris => "debris",
+            Population::Dead => "dead",
+            Population::Doublet => "doublet",
+        }
+    }
+
+    /// Whether the population is a viable nucleated single cell.
+    pub fn is_viable_nucleated(self) -> bool {
+        !matches!(
+            self,
+            Population::Debris | Population::Dead | Population::Doublet
+        )
+    }
+}
+
+/// What to simulate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Config {
+    /// Events in the file.
+    pub events: usize,
+    /// Seed.
+    pub seed: u64,
+    /// Blasts as a fraction of viable nucleated single cells.
+    pub blast_fraction: f64,
+    /// Hematogones as a fraction of viable nucleated single cells (before
+    /// hemodilution).
+    pub hematogone_fraction: f64,
+    /// 0 (none) to 1 (complete): shifts events to debris and dead cells.
+    pub necrosis: f64,
+    /// 0 (pure marrow) to 1 (peripheral blood).
+    pub hemodilution: f64,
+    /// Doublets as a fraction of all events.
+    pub doublet_fraction: f64,
+    /// Blasts express CD34 (most common-B-ALL) or not.
+    pub blast_cd34: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            events: 100_000,
+            seed: 1,
+            blast_fraction: 0.0,
+            hematogone_fraction: 0.05,
+            necrosis: 0.0,
+            hemodilution: 0.0,
+            doublet_fraction: 0.02,
+            blast_cd34: true,
+        }
+    }
+}
+
+/// Why a configuration cannot be simulated.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SimulateError {
+    /// A fraction outside its range.
+    #[error("{name} = {value}: must be between 0 and {max}")]
+    OutOfRange {
+        /// Parameter.
+        name: &'static str,
+        /// Value given.
+        value: f64,
+        /// Largest allowed value.
+        max: f64,
+    },
+    /// Writing failed.
+    #[error("{0}")]
+    Write(String),
+}
+
+/// A simulated sample.
+#[derive(Debug, Clone)]
+pub struct Simulation {
+    /// FCS keywords (channels, spillover, instrument).
+    pub keywords: Keywords,
+    /// Channel values, events x channels (as [`CHANNELS`]).
+    pub events: Array2<f32>,
+    /// Population of every event.
+    pub truth: Vec<Population>,
+}
+
+/// Median phenotype of a population: FSC-A, SSC-A and the 8 fluorescence
+/// markers (true signal before spillover and noise).
+#[derive(Debug, Clone, Copy)]
+struct Phenotype {
+    fsc: f64,
+    ssc: f64,
+    markers: [f64; 8],
+    /// Log-scale spread of positive markers.
+    sigma: f64,
+}
+
+/// Unstained level (autofluorescence) of a marker the cell lacks.
+const NEG: f64 = 60.0;
+
+fn phenotype(p: Population, t: f64, blast_cd34: bool) -> Phenotype {
+    // markers: CD20, CD10, CD34, CD19, CD38, CD58, CD45, viability
+    let m = |cd20, cd10, cd34, cd19, cd38, cd58, cd45| {
+        [cd20, cd10, cd34, cd19, cd38, cd58, cd45, 120.0]
+    };
+    match p {
+        Population::NeutrophilMature => Phenotype {
+            fsc: 95e3,
+            ssc: 130e3,
+            markers: m(NEG, 3500.0, NEG, NEG, 350.0, 900.0, 5000.0),
+            sigma: 0.3,
+        },
+        Population::GranulocytePrecursor => Phenotype {
+            fsc: 105e3,
+            ssc: 150e3,
+            markers: m(NEG, NEG, NEG, NEG, 1800.0, 1200.0, 3500.0),
+            sigma: 0.3,
+        },
+        Population::Monocyte => Phenotype {
+            fsc: 85e3,
+            ssc: 55e3,
+            markers: m(NEG, NEG, NEG, NEG, 2500.0, 1500.0, 14000.0),
+            sigma: 0.25,
+        },
+        Population::Lymphocyte => Phenotype {
+            fsc: 52e3,
+            ssc: 14e3,
+            markers: m(NEG, NEG, NEG, NEG, 900.0, 1000.0, 22000.0),
+            sigma: 0.25,
+        },
+        Population::MatureB => Phenotype {
+            fsc: 52e3,
+            ssc: 13e3,
+            markers: m(14000.0, NEG, NEG, 7000.0, 1200.0, 1000.0, 20000.0),
+            sigma: 0.25,
+        },
+        Population::Hematogone => {
+            // Stage I (t = 0) to stage III (t = 1), interpolated on log scale.
+            let lerp = |a: f64, b: f64| (a.ln() * (1.0 - t) + b.ln() * t).exp();
+            let cd34 = if t < 0.3 { lerp(2500.0, 200.0) } else { NEG };
+            Phenotype {
+                fsc: 46e3,
+                ssc: 11e3,
+                markers: m(
+                    lerp(80.0, 11000.0),
+                    lerp(9000.0, 150.0),
+                    cd34,
+                    6500.0,
+                    lerp(14000.0, 3000.0),
+                    1100.0,
+                    lerp(3500.0, 17000.0),
+                ),
+                sigma: 0.22,
+            }
+        }
+        Population::Cd34Progenitor => Phenotype {
+            fsc: 60e3,
+            ssc: 22e3,
+            markers: m(NEG, NEG, 3500.0, NEG, 9000.0, 1500.0, 4500.0),
+            sigma: 0.25,
+        },
+        Population::Erythroid => Phenotype {
+            fsc: 42e3,
+            ssc: 9e3,
+            markers: m(NEG, NEG, NEG, NEG, 400.0, 600.0, 90.0),
+            sigma: 0.3,
+        },
+        Population::Blast => Phenotype {
+            fsc: 56e3,
+            ssc: 13e3,
+            markers: m(
+                NEG,
+                30000.0,
+                if blast_cd34 { 4500.0 } else { NEG },
+                8000.0,
+                1400.0,
+                10000.0,
+                1200.0,
+            ),
+            sigma: 0.18,
+        },
+        Population::Debris => Phenotype {
+            fsc: 9e3,
+            ssc: 7e3,
+            markers: [150.0, 150.0, 150.0, 150.0, 150.0, 150.0, 200.0, 1500.0],
+            sigma: 0.7,
+        },
+        Population::Dead => Phenotype {
+            fsc: 28e3,
+            ssc: 35e3,
+            markers: [400.0, 500.0, 300.0, 400.0, 600.0, 500.0, 1500.0, 9000.0],
+            sigma: 0.6,
+        },
+        Population::Doublet => phenotype(Population::Lymphocyte, t, blast_cd34),
+    }
+}
+
+/// Composition of viable nucleated single cells.
+fn nucleated_mix(cfg: &Config) -> Vec<(Population, f64)> {
+    use Population::*;
+    let marrow = [
+        (NeutrophilMature, 0.30),
+        (GranulocytePrecursor, 0.22),
+        (Monocyte, 0.06),
+        (Lymphocyte, 0.12),
+        (MatureB, 0.03),
+        (Cd34Progenitor, 0.015),
+        (Erythroid, 0.20),
+    ];
+    let blood = [
+        (NeutrophilMature, 0.60),
+        (GranulocytePrecursor, 0.005),
+        (Monocyte, 0.07),
+        (Lymphocyte, 0.30),
+        (MatureB, 0.025),
+    ];
+    let h = cfg.hemodilution;
+    let hg = cfg.hematogone_fraction * (1.0 - h);
+    let others = 1.0 - hg - cfg.blast_fraction;
+    let marrow_total: f64 = marrow.iter().map(|m| m.1).sum();
+    let blood_total: f64 = blood.iter().map(|m| m.1).sum();
+    let mut mix: Vec<(Population, f64)> = Vec::new();
+    for (p, f) in marrow {
+        mix.push((p, others * (1.0 - h) * f / marrow_total));
+    }
+    for (p, f) in blood {
+        if let Some(e) = mix.iter_mut().find(|e| e.0 == p) {
+            e.1 += others * h * f / blood_total;
+        }
+    }
+    mix.push((Hematogone, hg));
+    mix.push((Blast, cfg.blast_fraction));
+    mix
+}
+
+/// Event composition: debris, dead, doublets, then the nucleated mix.
+fn composition(cfg: &Config) -> Vec<(Population, f64)> {
+    let debris = 0.04 + 0.80 * cfg.necrosis;
+    let dead = 0.03 + 0.14 * cfg.necrosis;
+    let doublets = cfg.doublet_fraction * (1.0 - cfg.necrosis);
+    let viable = (1.0 - debris - dead - doublets).max(0.0);
+    let mut c = vec![
+        (Population::Debris, debris),
+        (Population::Dead, dead),
+        (Population::Doublet, doublets),
+    ];
+    c.extend(nucleated_mix(cfg).into_iter().map(|(p, f)| (p, f * viable)));
+    c
+}
+
+/// Spillover of fluorochrome i into detector j (rows fluorochromes).
+fn spillover() -> [[f64; 8]; 8] {
+    let mut s = [[0.0; 8]; 8];
+    for (i, row) in s.iter_mut().enumerate() {
+        row[i] = 1.0;
+        if i + 1 < 8 {
+            row[i + 1] = 0.12;
+        }
+        if i >= 1 {
+            row[i - 1] = 0.03;
+        }
+    }
+    s[1][3] = 0.02; // PE into PE-Cy7
+    s
+}
+
+/// One event's true signals: FSC-A, FSC-H, SSC-A, 8 markers.
+fn draw(p: Population, rng: &mut Rng, blast_cd34: bool) -> [f64; 11] {
+    let ph = phenotype(p, rng.uniform(), blast_cd34);
+    let mut e = [0.0; 11];
+    e[0] = rng.lognormal(ph.fsc, 0.12);
+    e[1] = e[0] * 0.88 * (1.0 + 0.03 * rng.normal());
+    e[2] = rng.lognormal(ph.ssc, 0.2);
+    for (k, &median) in ph.markers.iter().enumerate() {
+        let sigma = if median <= NEG { 0.5 } else { ph.sigma };
+        e[3 + k] = rng.lognormal(median, sigma);
+    }
+    e
+}
+
+fn check(name: &'static str, value: f64, max: f64) -> Result<(), SimulateError> {
+    if (0.0..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(SimulateError::OutOfRange { name, value, max })
+    }
+}
+
+/// Simulates one sample.
+pub fn simulate(cfg: &Config) -> Result<Simulation, SimulateError> {
+    check("blast_fraction", cfg.blast_fraction, 0.95)?;
+    check("hematogone_fraction", cfg.hematogone_fraction, 0.6)?;
+    check("necrosis", cfg.necrosis, 1.0)?;
+    check("hemodilution", cfg.hemodilution, 1.0)?;
+    check("doublet_fraction", cfg.doublet_fraction, 0.2)?;
+    if cfg.blast_fraction + cfg.hematogone_fraction > 0.98 {
+        return Err(SimulateError::OutOfRange {
+            name: "blast_fraction + hematogone_fraction",
+            value: cfg.blast_fraction + cfg.hematogone_fraction,
+            max: 0.98,
+        });
+    }
+    let comp = composition(cfg);
+    let mut cumulative = Vec::with_capacity(comp.len());
+    let mut acc = 0.0;
+    for (_, f) in &comp {
+        acc += f;
+        cumulative.push(acc);
+    }
+    let singlets: Vec<Population> = comp
+        .iter()
+        .map(|c| c.0)
+        .filter(|p| p.is_viable_nucleated())
+        .collect();
+    let spill = spillover();
+    let root = Rng::new(cfg.seed);
+    const BLOCK: usize = 1 << 14;
+    let p = CHANNELS.len();
+    let mut events = Array2::<f32>::zeros((cfg.events, p));
+    let mut truth = vec![Population::Debris; cfg.events];
+    events
+        .as_slice_mut()
+        .unwrap_or(&mut [])
+        .par_chunks_mut(BLOCK * p)
+        .zip(truth.par_chunks_mut(BLOCK))
+        .enumerate()
+        .for_each(|(b, (rows, pops))| {
+            let mut rng = root.fork(b as u64);
+            for (row, pop) in rows.chunks_exact_mut(p).zip(pops.iter_mut()) {
+                let population = comp[rng.choose(&cumulative)].0;
+                *pop = population;
+                let signal = if population == Population::Doublet {
+                    let a = draw(
+                        singlets[(rng.next_u64() % singlets.len() as u64) as usize],
+                        &mut rng,
+                        cfg.blast_cd34,
+                    );
+                    let c = draw(
+                        singlets[(rng.next_u64() % singlets.len() as u64) as usize],
+                        &mut rng,
+                        cfg.blast_cd34,
+                    );
+                    let mut s = [0.0; 11];
+                    for k in 0..11 {
+                        s[k] = a[k] + c[k];
+                    }
+                    // Two cells side by side: the pulse is longer, not taller.
+                    s[1] = a[1].max(c[1]) * 1.08;
+                    s
+                } else {
+                    draw(population, &mut rng, cfg.blast_cd34)
+                };
+                for k in 0..3 {
+                    row[k] = (signal[k] + 300.0 * rng.normal()).clamp(0.0, RANGE - 1.0) as f32;
+                }
+                for (j, d) in FLUOR.enumerate() {
+                    let detected: f64 = (0..8).map(|i| signal[3 + i] * spill[i][j]).sum();
+                    // Electronic noise plus photon statistics.
+                    let noise =
+                        35.0 * rng.normal() + (detected.max(0.0) * 2.0).sqrt() * rng.normal();
+                    row[d] = (detected + noise).clamp(-500.0, RANGE - 1.0) as f32;
+                }
+            }
+        });
+    // Time in seconds (a channel value): a 10-minute acquisition.
+    let n = cfg.events.max(1) as f64;
+    for (i, mut row) in events.rows_mut().into_iter().enumerate() {
+        row[p - 1] = (600.0 * i as f64 / n) as f32;
+    }
+    Ok(Simulation {
+        keywords: keywords(cfg),
+        events,
+        truth,
+    })
+}
+
+fn keywords(cfg: &Config) -> Keywords {
+    let mut k = Keywords::new();
+    k.set("$DATATYPE", "F");
+    k.set("$BYTEORD", "1,2,3,4");
+    k.set("$PAR", CHANNELS.len().to_string());
+    k.set("$CYT", "marrowgate simulator");
+    k.set("$TIMESTEP", "0.01");
+    k.set("$SRC", "simulated bone marrow");
+    for (i, (n, s)) in CHANNELS.iter().enumerate() {
+        let key = |x: &str| format!("$P{}{x}", i + 1);
+        k.set(&key("N"), *n);
+        if !s.is_empty() {
+            k.set(&key("S"), *s);
+        }
+        k.set(&key("B"), "32");
+        k.set(&key("E"), "0,0");
+        k.set(&key("R"), "262144");
+    }
+    let spill = spillover();
+    let mut value = format!("{}", spill.len());
+    for d in FLUOR {
+        value.push(',');
+        value.push_str(CHANNELS[d].0);
+    }
+    for row in spill {
+        for v in row {
+            value.push_str(&format!(",{v}"));
+        }
+    }
+    k.set("$SPILLOVER", value);
+    k.set(
+        "MARROWGATE_SIMULATION",
+        serde_json::to_string(cfg).unwrap_or_default(),
+    );
+    k
+}
+
+/// Path of the truth file written beside `fcs`.
+pub fn truth_path(fcs: &Path) -> PathBuf {
+    let mut name = fcs
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(".truth.csv");
+    fcs.with_file_name(name)
+}
+
+/// Writes the sample as FCS 3.1 and its truth beside it, atomically.
+pub fn write(sim: &Simulation, path: &Path) -> Result<(), SimulateError> {
+    let mut warnings = Vec::new();
+    let meta = Metadata::from_keywords(Version::Fcs3_1, &sim.keywords, &mut warnings)
+        .map_err(|e| SimulateError::Write(e.to_string()))?;
+    crate::fcs::writer::write(path, &sim.keywords, &meta.channels, sim.events.view())
+        .map_err(|e| SimulateError::Write(format!("{}: {e}", path.display())))?;
+    let truth = truth_path(path);
+    crate::io::write_atomically(&truth, |out| {
+        use std::io::Write;
+        writeln!(out, "population")?;
+        for p in &sim.truth {
+            writeln!(out, "{}", p.name())?;
+        }
+        Ok(())
+    })
+    .map_err(|e| SimulateError::Write(format!("{}: {e}", truth.display())))
+}
+
+#[cfg(test)]
+mod tests;
