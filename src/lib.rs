@@ -29,4 +29,5 @@ pub mod io;
 pub mod memory;
 pub mod report;
 pub mod simulate;
+pub mod strategy;
 pub mod transform;
