@@ -27,6 +27,7 @@ pub mod fcs;
 pub mod gate;
 pub mod io;
 pub mod memory;
+pub mod qc;
 pub mod report;
 pub mod simulate;
 pub mod strategy;
