@@ -168,6 +168,11 @@ impl MarkerMap {
         self.by_marker.get(&marker).copied()
     }
 
+    /// Markers found with their channel index.
+    pub fn iter(&self) -> impl Iterator<Item = (Marker, usize)> + '_ {
+        self.by_marker.iter().map(|(m, &i)| (*m, i))
+    }
+
     /// Required markers that are missing.
     pub fn missing_required(&self) -> Vec<Marker> {
         REQUIRED

@@ -5,3 +5,5 @@
 
 pub mod density;
 pub mod markers;
+pub mod pregate;
+pub mod prepare;

@@ -1,0 +1,499 @@
+//! The first gates of the B-ALL strategy, each threshold taken from the
+//! data and recorded for audit: flow stability over time, debris, singlets,
+//! viability, CD19+ B lineage and CD10+ within it. (CD10 is never judged
+//! outside CD19+: mature neutrophils are CD10+.)
+
+use super::density::{Density, bandwidth};
+use super::markers::Marker;
+use super::prepare::Prepared;
+use serde::Serialize;
+
+/// One automated gate as drawn and audited.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GateRecord {
+    /// Gate name.
+    pub name: String,
+    /// Parent gate name.
+    pub parent: Option<String>,
+    /// Dimensions it reads (display scales).
+    pub dimensions: Vec<String>,
+    /// The rule in words, with its thresholds.
+    pub rule: String,
+    /// Thresholds on the display scale.
+    pub thresholds: Vec<f64>,
+    /// Events in the gate.
+    pub events: u64,
+    /// Percent of the parent's events.
+    pub percent_of_parent: f64,
+}
+
+/// Memberships of the pre-gates (each inside the previous one).
+#[derive(Debug, Clone)]
+pub struct PreGates {
+    /// Events acquired while the flow was stable.
+    pub stable: Vec<bool>,
+    /// Stable events that are cells (not debris).
+    pub cells: Vec<bool>,
+    /// Cells that are single.
+    pub singlets: Vec<bool>,
+    /// Singlets that are viable: the viable nucleated cells.
+    pub viable: Vec<bool>,
+    /// Viable cells that are CD19+.
+    pub b_lineage: Vec<bool>,
+    /// CD19+ cells that are CD10+.
+    pub cd10_positive: Vec<bool>,
+    /// Every gate, in order.
+    pub records: Vec<GateRecord>,
+}
+
+/// Density estimation settings for gate thresholds.
+const BINS: usize = 256;
+const SMOOTHING: f64 = 0.5;
+const MIN_PROMINENCE: f64 = 0.01;
+
+fn count(m: &[bool]) -> u64 {
+    m.iter().filter(|&&b| b).count() as u64
+}
+
+fn select<'a>(values: &'a [f64], mask: &'a [bool]) -> impl Iterator<Item = f64> + 'a {
+    values
+        .iter()
+        .zip(mask)
+        .filter(|(_, m)| **m)
+        .map(|(v, _)| *v)
+}
+
+fn density(values: &[f64], mask: &[bool], lo: f64, hi: f64) -> Density {
+    let v: Vec<f64> = select(values, mask).collect();
+    Density::estimate(v.iter().copied(), lo, hi, BINS, bandwidth(&v, SMOOTHING))
+}
+
+/// Upper bound of the negative (leftmost) population: its peak plus `k`
+/// times the spread of its left half, mirrored (the right side is mixed
+/// with positive events, the left is not).
+pub fn negative_bound(values: &[f64], mask: &[bool], k: f64) -> Option<f64> {
+    let d = density(values, mask, -0.1, 1.1);
+    let peaks = d.peaks(MIN_PROMINENCE);
+    let negative = peaks.iter().map(|p| p.position).min_by(f64::total_cmp)?;
+    let (sum, n) = select(values, mask)
+        .filter(|&v| v <= negative)
+        .fold((0.0, 0usize), |(s, n), v| {
+            (s + (negative - v).powi(2), n + 1)
+        });
+    (n > 10).then(|| negative + k * (sum / n as f64).sqrt())
+}
+
+/// The valley above the leftmost prominent peak, if the next peak up is a
+/// real population.
+fn valley_above_negative(values: &[f64], mask: &[bool]) -> Option<f64> {
+    let d = density(values, mask, -0.1, 1.1);
+    let mut peaks = d.peaks(MIN_PROMINENCE);
+    peaks.sort_by(|a, b| a.position.total_cmp(&b.position));
+    let (neg, next) = (peaks.first()?, peaks.get(1)?);
+    d.valley_between(neg.position, next.position)
+        .filter(|v| v.depth_ratio < 0.8)
+        .map(|v| v.position)
+}
+
+/// What a gate is, before its counts are known.
+struct Rule<'a> {
+    name: &'a str,
+    parent: Option<&'a str>,
+    dimensions: &'a [&'a str],
+    text: String,
+    thresholds: Vec<f64>,
+}
+
+struct Recorder {
+    records: Vec<GateRecord>,
+}
+
+impl Recorder {
+    fn push(&mut self, rule: Rule<'_>, members: &[bool], parent_members: &[bool]) {
+        let events = count(members);
+        let parent_n = count(parent_members);
+        self.records.push(GateRecord {
+            name: rule.name.to_string(),
+            parent: rule.parent.map(str::to_string),
+            dimensions: rule.dimensions.iter().map(|d| d.to_string()).collect(),
+            rule: rule.text,
+            thresholds: rule.thresholds,
+            events,
+            percent_of_parent: if parent_n > 0 {
+                100.0 * events as f64 / parent_n as f64
+            } else {
+                0.0
+            },
+        });
+    }
+}
+
+/// Runs the pre-gates on a prepared site. FSC-A, SSC-A, CD19 and CD10 must
+/// be present (the caller checks the required markers).
+pub fn pregate(p: &Prepared) -> PreGates {
+    let n = p.events;
+    let all = vec![true; n];
+    let mut rec = Recorder {
+        records: Vec::new(),
+    };
+    let empty: Vec<f64> = vec![f64::NAN; n];
+    let col = |m: Marker| p.get(m).unwrap_or(&empty);
+
+    // 1. Flow stability: drop time bins whose event rate departs from the
+    // median rate by more than a factor of 2 (clogs, bubbles, interruptions).
+    let stable = match p.get(Marker::Time) {
+        Some(t) if n > 1_000 => {
+            let (lo, hi) = t
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                    (a.min(v), b.max(v))
+                });
+            let bins = 100usize;
+            let width = ((hi - lo) / bins as f64).max(f64::MIN_POSITIVE);
+            let bin = |v: f64| (((v - lo) / width) as usize).min(bins - 1);
+            let mut counts = vec![0u64; bins];
+            t.iter()
+                .filter(|v| v.is_finite())
+                .for_each(|&v| counts[bin(v)] += 1);
+            let mut sorted = counts.clone();
+            sorted.sort_unstable();
+            let median = sorted[bins / 2] as f64;
+            let good: Vec<bool> = counts
+                .iter()
+                .map(|&c| c as f64 >= 0.5 * median && c as f64 <= 2.0 * median)
+                .collect();
+            let m: Vec<bool> = t.iter().map(|&v| v.is_finite() && good[bin(v)]).collect();
+            let bad = good.iter().filter(|g| !**g).count();
+            rec.push(Rule { name: "stable flow", parent: None, dimensions: &["Time"], text: format!("{bad} of {bins} time bins with an event rate outside 0.5-2x the median rate removed"), thresholds: vec![median] }, &m, &all);
+            m
+        }
+        _ => {
+            rec.push(
+                Rule {
+                    name: "stable flow",
+                    parent: None,
+                    dimensions: &[],
+                    text: "no Time channel: flow stability not checked".into(),
+                    thresholds: vec![],
+                },
+                &all,
+                &all,
+            );
+            all.clone()
+        }
+    };
+
+    // 2. Debris: below the FSC-A valley under the smallest nucleated cells.
+    // Lymphocytes (CD45 brightest quarter, SSC lowest half) anchor the scale.
+    let fsc = col(Marker::FscA);
+    let ssc = col(Marker::SscA);
+    let lymph_fsc = {
+        let cd45 = p.get(Marker::Cd(45));
+        let mut v: Vec<f64> = match cd45 {
+            Some(cd45) => {
+                let q = |x: &[f64], f: f64| {
+                    let mut s: Vec<f64> = x.iter().copied().filter(|v| v.is_finite()).collect();
+                    s.sort_by(f64::total_cmp);
+                    s.get(((s.len() as f64 - 1.0) * f) as usize)
+                        .copied()
+                        .unwrap_or(0.0)
+                };
+                let (c45, s50) = (q(cd45, 0.75), q(ssc, 0.5));
+                (0..n)
+                    .filter(|&i| stable[i] && cd45[i] >= c45 && ssc[i] <= s50)
+                    .map(|i| fsc[i])
+                    .collect()
+            }
+            None => select(fsc, &stable).collect(),
+        };
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(0.2)
+    };
+    let d = density(fsc, &stable, 0.0, 1.0);
+    let debris_cut = d
+        .valley_between(0.0, lymph_fsc)
+        .filter(|v| v.depth_ratio < 0.7 && v.position < 0.8 * lymph_fsc)
+        .map(|v| v.position)
+        .unwrap_or(0.25 * lymph_fsc);
+    let cells: Vec<bool> = (0..n).map(|i| stable[i] && fsc[i] >= debris_cut).collect();
+    rec.push(
+        Rule {
+            name: "cells",
+            parent: Some("stable flow"),
+            dimensions: &["FSC-A", "SSC-A"],
+            text: format!(
+                "FSC-A >= {debris_cut:.4} (density valley below the lymphocytes at {lymph_fsc:.4})"
+            ),
+            thresholds: vec![debris_cut],
+        },
+        &cells,
+        &stable,
+    );
+
+    // 3. Singlets: FSC-H / FSC-A within 4 robust SD of its median.
+    let singlets = match p.get(Marker::FscH) {
+        Some(fsch) => {
+            let ratio: Vec<f64> = (0..n)
+                .map(|i| {
+                    if fsc[i] > 0.0 {
+                        fsch[i] / fsc[i]
+                    } else {
+                        f64::NAN
+                    }
+                })
+                .collect();
+            let mut r: Vec<f64> = select(&ratio, &cells).filter(|v| v.is_finite()).collect();
+            r.sort_by(f64::total_cmp);
+            let median = r.get(r.len() / 2).copied().unwrap_or(1.0);
+            let mut dev: Vec<f64> = r.iter().map(|v| (v - median).abs()).collect();
+            dev.sort_by(f64::total_cmp);
+            let sd = 1.4826 * dev.get(dev.len() / 2).copied().unwrap_or(0.0);
+            let cut = median - (4.0 * sd).max(0.05);
+            let m: Vec<bool> = (0..n).map(|i| cells[i] && ratio[i] >= cut).collect();
+            rec.push(
+                Rule {
+                    name: "singlets",
+                    parent: Some("cells"),
+                    dimensions: &["FSC-A", "FSC-H"],
+                    text: format!("FSC-H/FSC-A >= {cut:.4} (median {median:.4} - 4 robust SD)"),
+                    thresholds: vec![cut],
+                },
+                &m,
+                &cells,
+            );
+            m
+        }
+        None => {
+            rec.push(
+                Rule {
+                    name: "singlets",
+                    parent: Some("cells"),
+                    dimensions: &[],
+                    text: "no FSC-H: doublets not excluded".into(),
+                    thresholds: vec![],
+                },
+                &cells,
+                &cells,
+            );
+            cells.clone()
+        }
+    };
+
+    // 4. Viability: below the valley above the dye-negative population.
+    let viable = match p.get(Marker::Viability) {
+        Some(dye) => {
+            let cut = valley_above_negative(dye, &singlets)
+                .or_else(|| negative_bound(dye, &singlets, 4.0))
+                .unwrap_or(f64::INFINITY);
+            let m: Vec<bool> = (0..n).map(|i| singlets[i] && dye[i] < cut).collect();
+            rec.push(
+                Rule {
+                    name: "viable",
+                    parent: Some("singlets"),
+                    dimensions: &["viability"],
+                    text: format!("viability dye < {cut:.4} (valley above the dye-negative cells)"),
+                    thresholds: vec![cut],
+                },
+                &m,
+                &singlets,
+            );
+            m
+        }
+        None => {
+            rec.push(
+                Rule {
+                    name: "viable",
+                    parent: Some("singlets"),
+                    dimensions: &[],
+                    text: "no viability dye: dead cells excluded by scatter only".into(),
+                    thresholds: vec![],
+                },
+                &singlets,
+                &singlets,
+            );
+            singlets.clone()
+        }
+    };
+
+    // 5. CD19+ B lineage among viable nucleated cells.
+    let cd19 = col(Marker::Cd(19));
+    let cd19_cut = valley_above_negative(cd19, &viable)
+        .or_else(|| negative_bound(cd19, &viable, 5.0))
+        .unwrap_or(0.5);
+    let b_lineage: Vec<bool> = (0..n).map(|i| viable[i] && cd19[i] >= cd19_cut).collect();
+    rec.push(
+        Rule {
+            name: "CD19+",
+            parent: Some("viable"),
+            dimensions: &["CD19", "SSC-A"],
+            text: format!("CD19 >= {cd19_cut:.4} (valley above the CD19- cells)"),
+            thresholds: vec![cd19_cut],
+        },
+        &b_lineage,
+        &viable,
+    );
+
+    // 6. CD10+ within CD19+. The negative reference is the CD10- majority of
+    // viable CD19- cells (lymphocytes, monocytes, erythroid, precursors).
+    let cd10 = col(Marker::Cd(10));
+    let cd19_negative: Vec<bool> = (0..n).map(|i| viable[i] && !b_lineage[i]).collect();
+    let cd10_cut = negative_bound(cd10, &cd19_negative, 4.0).unwrap_or(0.5);
+    let cd10_positive: Vec<bool> = (0..n)
+        .map(|i| b_lineage[i] && cd10[i] >= cd10_cut)
+        .collect();
+    rec.push(
+        Rule {
+            name: "CD19+CD10+",
+            parent: Some("CD19+"),
+            dimensions: &["CD19", "CD10"],
+            text: format!("CD10 >= {cd10_cut:.4} (CD10- cells of the sample + 4 SD)"),
+            thresholds: vec![cd10_cut],
+        },
+        &cd10_positive,
+        &b_lineage,
+    );
+
+    PreGates {
+        stable,
+        cells,
+        singlets,
+        viable,
+        b_lineage,
+        cd10_positive,
+        records: rec.records,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fcs::FcsFile;
+    use crate::simulate::{Config, Population, simulate, write};
+    use crate::strategy::markers::MarkerMap;
+    use crate::strategy::prepare::prepare;
+
+    fn run(cfg: &Config, name: &str) -> (PreGates, Vec<Population>) {
+        let dir = std::env::temp_dir().join(format!("mg-pregate-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("site.fcs");
+        let sim = simulate(cfg).expect("simulates");
+        write(&sim, &path).expect("writes");
+        let f = FcsFile::open(&path).expect("reads");
+        let ch: Vec<(String, Option<String>)> = f.datasets()[0]
+            .metadata
+            .channels
+            .iter()
+            .map(|c| (c.name.clone(), c.marker.clone()))
+            .collect();
+        let markers = MarkerMap::from_channels(&ch, &[]);
+        assert!(markers.missing_required().is_empty());
+        let prepared = prepare(&f, 0, &markers).expect("prepares");
+        let g = pregate(&prepared);
+        std::fs::remove_dir_all(dir).ok();
+        (g, sim.truth)
+    }
+
+    /// Fraction of the events of `pops` inside `gate`.
+    fn kept(gate: &[bool], truth: &[Population], pops: &[Population]) -> f64 {
+        let (mut k, mut n) = (0, 0);
+        for (g, t) in gate.iter().zip(truth) {
+            if pops.contains(t) {
+                n += 1;
+                k += *g as usize;
+            }
+        }
+        k as f64 / n.max(1) as f64
+    }
+
+    #[test]
+    fn pregates_recover_simulated_truth() {
+        use Population::*;
+        let cfg = Config {
+            events: 150_000,
+            seed: 21,
+            blast_fraction: 0.05,
+            doublet_fraction: 0.05,
+            ..Config::default()
+        };
+        let (g, truth) = run(&cfg, "normal");
+        let nucleated = [
+            NeutrophilMature,
+            GranulocytePrecursor,
+            Monocyte,
+            Lymphocyte,
+            MatureB,
+            Hematogone,
+            Cd34Progenitor,
+            Erythroid,
+            Blast,
+        ];
+        assert!(
+            kept(&g.cells, &truth, &[Debris]) < 0.10,
+            "debris kept {}",
+            kept(&g.cells, &truth, &[Debris])
+        );
+        assert!(
+            kept(&g.viable, &truth, &nucleated) > 0.95,
+            "cells kept {}",
+            kept(&g.viable, &truth, &nucleated)
+        );
+        assert!(
+            kept(&g.singlets, &truth, &[Doublet]) < 0.30,
+            "doublets kept {}",
+            kept(&g.singlets, &truth, &[Doublet])
+        );
+        assert!(
+            kept(&g.viable, &truth, &[Dead]) < 0.10,
+            "dead kept {}",
+            kept(&g.viable, &truth, &[Dead])
+        );
+        assert!(kept(&g.b_lineage, &truth, &[Blast, Hematogone, MatureB]) > 0.95);
+        assert!(
+            kept(
+                &g.b_lineage,
+                &truth,
+                &[NeutrophilMature, Lymphocyte, Monocyte, Erythroid]
+            ) < 0.01
+        );
+        assert!(
+            kept(&g.cd10_positive, &truth, &[Blast]) > 0.97,
+            "blasts in CD19+CD10+ {}",
+            kept(&g.cd10_positive, &truth, &[Blast])
+        );
+        assert!(kept(&g.cd10_positive, &truth, &[MatureB]) < 0.05);
+        assert!(
+            kept(&g.cd10_positive, &truth, &[NeutrophilMature]) < 0.001,
+            "CD10+ neutrophils never enter"
+        );
+        assert_eq!(g.records.len(), 6);
+        assert!(g.records.iter().all(|r| !r.rule.is_empty()));
+    }
+
+    #[test]
+    fn necrotic_site_keeps_its_few_viable_cells() {
+        use Population::*;
+        let cfg = Config {
+            events: 60_000,
+            seed: 22,
+            necrosis: 0.95,
+            ..Config::default()
+        };
+        let (g, truth) = run(&cfg, "necrotic");
+        let nucleated = [
+            NeutrophilMature,
+            GranulocytePrecursor,
+            Monocyte,
+            Lymphocyte,
+            MatureB,
+            Hematogone,
+            Cd34Progenitor,
+            Erythroid,
+        ];
+        assert!(kept(&g.viable, &truth, &[Debris, Dead]) < 0.05);
+        assert!(
+            kept(&g.viable, &truth, &nucleated) > 0.85,
+            "{}",
+            kept(&g.viable, &truth, &nucleated)
+        );
+    }
+}

@@ -1,0 +1,116 @@
+//! A site's events ready for automated gating: the markers the strategy
+//! reads, compensated by the file's spillover and put on display scales
+//! (scatter linear 0-1 of its range, fluorescence logicle 0-1, time in
+//! seconds).
+
+use super::markers::{Marker, MarkerMap};
+use crate::compensation::Compensation;
+use crate::events::{EventSource, FileEvents, LinearSpec};
+use crate::fcs::{FcsError, FcsFile};
+use crate::transform::{Logicle, Transform};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+/// Logicle parameters for fluorescence (the common 18-bit display).
+pub const LOGICLE: (f64, f64, f64, f64) = (262_144.0, 0.5, 4.5, 0.0);
+
+/// Display-scale columns of one site.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// Events.
+    pub events: usize,
+    /// Column per marker found, on its display scale.
+    pub columns: BTreeMap<Marker, Vec<f64>>,
+    /// The logicle used for fluorescence (to draw and to invert).
+    pub logicle: Logicle,
+    /// Whether the file's spillover was applied.
+    pub compensated: bool,
+}
+
+impl Prepared {
+    /// Column of `marker`.
+    pub fn get(&self, marker: Marker) -> Option<&[f64]> {
+        self.columns.get(&marker).map(Vec::as_slice)
+    }
+}
+
+/// Reads, compensates and scales the markers of `markers` from a file.
+pub fn prepare(file: &FcsFile, dataset: usize, markers: &MarkerMap) -> Result<Prepared, FcsError> {
+    let info = file.dataset(dataset)?;
+    let names: Vec<String> = info
+        .metadata
+        .channels
+        .iter()
+        .map(|c| c.name.clone())
+        .collect();
+    let compensation = info
+        .metadata
+        .spillover
+        .as_ref()
+        .and_then(|s| Compensation::from_spillover(s).ok());
+    let (t, w, m, a) = LOGICLE;
+    let logicle = Logicle::new(t, w, m, a).map_err(|e| FcsError::Unsupported(e.to_string()))?;
+    let fast = Transform::Logicle(logicle.clone()).fast();
+    let mut wanted: Vec<(Marker, LinearSpec, Scale)> = Vec::new();
+    for (marker, j) in markers.iter() {
+        let spec = match &compensation {
+            Some(c) => match c.outputs.iter().position(|o| *o == names[j]) {
+                Some(out) => c
+                    .output_weights(&names, out)
+                    .unwrap_or_else(|_| vec![(j, 1.0)]),
+                None => vec![(j, 1.0)],
+            },
+            None => vec![(j, 1.0)],
+        };
+        let range = info.metadata.channels[j].range.max(1.0);
+        let scale = match marker {
+            Marker::FscA | Marker::FscH | Marker::FscW | Marker::SscA => Scale::Linear(range),
+            Marker::Time => Scale::Identity,
+            _ => Scale::Logicle,
+        };
+        wanted.push((marker, spec, scale));
+    }
+    let specs: Vec<LinearSpec> = wanted.iter().map(|w| w.1.clone()).collect();
+    let n = info.event_count;
+    let mut columns: Vec<Vec<f64>> = wanted
+        .iter()
+        .map(|_| crate::memory::filled_vec::<f64>(n))
+        .collect();
+    {
+        let mut per_chunk: Vec<Vec<&mut [f64]>> = (0..n.div_ceil(crate::events::CHUNK_EVENTS))
+            .map(|_| Vec::new())
+            .collect();
+        for col in columns.iter_mut() {
+            for (i, c) in col.chunks_mut(crate::events::CHUNK_EVENTS).enumerate() {
+                per_chunk[i].push(c);
+            }
+        }
+        let slots: Vec<Mutex<Vec<&mut [f64]>>> = per_chunk.into_iter().map(Mutex::new).collect();
+        FileEvents { file, dataset }.visit_chunks(&specs, &|chunk, _, cols| {
+            if let Some(Ok(mut out)) = slots.get(chunk).map(Mutex::lock) {
+                for ((o, c), w) in out.iter_mut().zip(cols).zip(&wanted) {
+                    for (o, &v) in o.iter_mut().zip(c) {
+                        *o = match w.2 {
+                            Scale::Linear(r) => v / r,
+                            Scale::Identity => v,
+                            Scale::Logicle => fast.eval(v),
+                        };
+                    }
+                }
+            }
+        })?;
+    }
+    Ok(Prepared {
+        events: n,
+        columns: wanted.into_iter().map(|w| w.0).zip(columns).collect(),
+        logicle,
+        compensated: compensation.is_some(),
+    })
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Scale {
+    Linear(f64),
+    Identity,
+    Logicle,
+}
