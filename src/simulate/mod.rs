@@ -75,6 +75,30 @@ pub enum Population {
 }
 
 impl Population {
+    /// Every population.
+    pub const ALL: [Population; 12] = [
+        Population::NeutrophilMature,
+        Population::GranulocytePrecursor,
+        Population::Monocyte,
+        Population::Lymphocyte,
+        Population::MatureB,
+        Population::Hematogone,
+        Population::Cd34Progenitor,
+        Population::Erythroid,
+        Population::Blast,
+        Population::Debris,
+        Population::Dead,
+        Population::Doublet,
+    ];
+
+    /// The viable nucleated single-cell populations.
+    pub fn nucleated() -> Vec<Population> {
+        Population::ALL
+            .into_iter()
+            .filter(|p| p.is_viable_nucleated())
+            .collect()
+    }
+
     /// Name written in the truth file.
     pub fn name(self) -> &'static str {
         match self {

@@ -416,17 +416,7 @@ mod tests {
             ..Config::default()
         };
         let (g, truth) = run(&cfg, "normal");
-        let nucleated = [
-            NeutrophilMature,
-            GranulocytePrecursor,
-            Monocyte,
-            Lymphocyte,
-            MatureB,
-            Hematogone,
-            Cd34Progenitor,
-            Erythroid,
-            Blast,
-        ];
+        let nucleated = Population::nucleated();
         assert!(
             kept(&g.cells, &truth, &[Debris]) < 0.10,
             "debris kept {}",
@@ -479,16 +469,7 @@ mod tests {
             ..Config::default()
         };
         let (g, truth) = run(&cfg, "necrotic");
-        let nucleated = [
-            NeutrophilMature,
-            GranulocytePrecursor,
-            Monocyte,
-            Lymphocyte,
-            MatureB,
-            Hematogone,
-            Cd34Progenitor,
-            Erythroid,
-        ];
+        let nucleated = Population::nucleated();
         assert!(kept(&g.viable, &truth, &[Debris, Dead]) < 0.05);
         assert!(
             kept(&g.viable, &truth, &nucleated) > 0.85,
