@@ -21,6 +21,7 @@
 
 #![deny(missing_docs)]
 
+pub mod compare;
 pub mod compensation;
 pub mod events;
 pub mod fcs;
