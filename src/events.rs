@@ -11,11 +11,27 @@ use crate::fcs::data::Sample;
 use crate::fcs::{FcsError, FcsFile};
 use ndarray::ArrayView2;
 use rayon::prelude::*;
+use std::sync::Mutex;
 
 /// Events per chunk handed to a visitor: small enough that a chunk's
 /// derived columns stay in cache (and their buffers come from the heap,
 /// not from fresh pages).
 pub const CHUNK_EVENTS: usize = 4096;
+
+/// Splits full-length columns into per-chunk groups of [`CHUNK_EVENTS`]
+/// slices, each group behind its own lock (taken once per chunk, never
+/// contended), so parallel chunk visitors can fill disjoint parts.
+pub fn chunk_slots<T>(columns: &mut [Vec<T>], events: usize) -> Vec<Mutex<Vec<&mut [T]>>> {
+    let mut slots: Vec<Vec<&mut [T]>> = (0..events.div_ceil(CHUNK_EVENTS))
+        .map(|_| Vec::new())
+        .collect();
+    for column in columns.iter_mut() {
+        for (i, c) in column.chunks_mut(CHUNK_EVENTS).enumerate() {
+            slots[i].push(c);
+        }
+    }
+    slots.into_iter().map(Mutex::new).collect()
+}
 
 /// One derived column: `Σ weight · channel value` over `(channel, weight)`.
 pub type LinearSpec = Vec<(usize, f64)>;
@@ -114,7 +130,6 @@ impl EventSource for FileEvents<'_> {
 mod tests {
     use super::*;
     use ndarray::array;
-    use std::sync::Mutex;
 
     #[test]
     fn matrix_source_combines_channels() {

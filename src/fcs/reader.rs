@@ -184,8 +184,7 @@ impl FcsFile {
             .layout
             .decode::<f64>(self.data_bytes(info), info.event_count)?;
         scale_rows(&mut values, &scales);
-        Array2::from_shape_vec((info.event_count, scales.len()), values)
-            .map_err(|e| FcsError::Write(format!("event matrix shape: {e}")))
+        to_matrix(values, info)
     }
 
     /// Reads a data set with its events (channel values unless `raw`).
@@ -256,7 +255,7 @@ impl FcsFile {
     }
 }
 
-fn to_matrix(values: Vec<f32>, info: &DataSetInfo) -> Result<Array2<f32>> {
+fn to_matrix<T>(values: Vec<T>, info: &DataSetInfo) -> Result<Array2<T>> {
     let channels = info.metadata.channels.len();
     Array2::from_shape_vec((info.event_count, channels), values)
         .map_err(|e| FcsError::Write(format!("event matrix shape: {e}")))

@@ -6,13 +6,13 @@ use super::{
     quadrant_interval,
 };
 use crate::compensation::{Compensation, CompensationError, invert};
-use crate::events::{CHUNK_EVENTS, EventSource, LinearSpec};
+use crate::events::{EventSource, LinearSpec, chunk_slots};
 use crate::fcs::Spillover;
 use crate::transform::{FastTransform, Ratio, Transform};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// A named transform of a gate tree.
 #[derive(Debug, Clone, PartialEq)]
@@ -309,20 +309,6 @@ fn count(m: &[bool]) -> usize {
     m.par_chunks(1 << 16)
         .map(|c| c.iter().filter(|&&b| b).count())
         .sum()
-}
-
-/// Per chunk, the slices of every gate's flags, each behind its own lock
-/// (taken once per chunk, never contended).
-fn chunk_slots(members: &mut [Vec<bool>], total: usize) -> Vec<Mutex<Vec<&mut [bool]>>> {
-    let mut slots: Vec<Vec<&mut [bool]>> = (0..total.div_ceil(CHUNK_EVENTS))
-        .map(|_| Vec::new())
-        .collect();
-    for m in members.iter_mut() {
-        for (i, c) in m.chunks_mut(CHUNK_EVENTS).enumerate() {
-            slots[i].push(c);
-        }
-    }
-    slots.into_iter().map(Mutex::new).collect()
 }
 
 /// A dimension as evaluated: a base column (or a ratio of two), then an

@@ -171,15 +171,29 @@ impl Density {
     }
 }
 
+/// The finite values, sorted ascending.
+pub fn sorted_finite(values: impl Iterator<Item = f64>) -> Vec<f64> {
+    let mut v: Vec<f64> = values.filter(|x| x.is_finite()).collect();
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+/// The `p` quantile of `sorted` (lower of the bracketing order statistics),
+/// `None` when empty.
+pub fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
+    sorted
+        .get(((sorted.len() as f64 - 1.0) * p) as usize)
+        .copied()
+}
+
 /// Silverman's rule of thumb on a robust spread, scaled by `factor` (below 1
 /// to keep nearby populations apart).
 pub fn bandwidth(values: &[f64], factor: f64) -> f64 {
-    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    let v = sorted_finite(values.iter().copied());
     if v.len() < 2 {
         return 0.01;
     }
-    v.sort_by(f64::total_cmp);
-    let q = |p: f64| v[((v.len() - 1) as f64 * p) as usize];
+    let q = |p: f64| quantile(&v, p).unwrap_or(0.0);
     let iqr = q(0.75) - q(0.25);
     let mean = v.iter().sum::<f64>() / v.len() as f64;
     let sd = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt();

@@ -3,7 +3,7 @@
 //! viability, CD19+ B lineage and CD10+ within it. (CD10 is never judged
 //! outside CD19+: mature neutrophils are CD10+.)
 
-use super::density::{Density, bandwidth};
+use super::density::{Density, bandwidth, quantile, sorted_finite};
 use super::markers::Marker;
 use super::prepare::Prepared;
 use serde::Serialize;
@@ -192,11 +192,7 @@ pub fn pregate(p: &Prepared) -> PreGates {
         let mut v: Vec<f64> = match cd45 {
             Some(cd45) => {
                 let q = |x: &[f64], f: f64| {
-                    let mut s: Vec<f64> = x.iter().copied().filter(|v| v.is_finite()).collect();
-                    s.sort_by(f64::total_cmp);
-                    s.get(((s.len() as f64 - 1.0) * f) as usize)
-                        .copied()
-                        .unwrap_or(0.0)
+                    quantile(&sorted_finite(x.iter().copied()), f).unwrap_or(0.0)
                 };
                 let (c45, s50) = (q(cd45, 0.75), q(ssc, 0.5));
                 (0..n)

@@ -5,7 +5,7 @@
 
 use super::markers::{Marker, MarkerMap};
 use crate::compensation::Compensation;
-use crate::events::{EventSource, FileEvents, LinearSpec};
+use crate::events::{EventSource, FileEvents, LinearSpec, chunk_slots};
 use crate::fcs::{FcsError, FcsFile};
 use crate::transform::{Logicle, Transform};
 use std::collections::BTreeMap;
@@ -77,15 +77,7 @@ pub fn prepare(file: &FcsFile, dataset: usize, markers: &MarkerMap) -> Result<Pr
         .map(|_| crate::memory::filled_vec::<f64>(n))
         .collect();
     {
-        let mut per_chunk: Vec<Vec<&mut [f64]>> = (0..n.div_ceil(crate::events::CHUNK_EVENTS))
-            .map(|_| Vec::new())
-            .collect();
-        for col in columns.iter_mut() {
-            for (i, c) in col.chunks_mut(crate::events::CHUNK_EVENTS).enumerate() {
-                per_chunk[i].push(c);
-            }
-        }
-        let slots: Vec<Mutex<Vec<&mut [f64]>>> = per_chunk.into_iter().map(Mutex::new).collect();
+        let slots = chunk_slots(&mut columns, n);
         FileEvents { file, dataset }.visit_chunks(&specs, &|chunk, _, cols| {
             if let Some(Ok(mut out)) = slots.get(chunk).map(Mutex::lock) {
                 for ((o, c), w) in out.iter_mut().zip(cols).zip(&wanted) {
