@@ -94,6 +94,11 @@ enum Command {
         /// Blasts without CD34.
         #[arg(long)]
         cd34_negative_blasts: bool,
+        /// Blast phenotype: MARKER=INTENSITY (CD10, CD19, CD20, CD34, CD38,
+        /// CD45, CD58; linear units, negative is 60) or sigma=SPREAD;
+        /// repeatable, e.g. --blast-marker CD45=80 --blast-marker CD38=4000.
+        #[arg(long = "blast-marker", value_name = "MARKER=VALUE")]
+        blast_markers: Vec<String>,
     },
 }
 
@@ -170,7 +175,27 @@ fn main() -> ExitCode {
             hemodilution,
             doublets,
             cd34_negative_blasts,
+            blast_markers,
         } => {
+            let mut blast_phenotype = marrowgate::simulate::BlastPhenotype::default();
+            if cd34_negative_blasts {
+                blast_phenotype.cd34 = 60.0;
+            }
+            for spec in &blast_markers {
+                let parsed = spec
+                    .split_once('=')
+                    .and_then(|(m, v)| Some((m.trim(), v.trim().parse::<f64>().ok()?)))
+                    .filter(|(_, v)| v.is_finite() && *v > 0.0);
+                match parsed {
+                    Some((m, v)) if blast_phenotype.set(m, v) => {}
+                    _ => {
+                        eprintln!(
+                            "error: --blast-marker {spec}: expected MARKER=VALUE with MARKER one of CD10, CD19, CD20, CD34, CD38, CD45, CD58, sigma and a positive number"
+                        );
+                        return ExitCode::FAILURE;
+                    }
+                }
+            }
             let cfg = marrowgate::simulate::Config {
                 events,
                 seed,
@@ -179,7 +204,7 @@ fn main() -> ExitCode {
                 necrosis,
                 hemodilution,
                 doublet_fraction: doublets,
-                blast_cd34: !cd34_negative_blasts,
+                blast_phenotype,
             };
             match marrowgate::simulate::simulate(&cfg)
                 .and_then(|sim| marrowgate::simulate::write(&sim, &out))

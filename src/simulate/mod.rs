@@ -144,8 +144,68 @@ pub struct Config {
     pub hemodilution: f64,
     /// Doublets as a fraction of all events.
     pub doublet_fraction: f64,
-    /// Blasts express CD34 (most common-B-ALL) or not.
-    pub blast_cd34: bool,
+    /// Median intensities of the blasts (common-B-ALL by default).
+    pub blast_phenotype: BlastPhenotype,
+}
+
+/// Median intensities (linear, before spillover) of the blast population,
+/// so a sample can hold any leukemic phenotype: CD34 negative, CD45
+/// negative, CD20 partial, CD38 moderate, CD58 normal...
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct BlastPhenotype {
+    /// CD20.
+    pub cd20: f64,
+    /// CD10.
+    pub cd10: f64,
+    /// CD34.
+    pub cd34: f64,
+    /// CD19.
+    pub cd19: f64,
+    /// CD38.
+    pub cd38: f64,
+    /// CD58.
+    pub cd58: f64,
+    /// CD45.
+    pub cd45: f64,
+    /// Log-scale (natural) spread of the positive markers.
+    pub sigma: f64,
+}
+
+impl Default for BlastPhenotype {
+    /// Common-B-ALL as typically seen: CD10 bright, CD34+, CD19+, CD20-,
+    /// CD38 dim, CD58 bright, CD45 dim.
+    fn default() -> BlastPhenotype {
+        BlastPhenotype {
+            cd20: NEG,
+            cd10: 30_000.0,
+            cd34: 4_500.0,
+            cd19: 8_000.0,
+            cd38: 1_400.0,
+            cd58: 10_000.0,
+            cd45: 1_200.0,
+            sigma: 0.35,
+        }
+    }
+}
+
+impl BlastPhenotype {
+    /// Sets one marker by name ("CD38", "cd45", "sigma"); `false` when the
+    /// name is not one of the blast markers.
+    pub fn set(&mut self, marker: &str, value: f64) -> bool {
+        let slot = match marker.to_ascii_uppercase().as_str() {
+            "CD20" => &mut self.cd20,
+            "CD10" => &mut self.cd10,
+            "CD34" => &mut self.cd34,
+            "CD19" => &mut self.cd19,
+            "CD38" => &mut self.cd38,
+            "CD58" => &mut self.cd58,
+            "CD45" => &mut self.cd45,
+            "SIGMA" => &mut self.sigma,
+            _ => return false,
+        };
+        *slot = value;
+        true
+    }
 }
 
 impl Default for Config {
@@ -158,7 +218,7 @@ impl Default for Config {
             necrosis: 0.0,
             hemodilution: 0.0,
             doublet_fraction: 0.02,
-            blast_cd34: true,
+            blast_phenotype: BlastPhenotype::default(),
         }
     }
 }
@@ -206,7 +266,7 @@ struct Phenotype {
 /// Unstained level (autofluorescence) of a marker the cell lacks.
 const NEG: f64 = 60.0;
 
-fn phenotype(p: Population, t: f64, blast_cd34: bool) -> Phenotype {
+fn phenotype(p: Population, t: f64, blast: &BlastPhenotype) -> Phenotype {
     // markers: CD20, CD10, CD34, CD19, CD38, CD58, CD45, viability
     let m = |cd20, cd10, cd34, cd19, cd38, cd58, cd45| {
         [cd20, cd10, cd34, cd19, cd38, cd58, cd45, 120.0]
@@ -216,31 +276,31 @@ fn phenotype(p: Population, t: f64, blast_cd34: bool) -> Phenotype {
             fsc: 95e3,
             ssc: 130e3,
             markers: m(NEG, 3500.0, NEG, NEG, 350.0, 900.0, 5000.0),
-            sigma: 0.3,
+            sigma: 0.4,
         },
         Population::GranulocytePrecursor => Phenotype {
             fsc: 105e3,
             ssc: 150e3,
             markers: m(NEG, NEG, NEG, NEG, 1800.0, 1200.0, 3500.0),
-            sigma: 0.3,
+            sigma: 0.4,
         },
         Population::Monocyte => Phenotype {
             fsc: 85e3,
             ssc: 55e3,
             markers: m(NEG, NEG, NEG, NEG, 2500.0, 1500.0, 14000.0),
-            sigma: 0.25,
+            sigma: 0.35,
         },
         Population::Lymphocyte => Phenotype {
             fsc: 52e3,
             ssc: 14e3,
             markers: m(NEG, NEG, NEG, NEG, 900.0, 1000.0, 22000.0),
-            sigma: 0.25,
+            sigma: 0.35,
         },
         Population::MatureB => Phenotype {
             fsc: 52e3,
             ssc: 13e3,
             markers: m(14000.0, NEG, NEG, 7000.0, 1200.0, 1000.0, 20000.0),
-            sigma: 0.25,
+            sigma: 0.35,
         },
         Population::Hematogone => {
             // Stage I (t = 0) to stage III (t = 1), interpolated on log scale.
@@ -258,34 +318,28 @@ fn phenotype(p: Population, t: f64, blast_cd34: bool) -> Phenotype {
                     1100.0,
                     lerp(3500.0, 17000.0),
                 ),
-                sigma: 0.22,
+                sigma: 0.35,
             }
         }
         Population::Cd34Progenitor => Phenotype {
             fsc: 60e3,
             ssc: 22e3,
             markers: m(NEG, NEG, 3500.0, NEG, 9000.0, 1500.0, 4500.0),
-            sigma: 0.25,
+            sigma: 0.35,
         },
         Population::Erythroid => Phenotype {
             fsc: 42e3,
             ssc: 9e3,
             markers: m(NEG, NEG, NEG, NEG, 400.0, 600.0, 90.0),
-            sigma: 0.3,
+            sigma: 0.4,
         },
         Population::Blast => Phenotype {
             fsc: 56e3,
             ssc: 13e3,
             markers: m(
-                NEG,
-                30000.0,
-                if blast_cd34 { 4500.0 } else { NEG },
-                8000.0,
-                1400.0,
-                10000.0,
-                1200.0,
+                blast.cd20, blast.cd10, blast.cd34, blast.cd19, blast.cd38, blast.cd58, blast.cd45,
             ),
-            sigma: 0.18,
+            sigma: blast.sigma,
         },
         Population::Debris => Phenotype {
             fsc: 9e3,
@@ -299,7 +353,7 @@ fn phenotype(p: Population, t: f64, blast_cd34: bool) -> Phenotype {
             markers: [400.0, 500.0, 300.0, 400.0, 600.0, 500.0, 1500.0, 9000.0],
             sigma: 0.6,
         },
-        Population::Doublet => phenotype(Population::Lymphocyte, t, blast_cd34),
+        Population::Doublet => phenotype(Population::Lymphocyte, t, blast),
     }
 }
 
@@ -373,8 +427,8 @@ fn spillover() -> [[f64; 8]; 8] {
 }
 
 /// One event's true signals: FSC-A, FSC-H, SSC-A, 8 markers.
-fn draw(p: Population, rng: &mut Rng, blast_cd34: bool) -> [f64; 11] {
-    let ph = phenotype(p, rng.uniform(), blast_cd34);
+fn draw(p: Population, rng: &mut Rng, blast: &BlastPhenotype) -> [f64; 11] {
+    let ph = phenotype(p, rng.uniform(), blast);
     let mut e = [0.0; 11];
     e[0] = rng.lognormal(ph.fsc, 0.12);
     e[1] = e[0] * 0.88 * (1.0 + 0.03 * rng.normal());
@@ -441,12 +495,12 @@ pub fn simulate(cfg: &Config) -> Result<Simulation, SimulateError> {
                     let a = draw(
                         singlets[(rng.next_u64() % singlets.len() as u64) as usize],
                         &mut rng,
-                        cfg.blast_cd34,
+                        &cfg.blast_phenotype,
                     );
                     let c = draw(
                         singlets[(rng.next_u64() % singlets.len() as u64) as usize],
                         &mut rng,
-                        cfg.blast_cd34,
+                        &cfg.blast_phenotype,
                     );
                     let mut s = [0.0; 11];
                     for k in 0..11 {
@@ -456,7 +510,7 @@ pub fn simulate(cfg: &Config) -> Result<Simulation, SimulateError> {
                     s[1] = a[1].max(c[1]) * 1.08;
                     s
                 } else {
-                    draw(population, &mut rng, cfg.blast_cd34)
+                    draw(population, &mut rng, &cfg.blast_phenotype)
                 };
                 for k in 0..3 {
                     row[k] = (signal[k] + 300.0 * rng.normal()).clamp(0.0, RANGE - 1.0) as f32;

@@ -95,6 +95,34 @@ fn valley_above_negative(values: &[f64], mask: &[bool]) -> Option<f64> {
         .map(|v| v.position)
 }
 
+/// Median FSC-A of the lymphocytes: events of the brightest CD45 peak
+/// (within 0.05 of it on the logicle scale, about a fifth of a decade) in
+/// the lower half of their SSC; all stable events when CD45 is absent.
+fn lymphocyte_fsc(cd45: Option<&[f64]>, fsc: &[f64], ssc: &[f64], stable: &[bool]) -> f64 {
+    let median = |v: Vec<f64>| quantile(&sorted_finite(v.into_iter()), 0.5);
+    let anchored = cd45.and_then(|cd45| {
+        let d = density(cd45, stable, -0.1, 1.1);
+        let bright = d
+            .peaks(0.002)
+            .iter()
+            .map(|p| p.position)
+            .max_by(f64::total_cmp)?;
+        let near: Vec<usize> = (0..fsc.len())
+            .filter(|&i| stable[i] && (cd45[i] - bright).abs() <= 0.05)
+            .collect();
+        let ssc_mid = median(near.iter().map(|&i| ssc[i]).collect())?;
+        median(
+            near.iter()
+                .filter(|&&i| ssc[i] <= ssc_mid)
+                .map(|&i| fsc[i])
+                .collect(),
+        )
+    });
+    anchored
+        .or_else(|| median(select(fsc, stable).collect()))
+        .unwrap_or(0.2)
+}
+
 /// What a gate is, before its counts are known.
 struct Rule<'a> {
     name: &'a str,
@@ -184,30 +212,24 @@ pub fn pregate(p: &Prepared) -> PreGates {
     };
 
     // 2. Debris: below the FSC-A valley under the smallest nucleated cells.
-    // Lymphocytes (CD45 brightest quarter, SSC lowest half) anchor the scale.
+    // Lymphocytes anchor the scale: the brightest CD45 population, its
+    // lower-SSC half (debris can outnumber cells a hundredfold in a
+    // necrotic aspirate, so the anchor is a density peak, not a quantile).
     let fsc = col(Marker::FscA);
     let ssc = col(Marker::SscA);
-    let lymph_fsc = {
-        let cd45 = p.get(Marker::Cd(45));
-        let mut v: Vec<f64> = match cd45 {
-            Some(cd45) => {
-                let q = |x: &[f64], f: f64| {
-                    quantile(&sorted_finite(x.iter().copied()), f).unwrap_or(0.0)
-                };
-                let (c45, s50) = (q(cd45, 0.75), q(ssc, 0.5));
-                (0..n)
-                    .filter(|&i| stable[i] && cd45[i] >= c45 && ssc[i] <= s50)
-                    .map(|i| fsc[i])
-                    .collect()
-            }
-            None => select(fsc, &stable).collect(),
-        };
-        v.sort_by(f64::total_cmp);
-        v.get(v.len() / 2).copied().unwrap_or(0.2)
-    };
+    let lymph_fsc = lymphocyte_fsc(p.get(Marker::Cd(45)), fsc, ssc, &stable);
     let d = density(fsc, &stable, 0.0, 1.0);
+    // The valley starts at the debris mode when there is one (the lowest
+    // peak well below the lymphocytes), otherwise at the scale's origin.
+    let debris_mode = d
+        .peaks(0.002)
+        .iter()
+        .map(|p| p.position)
+        .filter(|&p| p < 0.6 * lymph_fsc)
+        .min_by(f64::total_cmp)
+        .unwrap_or(0.0);
     let debris_cut = d
-        .valley_between(0.0, lymph_fsc)
+        .valley_between(debris_mode, lymph_fsc)
         .filter(|v| v.depth_ratio < 0.7 && v.position < 0.8 * lymph_fsc)
         .map(|v| v.position)
         .unwrap_or(0.25 * lymph_fsc);
@@ -466,6 +488,9 @@ mod tests {
         };
         let (g, truth) = run(&cfg, "necrotic");
         let nucleated = Population::nucleated();
+        // The debris gate itself holds on a debris-dominated sample (the
+        // lymphocyte anchor is a CD45 peak, not a quantile).
+        assert!(kept(&g.cells, &truth, &[Debris]) < 0.05);
         assert!(kept(&g.viable, &truth, &[Debris, Dead]) < 0.05);
         assert!(
             kept(&g.viable, &truth, &nucleated) > 0.85,
