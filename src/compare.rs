@@ -70,6 +70,18 @@ pub struct Comparison {
     pub conclusion: String,
 }
 
+/// A p-value as reports write it: "p = 0.032", "p = 4.1e-05", "p < 1e-16"
+/// (below what double precision resolves).
+pub fn format_p(p: f64) -> String {
+    if p < 1e-16 {
+        "p < 1e-16".into()
+    } else if p < 0.001 {
+        format!("p = {p:.1e}")
+    } else {
+        format!("p = {p:.3}")
+    }
+}
+
 /// Compares the sites of one patient.
 pub fn compare(sites: &[SiteOutcome]) -> Comparison {
     let positives: Vec<&SiteOutcome> = sites
@@ -221,8 +233,8 @@ fn conclusion(
     );
     if let Some(h) = h.filter(|h| h.differ && h.sites.len() >= 2) {
         s.push_str(&format!(
-            ", with a blast load that differs between sites (p = {:.2e})",
-            h.p_value
+            ", with a blast load that differs between sites ({})",
+            format_p(h.p_value)
         ));
     }
     if misses.is_empty() {

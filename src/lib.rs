@@ -21,6 +21,7 @@
 
 #![deny(missing_docs)]
 
+pub mod analysis;
 pub mod compare;
 pub mod compensation;
 pub mod events;

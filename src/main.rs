@@ -17,6 +17,48 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Analyse every site of one patient: find common-B-ALL blasts, judge
+    /// each site (POSITIVE / NEGATIVE / NOT EVALUABLE) and show which sites
+    /// alone would have missed the disease.
+    ///
+    /// Exit status: 0 analysis done; 3 done, but some sites could not be
+    /// analysed (they are reported); 1 nothing could be analysed or the
+    /// outputs could not be written; 2 usage error.
+    Analyze {
+        /// A folder of FCS files (one site each) or a case file (TOML/JSON).
+        case: Option<PathBuf>,
+        /// A site as NAME=FILE.fcs (repeatable; instead of CASE).
+        #[arg(long = "site", value_name = "NAME=FILE")]
+        sites: Vec<String>,
+        /// Panel file (TOML/JSON table channel = marker) overriding labels.
+        #[arg(long)]
+        panel: Option<PathBuf>,
+        /// Write report.json and sites.csv (and plots) to this folder.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Also write each site's blast events as DIR/<site>.blasts.fcs.
+        #[arg(long, requires = "out")]
+        blast_fcs: bool,
+        /// Print report.json to standard output instead of the summary.
+        #[arg(long)]
+        json: bool,
+        /// Clustered events needed to call blasts (limit of detection).
+        #[arg(long, default_value_t = 20)]
+        lod: u64,
+        /// Events needed to quantify (lower limit of quantitation).
+        #[arg(long, default_value_t = 50)]
+        lloq: u64,
+        /// Blast fraction a NEGATIVE site must be able to detect.
+        #[arg(long, default_value_t = 0.001)]
+        required_sensitivity: f64,
+        /// Debris and dead cells above this % of events mark necrosis.
+        #[arg(long, default_value_t = 50.0)]
+        max_debris_percent: f64,
+        /// Marrow-specific cells below this % of viable nucleated cells mark
+        /// hemodilution.
+        #[arg(long, default_value_t = 2.0)]
+        min_marrow_specific_percent: f64,
+    },
     /// Show what FCS files hold: version, instrument, events, channels,
     /// spillover, warnings.
     Inspect {
@@ -105,6 +147,28 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Analyze {
+            case,
+            sites,
+            panel,
+            out,
+            blast_fcs,
+            json,
+            lod,
+            lloq,
+            required_sensitivity,
+            max_debris_percent,
+            min_marrow_specific_percent,
+        } => {
+            let limits = marrowgate::qc::Limits {
+                lod_events: lod,
+                lloq_events: lloq,
+                required_sensitivity,
+                max_debris_percent,
+                min_marrow_specific_percent,
+            };
+            analyze(case, &sites, panel, out, blast_fcs, json, &limits)
+        }
         Command::Inspect {
             files,
             json,
@@ -238,5 +302,83 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+    }
+}
+
+/// `analyze`: assemble the case, analyse, write, print.
+fn analyze(
+    case: Option<PathBuf>,
+    sites: &[String],
+    panel: Option<PathBuf>,
+    out: Option<PathBuf>,
+    blast_fcs: bool,
+    json: bool,
+    limits: &marrowgate::qc::Limits,
+) -> ExitCode {
+    use marrowgate::analysis::{self, case::Case};
+    let panel = match panel.as_deref().map(analysis::case::read_panel) {
+        Some(Ok(p)) => p,
+        Some(Err(e)) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+        None => Vec::new(),
+    };
+    let case = match (case, sites.is_empty()) {
+        (Some(path), true) => Case::from_path(&path, &panel),
+        (None, false) => Case::from_site_arguments(sites, &panel),
+        _ => {
+            eprintln!(
+                "error: give either a case (folder or case file) or --site NAME=FILE, not both or neither"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let case = match case {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let (report, gatings) = analysis::analyze_case(&case, limits);
+    for s in report
+        .sites
+        .iter()
+        .filter_map(|s| s.error.as_ref().map(|e| (&s.name, e)))
+    {
+        eprintln!("error: site {}: {}", s.0, s.1);
+    }
+    if json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(text) => println!("{text}"),
+            Err(e) => {
+                eprintln!("error: cannot serialise report: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        print!("{}", report.to_text());
+    }
+    if let Some(dir) = out {
+        match analysis::write_outputs(&report, &gatings, &dir, blast_fcs) {
+            Ok(files) if !json => {
+                for f in files {
+                    println!("wrote {}", f.display());
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    if report.sites.iter().all(|s| s.error.is_some()) {
+        ExitCode::FAILURE
+    } else if report.has_site_errors() {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
     }
 }

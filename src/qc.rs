@@ -60,6 +60,18 @@ pub enum Status {
     NotEvaluable,
 }
 
+impl Status {
+    /// The code used in JSON and CSV: `POSITIVE`, `NEGATIVE`,
+    /// `NOT_EVALUABLE`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Status::Positive => "POSITIVE",
+            Status::Negative => "NEGATIVE",
+            Status::NotEvaluable => "NOT_EVALUABLE",
+        }
+    }
+}
+
 impl std::fmt::Display for Status {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
@@ -109,12 +121,17 @@ pub fn wilson_interval(k: u64, n: u64, z: f64) -> [f64; 2] {
     if n == 0 {
         return [0.0, 1.0];
     }
+    let (none, all) = (k == 0, k == n);
     let (k, n) = (k as f64, n as f64);
     let p = k / n;
     let z2 = z * z;
     let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
     let half = z / (1.0 + z2 / n) * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
-    [(centre - half).max(0.0), (centre + half).min(1.0)]
+    // Exact bounds at the ends (the formula leaves rounding dust there).
+    [
+        if none { 0.0 } else { (centre - half).max(0.0) },
+        if all { 1.0 } else { (centre + half).min(1.0) },
+    ]
 }
 
 /// Judges one site.

@@ -298,3 +298,61 @@ fn apply_errors_name_the_element_and_line() {
     );
     std::fs::remove_file(bad).ok();
 }
+
+#[test]
+fn analyze_the_bundled_case_and_its_exit_codes() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/case-bmn");
+    let out = temp("analyze");
+    let run = bin()
+        .arg("analyze")
+        .arg(&case)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        text.contains("NOT EVALUABLE") && text.contains("would have missed"),
+        "{text}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).expect("report"))
+            .expect("json");
+    assert_eq!(report["single_site_misses"][0], "left-iliac-necrotic");
+    // The terminal shows what the JSON holds.
+    let conclusion = report["conclusion"].as_str().expect("conclusion");
+    assert!(text.contains(conclusion));
+
+    // One unreadable site among good ones: reported, exit status 3.
+    let bad = out.join("bad.fcs");
+    std::fs::write(&bad, b"not an FCS file").expect("writes");
+    let run = bin()
+        .arg("analyze")
+        .arg("--site")
+        .arg(format!("good={}", case.join("sternum.fcs").display()))
+        .arg("--site")
+        .arg(format!("bad={}", bad.display()))
+        .output()
+        .expect("runs");
+    assert_eq!(run.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("bad.fcs"));
+    assert!(String::from_utf8_lossy(&run.stdout).contains("POSITIVE"));
+    // Nothing analysable: exit status 1; no case at all: usage error 2.
+    let run = bin()
+        .arg("analyze")
+        .arg("--site")
+        .arg(format!("bad={}", bad.display()))
+        .output()
+        .expect("runs");
+    assert_eq!(run.status.code(), Some(1));
+    assert_eq!(
+        bin().arg("analyze").output().expect("runs").status.code(),
+        Some(2)
+    );
+    std::fs::remove_dir_all(out).ok();
+}

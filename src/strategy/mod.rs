@@ -3,7 +3,10 @@
 //! CD10+ within it, and the blasts that depart from normal B-precursor
 //! maturation. Thresholds come from the data ([`density`]).
 
+pub mod blasts;
 pub mod density;
+pub mod hemodilution;
 pub mod markers;
+pub mod mixture;
 pub mod pregate;
 pub mod prepare;

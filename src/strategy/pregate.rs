@@ -84,42 +84,55 @@ pub fn negative_bound(values: &[f64], mask: &[bool], k: f64) -> Option<f64> {
 }
 
 /// The valley above the leftmost prominent peak, if the next peak up is a
-/// real population.
+/// real population at least [`MIN_PEAK_SEPARATION`] higher (closer peaks
+/// are noise within one population, common when the negative population is
+/// a few hundred cells of a necrotic aspirate).
 fn valley_above_negative(values: &[f64], mask: &[bool]) -> Option<f64> {
     let d = density(values, mask, -0.1, 1.1);
     let mut peaks = d.peaks(MIN_PROMINENCE);
     peaks.sort_by(|a, b| a.position.total_cmp(&b.position));
-    let (neg, next) = (peaks.first()?, peaks.get(1)?);
+    let neg = peaks.first()?;
+    let next = peaks
+        .iter()
+        .find(|p| p.position >= neg.position + MIN_PEAK_SEPARATION)?;
     d.valley_between(neg.position, next.position)
         .filter(|v| v.depth_ratio < 0.8)
         .map(|v| v.position)
 }
 
-/// Median FSC-A of the lymphocytes: events of the brightest CD45 peak
-/// (within 0.05 of it on the logicle scale, about a fifth of a decade) in
-/// the lower half of their SSC; all stable events when CD45 is absent.
+/// Two populations of one marker are at least this far apart on the
+/// logicle scale (about two thirds of a decade).
+const MIN_PEAK_SEPARATION: f64 = 0.15;
+
+/// The lymphocytes among `mask`: events of the brightest CD45 peak (within
+/// 0.05 of it on the logicle scale, about a fifth of a decade) in the lower
+/// half of their SSC. A density peak, not a quantile: debris can outnumber
+/// cells a hundredfold in a necrotic aspirate, and blasts can fill a marrow.
+pub fn lymphocytes(cd45: &[f64], ssc: &[f64], mask: &[bool]) -> Vec<usize> {
+    let d = density(cd45, mask, -0.1, 1.1);
+    let Some(bright) = d
+        .peaks(0.002)
+        .iter()
+        .map(|p| p.position)
+        .max_by(f64::total_cmp)
+    else {
+        return Vec::new();
+    };
+    let near: Vec<usize> = (0..cd45.len())
+        .filter(|&i| mask[i] && (cd45[i] - bright).abs() <= 0.05)
+        .collect();
+    let Some(ssc_mid) = quantile(&sorted_finite(near.iter().map(|&i| ssc[i])), 0.5) else {
+        return Vec::new();
+    };
+    near.into_iter().filter(|&i| ssc[i] <= ssc_mid).collect()
+}
+
+/// Median FSC-A of the [`lymphocytes`]; of all stable events when CD45 is
+/// absent.
 fn lymphocyte_fsc(cd45: Option<&[f64]>, fsc: &[f64], ssc: &[f64], stable: &[bool]) -> f64 {
-    let median = |v: Vec<f64>| quantile(&sorted_finite(v.into_iter()), 0.5);
-    let anchored = cd45.and_then(|cd45| {
-        let d = density(cd45, stable, -0.1, 1.1);
-        let bright = d
-            .peaks(0.002)
-            .iter()
-            .map(|p| p.position)
-            .max_by(f64::total_cmp)?;
-        let near: Vec<usize> = (0..fsc.len())
-            .filter(|&i| stable[i] && (cd45[i] - bright).abs() <= 0.05)
-            .collect();
-        let ssc_mid = median(near.iter().map(|&i| ssc[i]).collect())?;
-        median(
-            near.iter()
-                .filter(|&&i| ssc[i] <= ssc_mid)
-                .map(|&i| fsc[i])
-                .collect(),
-        )
-    });
-    anchored
-        .or_else(|| median(select(fsc, stable).collect()))
+    let median = |v: &mut dyn Iterator<Item = f64>| quantile(&sorted_finite(v), 0.5);
+    cd45.and_then(|cd45| median(&mut lymphocytes(cd45, ssc, stable).into_iter().map(|i| fsc[i])))
+        .or_else(|| median(&mut select(fsc, stable)))
         .unwrap_or(0.2)
 }
 

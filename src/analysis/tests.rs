@@ -1,0 +1,170 @@
+//! The main job end to end on simulated sites with known truth.
+
+use super::case::{Case, Site};
+use super::*;
+use crate::qc::Status;
+use crate::simulate::{Config, simulate, write};
+
+fn temp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("mg-analysis-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).expect("dir");
+    d
+}
+
+fn site(dir: &Path, name: &str, cfg: &Config) -> Site {
+    let file = dir.join(format!("{name}.fcs"));
+    write(&simulate(cfg).expect("simulates"), &file).expect("writes");
+    Site {
+        name: name.into(),
+        file,
+        panel: Vec::new(),
+    }
+}
+
+#[test]
+fn a_necrotic_site_beside_positive_ones_is_a_single_site_miss() {
+    let dir = temp("case");
+    let necrotic = site(
+        &dir,
+        "left iliac",
+        &Config {
+            events: 40_000,
+            seed: 1,
+            blast_fraction: 0.01,
+            necrosis: 0.97,
+            ..Config::default()
+        },
+    );
+    let positive = site(
+        &dir,
+        "right iliac",
+        &Config {
+            events: 60_000,
+            seed: 2,
+            blast_fraction: 0.2,
+            ..Config::default()
+        },
+    );
+    let normal = site(
+        &dir,
+        "sternum",
+        &Config {
+            events: 60_000,
+            seed: 3,
+            hematogone_fraction: 0.15,
+            ..Config::default()
+        },
+    );
+    // A site whose CD19 channel is labelled with another marker.
+    let mut sim = simulate(&Config {
+        events: 5_000,
+        ..Config::default()
+    })
+    .expect("simulates");
+    sim.keywords.set("$P7S", "CD22 PE-Cy7");
+    let relabelled = dir.join("relabelled.fcs");
+    write(&sim, &relabelled).expect("writes");
+    let garbage = dir.join("garbage.fcs");
+    std::fs::write(&garbage, b"FCS3.1    not really").expect("writes");
+    let mut sites = vec![necrotic, positive, normal];
+    for (name, file) in [("no CD19", relabelled), ("garbage", garbage)] {
+        sites.push(Site {
+            name: name.into(),
+            file,
+            panel: Vec::new(),
+        });
+    }
+    let case = Case {
+        case_id: Some("T1".into()),
+        patient: None,
+        sites,
+    };
+    let (report, gatings) = analyze_case(&case, &Limits::default());
+    let status: Vec<Status> = report.sites.iter().map(|s| s.status).collect();
+    assert_eq!(
+        status,
+        [
+            Status::NotEvaluable,
+            Status::Positive,
+            Status::Negative,
+            Status::NotEvaluable,
+            Status::NotEvaluable
+        ],
+        "{}",
+        report.to_text()
+    );
+    let necrotic = &report.sites[0];
+    assert!(necrotic.reason.contains("too few viable") && necrotic.error.is_none());
+    let right = report.sites[1].measures.as_ref().expect("measured");
+    assert!(
+        (right.blast_percent - 20.0).abs() < 2.0,
+        "{}",
+        right.blast_percent
+    );
+    assert!(right.blast_ci95[0] < right.blast_percent && right.blast_percent < right.blast_ci95[1]);
+    let sternum = report.sites[2].measures.as_ref().expect("measured");
+    assert!(sternum.sensitivity < 0.001 && report.sites[2].reason.contains("sensitivity"));
+    assert!(sternum.marrow_indicators.b_precursor_percent > 10.0);
+    // Per-site errors name what is missing and what was found.
+    let e = report.sites[3].error.as_deref().expect("error");
+    assert!(
+        e.contains("CD19") && e.contains("PE-Cy7-A (CD22 PE-Cy7)"),
+        "{e}"
+    );
+    assert!(report.sites[4].error.is_some() && gatings[4].is_none());
+    assert!(report.has_site_errors());
+    assert_eq!(
+        report.single_site_misses,
+        ["left iliac", "sternum", "no CD19", "garbage"]
+    );
+    assert!(
+        report.conclusion.contains("1 of 5 sites"),
+        "{}",
+        report.conclusion
+    );
+
+    // Outputs: the JSON schema's documented fields, the CSV, blast FCS.
+    let out = dir.join("out");
+    let files = write_outputs(&report, &gatings, &out, true).expect("writes");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).expect("json"))
+            .expect("parses");
+    for key in [
+        "sites",
+        "single_site_misses",
+        "conclusion",
+        "limits",
+        "schema_version",
+    ] {
+        assert!(json.get(key).is_some(), "{key}");
+    }
+    let s1 = &json["sites"][1];
+    for key in [
+        "name",
+        "file",
+        "status",
+        "reason",
+        "total_events",
+        "viable_nucleated_events",
+        "debris_percent",
+        "viable_percent",
+        "blast_events",
+        "blast_percent",
+        "blast_ci95",
+        "sensitivity",
+        "gates",
+    ] {
+        assert!(s1.get(key).is_some(), "{key}");
+    }
+    assert_eq!(s1["status"], "POSITIVE");
+    assert_eq!(json["sites"][0]["status"], "NOT_EVALUABLE");
+    assert!(s1["gates"].as_array().expect("gates").len() >= 7);
+    let csv = std::fs::read_to_string(out.join("sites.csv")).expect("csv");
+    assert_eq!(csv.lines().count(), 6);
+    assert!(csv.lines().nth(2).expect("row").starts_with("right iliac,"));
+    let blasts = out.join("right_iliac.blasts.fcs");
+    assert!(files.contains(&blasts));
+    let f = FcsFile::open(&blasts).expect("reads");
+    assert_eq!(f.datasets()[0].event_count as u64, right.blast_events);
+    std::fs::remove_dir_all(dir).ok();
+}

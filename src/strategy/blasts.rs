@@ -1,0 +1,584 @@
+//! Blasts versus hematogones among CD19+CD10+ cells ("different from
+//! normal").
+//!
+//! Normal B-cell precursors (hematogones) mature along a stereotyped
+//! continuum: CD38 stays bright, CD58 stays at the level of other B cells,
+//! CD45 rises from dim to bright, CD34 is lost before CD20 is gained, and
+//! leukemia-associated antigens (CD66c, CD123, CD73, CD304) stay negative.
+//! Common-B-ALL blasts form a discrete cluster that leaves that pattern:
+//! CD38 dim, CD58 bright, CD45 dim or negative, CD81 dim, CD34 with CD20,
+//! aberrant antigens.
+//!
+//! The search:
+//! 1. Internal references from the same tube: the T/NK lymphocytes (the
+//!    brightest CD45 peak among CD19- cells: the negative level of every B
+//!    marker and the CD45 of mature lymphocytes) and the mature B cells
+//!    (CD19+CD10-: the CD38, CD58 and CD81 of normal B cells).
+//! 2. Normal bounds for a CD10+ B precursor, each relative to a reference
+//!    and expressed in decades, so they hold on any instrument's scale.
+//! 3. A Gaussian mixture over the CD19+CD10+ events in the space of the
+//!    markers present, seeded by k-means++ and by the events that leave the
+//!    bounds (so a 0.01 % population still gets its own cluster).
+//! 4. Each cluster is judged by its centre: a cluster whose centre leaves
+//!    the normal bounds by at least [`CLUSTER_DEVIATION`] decades in total,
+//!    and that is compact (a cluster, not a smear), is a blast cluster; its
+//!    events are the blasts.
+
+use super::density::{quantile, sorted_finite};
+use super::markers::Marker;
+use super::mixture::{self, Mixture};
+use super::pregate::{GateRecord, PreGates, lymphocytes};
+use super::prepare::{LOGICLE, Prepared};
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// Markers the search reads when present (CD10 and CD45 always are).
+pub const DFN_MARKERS: [Marker; 11] = [
+    Marker::Cd(10),
+    Marker::Cd(20),
+    Marker::Cd(34),
+    Marker::Cd(38),
+    Marker::Cd(45),
+    Marker::Cd(58),
+    Marker::Cd(81),
+    Marker::Cd(66),
+    Marker::Cd(123),
+    Marker::Cd(73),
+    Marker::Cd(304),
+];
+
+/// Total departure (decades beyond the normal bounds) of a cluster centre
+/// that makes it a blast cluster.
+pub const CLUSTER_DEVIATION: f64 = 0.3;
+
+/// Total departure of a single event that makes it a seed of its own
+/// cluster (stricter: single events are noisy).
+const SEED_DEVIATION: f64 = 0.6;
+
+/// A blast cluster's mean spread (decades, averaged over the markers) must
+/// stay below this: leukemic blasts are a tight population.
+const MAX_CLUSTER_SD: f64 = 0.5;
+
+/// Mixture components besides the seed cluster.
+const COMPONENTS: usize = 6;
+
+/// Events the mixture is fitted on (a stride sample; seeds always join).
+const FIT_EVENTS: usize = 30_000;
+
+/// Most a single bound can contribute, decades (one wild marker is not a
+/// phenotype).
+const MAX_PER_BOUND: f64 = 1.0;
+
+/// Level and spread of a marker in a reference population (decades).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Level {
+    /// Median.
+    pub median: f64,
+    /// Robust standard deviation (1.4826 MAD).
+    pub sd: f64,
+    /// Events it was measured on.
+    pub events: u64,
+}
+
+/// Which way a bound is left.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Normal precursors are at least at the bound.
+    Below,
+    /// Normal precursors are at most at the bound.
+    Above,
+}
+
+/// One edge of the normal B-precursor pattern.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Bound {
+    /// Marker.
+    pub marker: String,
+    /// Dimension in the feature vector.
+    #[serde(skip)]
+    dim: usize,
+    /// A departure in this direction is abnormal.
+    pub direction: Direction,
+    /// The bound, decades on the logicle scale (value x M).
+    pub decades: f64,
+    /// Another bound that must be left at the same time (co-expression),
+    /// by dimension.
+    #[serde(skip)]
+    with: Option<(usize, f64)>,
+    /// What the bound says, e.g. "CD38 at least 0.2 decades above mature B
+    /// cells".
+    pub meaning: String,
+}
+
+impl Bound {
+    fn departure(&self, x: &[f64]) -> f64 {
+        let d = match self.direction {
+            Direction::Below => self.decades - x[self.dim],
+            Direction::Above => x[self.dim] - self.decades,
+        };
+        let d = match self.with {
+            Some((dim, bound)) => d.min(x[dim] - bound),
+            None => d,
+        };
+        d.clamp(0.0, MAX_PER_BOUND)
+    }
+}
+
+/// A cluster among CD19+CD10+ events and its judgement.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cluster {
+    /// Events assigned to it.
+    pub events: u64,
+    /// Centre on the logicle display scale (0-1), by marker.
+    pub centre: Vec<(String, f64)>,
+    /// Mean spread, decades.
+    pub spread_decades: f64,
+    /// Total departure of the centre from the normal bounds, decades.
+    pub deviation_decades: f64,
+    /// The bounds its centre leaves, in words.
+    pub aberrancies: Vec<String>,
+    /// Judged a blast cluster.
+    pub blast: bool,
+}
+
+/// The outcome of the search.
+#[derive(Debug, Clone)]
+pub struct BlastSearch {
+    /// Blast membership of every event.
+    pub members: Vec<bool>,
+    /// Events in blast clusters.
+    pub events: u64,
+    /// Every cluster, blasts and normal precursors.
+    pub clusters: Vec<Cluster>,
+    /// The normal bounds used.
+    pub bounds: Vec<Bound>,
+    /// The reference levels they came from: (population, marker, level).
+    pub references: Vec<(String, String, Level)>,
+    /// The gate, as drawn and audited.
+    pub record: GateRecord,
+}
+
+fn level(values: impl Iterator<Item = f64>) -> Option<Level> {
+    let v = sorted_finite(values);
+    let median = quantile(&v, 0.5)?;
+    let dev = sorted_finite(v.iter().map(|x| (x - median).abs()));
+    Some(Level {
+        median,
+        sd: 1.4826 * quantile(&dev, 0.5).unwrap_or(0.0),
+        events: v.len() as u64,
+    })
+}
+
+/// Columns of the markers present, in decades, with their names.
+struct Features<'a> {
+    markers: Vec<Marker>,
+    columns: Vec<&'a [f64]>,
+    scale: f64,
+}
+
+impl Features<'_> {
+    fn dims(&self) -> usize {
+        self.markers.len()
+    }
+
+    fn dim(&self, m: Marker) -> Option<usize> {
+        self.markers.iter().position(|&x| x == m)
+    }
+
+    fn row(&self, i: usize, out: &mut [f64]) {
+        for (o, c) in out.iter_mut().zip(&self.columns) {
+            *o = c[i] * self.scale;
+        }
+    }
+}
+
+/// The normal bounds of a CD10+ B precursor, from the references.
+fn normal_bounds(
+    f: &Features<'_>,
+    lymph: &[Option<Level>],
+    mature_b: &[Option<Level>],
+) -> Vec<Bound> {
+    let mut bounds = Vec::new();
+    // The B-cell reference: mature B cells when there are enough, else the
+    // lymphocytes.
+    let b_ref = |d: usize| mature_b[d].or(lymph[d]);
+    let b_name = |d: usize| {
+        if mature_b[d].is_some() {
+            "mature B cells"
+        } else {
+            "lymphocytes"
+        }
+    };
+    let mut push = |m: Marker, direction, decades: f64, with, meaning: String| {
+        if let Some(dim) = f.dim(m) {
+            bounds.push(Bound {
+                marker: m.name(),
+                dim,
+                direction,
+                decades,
+                with,
+                meaning,
+            });
+        }
+    };
+    if let Some(d) = f.dim(Marker::Cd(45))
+        && let Some(l) = lymph[d]
+    {
+        push(
+                Marker::Cd(45),
+                Direction::Below,
+                l.median - 0.9,
+                None,
+                "CD45 no more than 0.9 decades below the lymphocytes (hematogones are CD45 dim at most)".into(),
+            );
+    }
+    if let Some(d) = f.dim(Marker::Cd(38))
+        && let Some(l) = b_ref(d)
+    {
+        push(
+            Marker::Cd(38),
+            Direction::Below,
+            l.median + 0.2,
+            None,
+            format!(
+                "CD38 at least 0.2 decades above {} (hematogones are CD38 bright)",
+                b_name(d)
+            ),
+        );
+    }
+    if let Some(d) = f.dim(Marker::Cd(58))
+        && let Some(l) = b_ref(d)
+    {
+        push(
+            Marker::Cd(58),
+            Direction::Above,
+            l.median + 0.5,
+            None,
+            format!(
+                "CD58 at most 0.5 decades above {} (hematogones are not CD58 bright)",
+                b_name(d)
+            ),
+        );
+    }
+    if let Some(d) = f.dim(Marker::Cd(81))
+        && let Some(l) = b_ref(d)
+    {
+        push(
+            Marker::Cd(81),
+            Direction::Below,
+            l.median,
+            None,
+            format!(
+                "CD81 at least at {} (hematogones are CD81 bright)",
+                b_name(d)
+            ),
+        );
+    }
+    // CD34 with CD20: hematogones lose CD34 before they gain CD20.
+    if let (Some(d34), Some(d20)) = (f.dim(Marker::Cd(34)), f.dim(Marker::Cd(20)))
+        && let (Some(n34), Some(n20)) = (lymph[d34], lymph[d20])
+    {
+        let (b34, b20) = (n34.median + 0.8, n20.median + 1.0);
+        push(
+            Marker::Cd(34),
+            Direction::Above,
+            b34,
+            Some((d20, b20)),
+            "CD34 and CD20 not both positive (hematogones lose CD34 before CD20 appears)".into(),
+        );
+    }
+    for m in [
+        Marker::Cd(66),
+        Marker::Cd(123),
+        Marker::Cd(73),
+        Marker::Cd(304),
+    ] {
+        if let Some(d) = f.dim(m)
+            && let Some(l) = lymph[d]
+        {
+            push(
+                m,
+                Direction::Above,
+                l.median + (3.0 * l.sd).max(0.5) + 0.3,
+                None,
+                format!("{} negative (a leukemia-associated antigen)", m.name()),
+            );
+        }
+    }
+    bounds
+}
+
+fn departure(bounds: &[Bound], x: &[f64]) -> f64 {
+    bounds.iter().map(|b| b.departure(x)).sum()
+}
+
+/// Searches the CD19+CD10+ events of a prepared site for blast clusters.
+pub fn find_blasts(p: &Prepared, g: &PreGates, lod_events: u64) -> BlastSearch {
+    let n = p.events;
+    let present: Vec<Marker> = DFN_MARKERS
+        .iter()
+        .copied()
+        .filter(|&m| p.get(m).is_some())
+        .collect();
+    let f = Features {
+        columns: present.iter().filter_map(|&m| p.get(m)).collect(),
+        markers: present,
+        scale: LOGICLE.2,
+    };
+    let d = f.dims();
+    let decades =
+        |idx: &[usize], dim: usize| level(idx.iter().map(|&i| f.columns[dim][i] * f.scale));
+
+    // 1. References.
+    let cd19_negative: Vec<bool> = (0..n).map(|i| g.viable[i] && !g.b_lineage[i]).collect();
+    let lymph_idx = match (p.get(Marker::Cd(45)), p.get(Marker::SscA)) {
+        (Some(cd45), Some(ssc)) => lymphocytes(cd45, ssc, &cd19_negative),
+        _ => Vec::new(),
+    };
+    let mature_b_idx: Vec<usize> = (0..n)
+        .filter(|&i| g.b_lineage[i] && !g.cd10_positive[i])
+        .collect();
+    let enough = |idx: &[usize]| idx.len() >= 30;
+    let lymph: Vec<Option<Level>> = (0..d)
+        .map(|k| enough(&lymph_idx).then(|| decades(&lymph_idx, k)).flatten())
+        .collect();
+    let mature_b: Vec<Option<Level>> = (0..d)
+        .map(|k| {
+            enough(&mature_b_idx)
+                .then(|| decades(&mature_b_idx, k))
+                .flatten()
+        })
+        .collect();
+    let bounds = normal_bounds(&f, &lymph, &mature_b);
+    let mut references = Vec::new();
+    for (name, levels) in [("lymphocytes", &lymph), ("mature B cells", &mature_b)] {
+        for (k, l) in levels.iter().enumerate() {
+            if let Some(l) = l {
+                references.push((name.to_string(), f.markers[k].name(), *l));
+            }
+        }
+    }
+
+    // 2. The CD19+CD10+ events, their departures and the seeds.
+    let candidates: Vec<usize> = (0..n).filter(|&i| g.cd10_positive[i]).collect();
+    let mut rows = vec![0.0; candidates.len() * d];
+    rows.par_chunks_mut(d.max(1))
+        .zip(&candidates)
+        .for_each(|(row, &i)| f.row(i, row));
+    let seeds: Vec<usize> = (0..candidates.len())
+        .filter(|&k| departure(&bounds, &rows[k * d..(k + 1) * d]) >= SEED_DEVIATION)
+        .collect();
+
+    let mut members = vec![false; n];
+    let mut clusters = Vec::new();
+    if d > 0 && candidates.len() as u64 >= lod_events.max(2) {
+        // 3. The mixture: a stride sample plus every seed.
+        let stride = candidates.len().div_ceil(FIT_EVENTS).max(1);
+        let mut fit_rows: Vec<f64> = rows
+            .chunks_exact(d)
+            .step_by(stride)
+            .flatten()
+            .copied()
+            .collect();
+        if stride > 1 {
+            for &k in &seeds {
+                fit_rows.extend_from_slice(&rows[k * d..(k + 1) * d]);
+            }
+        }
+        let components = COMPONENTS.min(candidates.len() / 50).max(1);
+        let mut means = mixture::seed_means(&fit_rows, d, components, 0x6d67);
+        if seeds.len() >= 10 {
+            let mut centre = vec![0.0; d];
+            for &k in &seeds {
+                centre
+                    .iter_mut()
+                    .zip(&rows[k * d..(k + 1) * d])
+                    .for_each(|(c, v)| *c += v);
+            }
+            centre.iter_mut().for_each(|c| *c /= seeds.len() as f64);
+            means.push(centre);
+        }
+        let model: Mixture = mixture::fit(&fit_rows, d, means, 200, 0.05f64.powi(2));
+
+        // 4. Assign every candidate and judge the clusters.
+        let assigned: Vec<usize> = rows.par_chunks(d).map(|x| model.assign(x)).collect();
+        let mut counts = vec![0u64; model.components.len()];
+        assigned.iter().for_each(|&c| counts[c] += 1);
+        for (c, comp) in model.components.iter().enumerate() {
+            let deviation = departure(&bounds, &comp.mean);
+            let spread = (0..d).map(|k| comp.sd(k)).sum::<f64>() / d as f64;
+            let aberrancies: Vec<String> = bounds
+                .iter()
+                .filter(|b| b.departure(&comp.mean) > 0.0)
+                .map(|b| format!("{} (by {:.2} decades)", b.meaning, b.departure(&comp.mean)))
+                .collect();
+            clusters.push(Cluster {
+                events: counts[c],
+                centre: f
+                    .markers
+                    .iter()
+                    .zip(&comp.mean)
+                    .map(|(m, v)| (m.name(), v / f.scale))
+                    .collect(),
+                spread_decades: spread,
+                deviation_decades: deviation,
+                aberrancies,
+                blast: deviation >= CLUSTER_DEVIATION && spread <= MAX_CLUSTER_SD,
+            });
+        }
+        for (&i, &c) in candidates.iter().zip(&assigned) {
+            members[i] = clusters[c].blast;
+        }
+    }
+    let events = members.iter().filter(|&&m| m).count() as u64;
+    let parent = candidates.len() as u64;
+    let blast_clusters = clusters.iter().filter(|c| c.blast).count();
+    let record = GateRecord {
+        name: "blasts".into(),
+        parent: Some("CD19+CD10+".into()),
+        dimensions: f.markers.iter().map(|m| m.name()).collect(),
+        rule: format!(
+            "{} of {} clusters of CD19+CD10+ cells leave the normal B-precursor pattern by >= {CLUSTER_DEVIATION} decades (bounds: {})",
+            blast_clusters,
+            clusters.len(),
+            bounds
+                .iter()
+                .map(|b| b.meaning.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        thresholds: bounds.iter().map(|b| b.decades / f.scale).collect(),
+        events,
+        percent_of_parent: if parent > 0 {
+            100.0 * events as f64 / parent as f64
+        } else {
+            0.0
+        },
+    };
+    BlastSearch {
+        members,
+        events,
+        clusters,
+        bounds,
+        references,
+        record,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fcs::FcsFile;
+    use crate::simulate::{Config, Population, simulate, write};
+    use crate::strategy::markers::MarkerMap;
+    use crate::strategy::pregate::pregate;
+    use crate::strategy::prepare::prepare;
+
+    /// (blast events found, true blasts among them, true blasts, viable found)
+    fn run(cfg: &Config) -> (u64, u64, u64, u64, BlastSearch) {
+        let dir =
+            std::env::temp_dir().join(format!("mg-blasts-{}-{}", std::process::id(), cfg.seed));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("site.fcs");
+        let sim = simulate(cfg).expect("simulates");
+        write(&sim, &path).expect("writes");
+        let f = FcsFile::open(&path).expect("reads");
+        let ch: Vec<(String, Option<String>)> = f.datasets()[0]
+            .metadata
+            .channels
+            .iter()
+            .map(|c| (c.name.clone(), c.marker.clone()))
+            .collect();
+        let markers = MarkerMap::from_channels(&ch, &[]);
+        let prepared = prepare(&f, 0, &markers).expect("prepares");
+        let g = pregate(&prepared);
+        let s = find_blasts(&prepared, &g, 20);
+        std::fs::remove_dir_all(dir).ok();
+        let hits = s
+            .members
+            .iter()
+            .zip(&sim.truth)
+            .filter(|(m, t)| **m && **t == Population::Blast)
+            .count() as u64;
+        let truth = sim
+            .truth
+            .iter()
+            .filter(|t| **t == Population::Blast)
+            .count() as u64;
+        let viable = g.viable.iter().filter(|v| **v).count() as u64;
+        (s.events, hits, truth, viable, s)
+    }
+
+    fn phenotype(changes: &[(&str, f64)]) -> crate::simulate::BlastPhenotype {
+        let mut ph = crate::simulate::BlastPhenotype::default();
+        for (m, v) in changes {
+            assert!(ph.set(m, *v));
+        }
+        ph
+    }
+
+    #[test]
+    fn blast_percent_within_ten_percent_of_truth_over_seeds_and_phenotypes() {
+        let phenotypes = [
+            phenotype(&[]),
+            phenotype(&[("CD34", 60.0)]),
+            phenotype(&[("CD45", 80.0), ("CD58", 1100.0), ("CD38", 3000.0)]),
+            phenotype(&[("CD20", 800.0), ("sigma", 0.5)]),
+        ];
+        for (k, ph) in phenotypes.iter().enumerate() {
+            for (j, blasts) in [0.01, 0.05, 0.3].into_iter().enumerate() {
+                let cfg = Config {
+                    events: 100_000,
+                    seed: 100 + 10 * k as u64 + j as u64,
+                    blast_fraction: blasts,
+                    hematogone_fraction: 0.08,
+                    blast_phenotype: *ph,
+                    ..Config::default()
+                };
+                let (found, hits, truth, _, _) = run(&cfg);
+                let relative = (found as f64 - truth as f64).abs() / truth as f64;
+                assert!(
+                    relative <= 0.10 && hits as f64 >= 0.9 * found as f64,
+                    "phenotype {k}, blasts {blasts}: found {found} ({hits} true) of {truth}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn hematogone_rich_normal_marrows_are_never_called() {
+        for seed in 1..=8 {
+            let cfg = Config {
+                events: 100_000,
+                seed: 200 + seed,
+                hematogone_fraction: if seed % 2 == 0 { 0.3 } else { 0.2 },
+                hemodilution: if seed == 3 { 0.3 } else { 0.0 },
+                ..Config::default()
+            };
+            let (found, _, _, _, s) = run(&cfg);
+            assert!(
+                found < 20,
+                "seed {seed}: {found} hematogones called blasts: {:?}",
+                s.clusters
+            );
+        }
+    }
+
+    #[test]
+    fn one_blast_in_ten_thousand_is_found_among_a_million_cells() {
+        let cfg = Config {
+            events: 1_150_000,
+            seed: 300,
+            blast_fraction: 0.0001,
+            hematogone_fraction: 0.05,
+            ..Config::default()
+        };
+        let (found, hits, truth, viable, _) = run(&cfg);
+        assert!(viable >= 1_000_000, "{viable}");
+        assert!(
+            found >= 20 && hits as f64 >= 0.9 * found as f64 && hits as f64 >= 0.8 * truth as f64,
+            "found {found} ({hits} true) of {truth}"
+        );
+    }
+}

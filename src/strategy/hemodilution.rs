@@ -1,0 +1,83 @@
+//! Hemodilution indicators: the cells only marrow holds.
+//!
+//! An aspirate diluted by peripheral blood loses its CD34+ progenitors,
+//! B-cell precursors and nucleated red cells; a "negative" from such a
+//! sample understates disease. The indicators are counted among the viable
+//! nucleated cells that are not blasts (a marrow full of blasts is not
+//! diluted).
+
+use super::density::{quantile, sorted_finite};
+use super::markers::Marker;
+use super::pregate::{PreGates, lymphocytes, negative_bound};
+use super::prepare::{LOGICLE, Prepared};
+use serde::Serialize;
+
+/// Marrow-only populations, percent of the viable nucleated non-blast
+/// cells.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct MarrowIndicators {
+    /// CD34+ progenitors (CD19-, CD34 above the negative cells + 4 SD);
+    /// `None` without a CD34 channel.
+    pub cd34_progenitor_percent: Option<f64>,
+    /// Normal B-cell precursors (CD19+CD10+ cells that are not blasts).
+    pub b_precursor_percent: f64,
+    /// Nucleated red cells (CD45 more than 1.5 decades below the
+    /// lymphocytes, CD19-, SSC no higher than the lymphocytes').
+    pub nucleated_red_percent: f64,
+    /// Any of the three (each cell counted once).
+    pub marrow_specific_percent: f64,
+    /// The cells these percentages are of.
+    pub reference_events: u64,
+}
+
+/// Counts the marrow-only cells of a gated site.
+pub fn marrow_indicators(p: &Prepared, g: &PreGates, blasts: &[bool]) -> MarrowIndicators {
+    let n = p.events;
+    let base: Vec<bool> = (0..n).map(|i| g.viable[i] && !blasts[i]).collect();
+    let reference = base.iter().filter(|&&b| b).count() as u64;
+    let non_b: Vec<bool> = (0..n).map(|i| base[i] && !g.b_lineage[i]).collect();
+    let cd34_positive: Option<Vec<bool>> = p.get(Marker::Cd(34)).map(|cd34| {
+        let cut = negative_bound(cd34, &non_b, 4.0).unwrap_or(f64::INFINITY);
+        (0..n).map(|i| non_b[i] && cd34[i] >= cut).collect()
+    });
+    let b_precursor: Vec<bool> = (0..n).map(|i| base[i] && g.cd10_positive[i]).collect();
+    let nucleated_red: Vec<bool> = match (p.get(Marker::Cd(45)), p.get(Marker::SscA)) {
+        (Some(cd45), Some(ssc)) => {
+            let lymph = lymphocytes(cd45, ssc, &non_b);
+            let median = |v: &mut dyn Iterator<Item = f64>| quantile(&sorted_finite(v), 0.5);
+            match (
+                median(&mut lymph.iter().map(|&i| cd45[i])),
+                quantile(&sorted_finite(lymph.iter().map(|&i| ssc[i])), 0.9),
+            ) {
+                (Some(l45), Some(ssc_top)) => {
+                    let cut = l45 - 1.5 / LOGICLE.2;
+                    (0..n)
+                        .map(|i| non_b[i] && cd45[i] < cut && ssc[i] <= ssc_top)
+                        .collect()
+                }
+                _ => vec![false; n],
+            }
+        }
+        _ => vec![false; n],
+    };
+    let count = |m: &[bool]| m.iter().filter(|&&b| b).count() as f64;
+    let percent = |c: f64| {
+        if reference > 0 {
+            100.0 * c / reference as f64
+        } else {
+            0.0
+        }
+    };
+    let any = (0..n)
+        .filter(|&i| {
+            b_precursor[i] || nucleated_red[i] || cd34_positive.as_ref().is_some_and(|c| c[i])
+        })
+        .count() as f64;
+    MarrowIndicators {
+        cd34_progenitor_percent: cd34_positive.as_deref().map(|c| percent(count(c))),
+        b_precursor_percent: percent(count(&b_precursor)),
+        nucleated_red_percent: percent(count(&nucleated_red)),
+        marrow_specific_percent: percent(any),
+        reference_events: reference,
+    }
+}
