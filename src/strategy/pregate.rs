@@ -65,7 +65,16 @@ fn select<'a>(values: &'a [f64], mask: &'a [bool]) -> impl Iterator<Item = f64> 
 
 fn density(values: &[f64], mask: &[bool], lo: f64, hi: f64) -> Density {
     let v: Vec<f64> = select(values, mask).collect();
-    Density::estimate(v.iter().copied(), lo, hi, BINS, bandwidth(&v, SMOOTHING))
+    let factor = smoothing(v.len());
+    Density::estimate(v.iter().copied(), lo, hi, BINS, bandwidth(&v, factor))
+}
+
+/// Bandwidth factor: [`SMOOTHING`] from 20,000 events up, rising to twice
+/// that at 1,000 events and below, where a sharper estimate shows noise
+/// bumps as peaks (the few hundred viable cells of a necrotic aspirate).
+fn smoothing(events: usize) -> f64 {
+    let scarcity = (20_000.0 / events.max(1) as f64).log10() / 20f64.log10();
+    SMOOTHING * (1.0 + scarcity.clamp(0.0, 1.0))
 }
 
 /// Upper bound of the negative (leftmost) population: its peak plus `k`
@@ -346,19 +355,32 @@ pub fn pregate(p: &Prepared) -> PreGates {
         }
     };
 
-    // 5. CD19+ B lineage among viable nucleated cells.
+    // 5. CD19+ B lineage among viable nucleated cells: CD19 above the valley
+    // over the CD19- cells, SSC low (B cells and blasts have lymphoid side
+    // scatter: at most 4x the lymphocytes' median SSC).
     let cd19 = col(Marker::Cd(19));
     let cd19_cut = valley_above_negative(cd19, &viable)
         .or_else(|| negative_bound(cd19, &viable, 5.0))
         .unwrap_or(0.5);
-    let b_lineage: Vec<bool> = (0..n).map(|i| viable[i] && cd19[i] >= cd19_cut).collect();
+    let ssc_cut = p
+        .get(Marker::Cd(45))
+        .and_then(|cd45| {
+            let lymph = lymphocytes(cd45, ssc, &viable);
+            quantile(&sorted_finite(lymph.iter().map(|&i| ssc[i])), 0.5)
+        })
+        .map_or(f64::INFINITY, |m| 4.0 * m);
+    let b_lineage: Vec<bool> = (0..n)
+        .map(|i| viable[i] && cd19[i] >= cd19_cut && ssc[i] <= ssc_cut)
+        .collect();
     rec.push(
         Rule {
             name: "CD19+",
             parent: Some("viable"),
             dimensions: &["CD19", "SSC-A"],
-            text: format!("CD19 >= {cd19_cut:.4} (valley above the CD19- cells)"),
-            thresholds: vec![cd19_cut],
+            text: format!(
+                "CD19 >= {cd19_cut:.4} (valley above the CD19- cells) and SSC-A <= {ssc_cut:.4} (4x the lymphocytes' median)"
+            ),
+            thresholds: vec![cd19_cut, ssc_cut],
         },
         &b_lineage,
         &viable,
@@ -368,7 +390,9 @@ pub fn pregate(p: &Prepared) -> PreGates {
     // viable CD19- cells (lymphocytes, monocytes, erythroid, precursors).
     let cd10 = col(Marker::Cd(10));
     let cd19_negative: Vec<bool> = (0..n).map(|i| viable[i] && !b_lineage[i]).collect();
-    let cd10_cut = negative_bound(cd10, &cd19_negative, 4.0).unwrap_or(0.5);
+    let cd10_cut = negative_bound(cd10, &cd19_negative, 4.0)
+        .or_else(|| negative_bound(cd10, &viable, 4.0))
+        .unwrap_or(0.5);
     let cd10_positive: Vec<bool> = (0..n)
         .map(|i| b_lineage[i] && cd10[i] >= cd10_cut)
         .collect();
