@@ -168,3 +168,38 @@ fn a_necrotic_site_beside_positive_ones_is_a_single_site_miss() {
     assert_eq!(f.datasets()[0].event_count as u64, right.blast_events);
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn necrotic_sites_without_a_blast_cluster_are_never_negative_nor_positive() {
+    let dir = temp("necrotic");
+    // Seeds 1081 and 1085 once turned a few hundred viable cells into
+    // "CD19+" and their CD10+ neutrophils into blasts.
+    for (seed, blasts) in [
+        (1081, 0.0),
+        (1082, 0.0),
+        (1085, 0.01),
+        (1086, 0.01),
+        (7, 0.0),
+    ] {
+        let s = site(
+            &dir,
+            &format!("n{seed}"),
+            &Config {
+                events: 40_000,
+                seed,
+                necrosis: 0.97,
+                blast_fraction: blasts,
+                ..Config::default()
+            },
+        );
+        let (report, _) = site::analyze_site(&s, &Limits::default());
+        assert_eq!(
+            report.status,
+            Status::NotEvaluable,
+            "seed {seed}: {}",
+            report.reason
+        );
+        assert!(report.reason.contains("necrosis"), "{}", report.reason);
+    }
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -24,7 +24,7 @@
 //!    and that is compact (a cluster, not a smear), is a blast cluster; its
 //!    events are the blasts.
 
-use super::density::{quantile, sorted_finite};
+use super::density::median_and_robust_sd;
 use super::markers::Marker;
 use super::mixture::{self, Mixture};
 use super::pregate::{GateRecord, PreGates, lymphocytes};
@@ -63,7 +63,7 @@ const MAX_CLUSTER_SD: f64 = 0.5;
 const COMPONENTS: usize = 6;
 
 /// Events the mixture is fitted on (a stride sample; seeds always join).
-const FIT_EVENTS: usize = 30_000;
+const FIT_EVENTS: usize = 10_000;
 
 /// Most a single bound can contribute, decades (one wild marker is not a
 /// phenotype).
@@ -160,13 +160,11 @@ pub struct BlastSearch {
 }
 
 fn level(values: impl Iterator<Item = f64>) -> Option<Level> {
-    let v = sorted_finite(values);
-    let median = quantile(&v, 0.5)?;
-    let dev = sorted_finite(v.iter().map(|x| (x - median).abs()));
+    let (median, sd, events) = median_and_robust_sd(values)?;
     Some(Level {
         median,
-        sd: 1.4826 * quantile(&dev, 0.5).unwrap_or(0.0),
-        events: v.len() as u64,
+        sd,
+        events: events as u64,
     })
 }
 
@@ -382,7 +380,10 @@ pub fn find_blasts(p: &Prepared, g: &PreGates, lod_events: u64) -> BlastSearch {
             .copied()
             .collect();
         if stride > 1 {
-            for &k in &seeds {
+            // Seeds join the sample (a rare cluster must be in the fit), at
+            // most FIT_EVENTS of them.
+            let seed_stride = seeds.len().div_ceil(FIT_EVENTS).max(1);
+            for &k in seeds.iter().step_by(seed_stride) {
                 fit_rows.extend_from_slice(&rows[k * d..(k + 1) * d]);
             }
         }
@@ -399,7 +400,7 @@ pub fn find_blasts(p: &Prepared, g: &PreGates, lod_events: u64) -> BlastSearch {
             centre.iter_mut().for_each(|c| *c /= seeds.len() as f64);
             means.push(centre);
         }
-        let model: Mixture = mixture::fit(&fit_rows, d, means, 200, 0.05f64.powi(2));
+        let model: Mixture = mixture::fit(&fit_rows, d, means, 60, 0.05f64.powi(2));
 
         // 4. Assign every candidate and judge the clusters.
         let assigned: Vec<usize> = rows.par_chunks(d).map(|x| model.assign(x)).collect();

@@ -174,7 +174,7 @@ fn e_step(m: &Mixture, points: &[f64]) -> Stats {
                 s.log_likelihood += top + total.ln();
                 for (c, &l) in logp.iter().enumerate() {
                     let r = (l - top).exp() / total;
-                    if r < 1e-12 {
+                    if r < 1e-6 {
                         continue;
                     }
                     s.weight[c] += r;
@@ -243,7 +243,7 @@ pub fn fit(
             break;
         }
         m.components = next;
-        let converged = (s.log_likelihood - last).abs() < 1e-6 * s.log_likelihood.abs().max(1.0);
+        let converged = (s.log_likelihood - last).abs() < 1e-5 * s.log_likelihood.abs().max(1.0);
         last = s.log_likelihood;
         if converged {
             break;

@@ -3,7 +3,7 @@
 //! viability, CD19+ B lineage and CD10+ within it. (CD10 is never judged
 //! outside CD19+: mature neutrophils are CD10+.)
 
-use super::density::{Density, bandwidth, quantile, sorted_finite};
+use super::density::{Density, bandwidth, median_and_robust_sd, quantile, sorted_finite};
 use super::markers::Marker;
 use super::prepare::Prepared;
 use serde::Serialize;
@@ -282,12 +282,8 @@ pub fn pregate(p: &Prepared) -> PreGates {
                     }
                 })
                 .collect();
-            let mut r: Vec<f64> = select(&ratio, &cells).filter(|v| v.is_finite()).collect();
-            r.sort_by(f64::total_cmp);
-            let median = r.get(r.len() / 2).copied().unwrap_or(1.0);
-            let mut dev: Vec<f64> = r.iter().map(|v| (v - median).abs()).collect();
-            dev.sort_by(f64::total_cmp);
-            let sd = 1.4826 * dev.get(dev.len() / 2).copied().unwrap_or(0.0);
+            let (median, sd, _) =
+                median_and_robust_sd(select(&ratio, &cells)).unwrap_or((1.0, 0.0, 0));
             let cut = median - (4.0 * sd).max(0.05);
             let m: Vec<bool> = (0..n).map(|i| cells[i] && ratio[i] >= cut).collect();
             rec.push(
