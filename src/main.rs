@@ -42,6 +42,19 @@ enum Command {
         /// Print report.json to standard output instead of the summary.
         #[arg(long)]
         json: bool,
+        /// Use the gates of this Gating-ML 2.0 file instead of the automated
+        /// strategy (with --blast-gate and --nucleated-gate).
+        #[arg(long = "gating-ml", requires_all = ["blast_gate", "nucleated_gate"])]
+        gating_ml: Option<PathBuf>,
+        /// Gating-ML gate id of the blasts.
+        #[arg(long, requires = "gating_ml")]
+        blast_gate: Option<String>,
+        /// Gating-ML gate id of the viable nucleated cells (denominator).
+        #[arg(long, requires = "gating_ml")]
+        nucleated_gate: Option<String>,
+        /// Gating-ML gate id of the CD19+ cells (optional).
+        #[arg(long, requires = "gating_ml")]
+        cd19_gate: Option<String>,
         /// Clustered events needed to call blasts (limit of detection).
         #[arg(long, default_value_t = 20)]
         lod: u64,
@@ -154,6 +167,10 @@ fn main() -> ExitCode {
             out,
             blast_fcs,
             json,
+            gating_ml,
+            blast_gate,
+            nucleated_gate,
+            cd19_gate,
             lod,
             lloq,
             required_sensitivity,
@@ -167,7 +184,29 @@ fn main() -> ExitCode {
                 max_debris_percent,
                 min_marrow_specific_percent,
             };
-            analyze(case, &sites, panel, out, blast_fcs, json, &limits)
+            let strategy = match (gating_ml, blast_gate, nucleated_gate) {
+                (Some(path), Some(blast), Some(nucleated)) => {
+                    match marrowgate::analysis::site::UserGates::read(
+                        &path,
+                        &blast,
+                        &nucleated,
+                        cd19_gate.as_deref(),
+                    ) {
+                        Ok(u) => marrowgate::analysis::site::Strategy::UserGates(u),
+                        Err(e) => {
+                            eprintln!("error: {e}");
+                            return ExitCode::FAILURE;
+                        }
+                    }
+                }
+                _ => marrowgate::analysis::site::Strategy::Automatic,
+            };
+            let output = Output {
+                dir: out,
+                blast_fcs,
+                json,
+            };
+            analyze(case, &sites, panel, &output, &limits, &strategy)
         }
         Command::Inspect {
             files,
@@ -305,15 +344,21 @@ fn main() -> ExitCode {
     }
 }
 
+/// Where and how `analyze` reports.
+struct Output {
+    dir: Option<PathBuf>,
+    blast_fcs: bool,
+    json: bool,
+}
+
 /// `analyze`: assemble the case, analyse, write, print.
 fn analyze(
     case: Option<PathBuf>,
     sites: &[String],
     panel: Option<PathBuf>,
-    out: Option<PathBuf>,
-    blast_fcs: bool,
-    json: bool,
+    output: &Output,
     limits: &marrowgate::qc::Limits,
+    strategy: &marrowgate::analysis::site::Strategy,
 ) -> ExitCode {
     use marrowgate::analysis::{self, case::Case};
     let panel = match panel.as_deref().map(analysis::case::read_panel) {
@@ -341,7 +386,7 @@ fn analyze(
             return ExitCode::FAILURE;
         }
     };
-    let (report, gatings) = analysis::analyze_case(&case, limits);
+    let (report, gatings) = analysis::analyze_case(&case, limits, strategy);
     for s in report
         .sites
         .iter()
@@ -349,7 +394,7 @@ fn analyze(
     {
         eprintln!("error: site {}: {}", s.0, s.1);
     }
-    if json {
+    if output.json {
         match serde_json::to_string_pretty(&report) {
             Ok(text) => println!("{text}"),
             Err(e) => {
@@ -360,9 +405,9 @@ fn analyze(
     } else {
         print!("{}", report.to_text());
     }
-    if let Some(dir) = out {
-        match analysis::write_outputs(&report, &gatings, &dir, blast_fcs) {
-            Ok(files) if !json => {
+    if let Some(dir) = &output.dir {
+        match analysis::write_outputs(&report, &gatings, dir, output.blast_fcs) {
+            Ok(files) if !output.json => {
                 for f in files {
                     println!("wrote {}", f.display());
                 }

@@ -93,8 +93,9 @@ pub struct SiteCounts {
     pub viable_nucleated_events: u64,
     /// Events in the blast cluster.
     pub blast_events: u64,
-    /// Marrow-specific cells, percent of viable nucleated cells.
-    pub marrow_specific_percent: f64,
+    /// Marrow-specific cells, percent of viable nucleated cells; `None`
+    /// when not assessed (user gates), which a NEGATIVE states.
+    pub marrow_specific_percent: Option<f64>,
 }
 
 /// The verdict with its numbers.
@@ -183,14 +184,17 @@ pub fn judge(c: &SiteCounts, limits: &Limits) -> Verdict {
         }
         if debris_percent > limits.max_debris_percent {
             problems.push(format!(
-                "necrosis/debris: {} of events are debris",
+                "necrosis/debris: {} of events are debris or dead cells",
                 format_percent(debris_percent)
             ));
         }
-        if c.marrow_specific_percent < limits.min_marrow_specific_percent && n > 0 {
+        if let Some(marrow) = c.marrow_specific_percent
+            && marrow < limits.min_marrow_specific_percent
+            && n > 0
+        {
             problems.push(format!(
                 "hemodilution: marrow-specific cells are {} of viable nucleated cells (expected at least {})",
-                format_percent(c.marrow_specific_percent),
+                format_percent(marrow),
                 format_percent(limits.min_marrow_specific_percent)
             ));
         }
@@ -198,10 +202,15 @@ pub fn judge(c: &SiteCounts, limits: &Limits) -> Verdict {
             (
                 Status::Negative,
                 format!(
-                    "no blast cluster of {} or more events among {} viable nucleated cells; sensitivity reached {}",
+                    "no blast cluster of {} or more events among {} viable nucleated cells; sensitivity reached {}{}",
                     limits.lod_events,
                     n,
-                    pct(sensitivity)
+                    pct(sensitivity),
+                    if c.marrow_specific_percent.is_none() {
+                        "; hemodilution not assessed"
+                    } else {
+                        ""
+                    }
                 ),
             )
         } else {
@@ -239,6 +248,7 @@ mod tests {
     use super::*;
 
     fn counts(total: u64, debris: u64, viable: u64, blasts: u64, marrow: f64) -> SiteCounts {
+        let marrow = (marrow >= 0.0).then_some(marrow);
         SiteCounts {
             total_events: total,
             debris_events: debris,
@@ -288,6 +298,14 @@ mod tests {
         let v = judge(&counts(100_000, 4_000, 80_000, 0, 0.4), &l);
         assert_eq!(v.status, Status::NotEvaluable);
         assert!(v.reason.contains("hemodilution"));
+        // Hemodilution not assessed: a negative says so.
+        let v = judge(&counts(100_000, 4_000, 80_000, 0, -1.0), &l);
+        assert_eq!(v.status, Status::Negative);
+        assert!(
+            v.reason.contains("hemodilution not assessed"),
+            "{}",
+            v.reason
+        );
         // No cells at all.
         let v = judge(&counts(1_000, 1_000, 0, 0, 0.0), &l);
         assert_eq!(v.status, Status::NotEvaluable);

@@ -17,7 +17,7 @@ use crate::qc::{Limits, format_percent};
 use case::Case;
 use rayon::prelude::*;
 use serde::Serialize;
-use site::{SiteGating, SiteReport, analyze_site};
+use site::{SiteGating, SiteReport, Strategy, analyze_site};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -70,11 +70,15 @@ fn methods(limits: &Limits) -> Vec<String> {
 }
 
 /// Analyses every site of `case` in parallel.
-pub fn analyze_case(case: &Case, limits: &Limits) -> (CaseReport, Vec<Option<SiteGating>>) {
+pub fn analyze_case(
+    case: &Case,
+    limits: &Limits,
+    strategy: &Strategy,
+) -> (CaseReport, Vec<Option<SiteGating>>) {
     let results: Vec<(SiteReport, Option<SiteGating>)> = case
         .sites
         .par_iter()
-        .map(|s| analyze_site(s, limits))
+        .map(|s| analyze_site(s, limits, strategy))
         .collect();
     let (sites, gatings): (Vec<SiteReport>, Vec<Option<SiteGating>>) = results.into_iter().unzip();
     let outcomes: Vec<SiteOutcome> = sites
@@ -249,7 +253,7 @@ pub fn write_outputs(
                 continue;
             }
             let path = dir.join(format!("{}.blasts.fcs", file_stem(&s.name)));
-            write_blast_events(Path::new(&s.file), &g.blasts.members, &path)
+            write_blast_events(Path::new(&s.file), &g.blasts, &path)
                 .map_err(|e| fail(&path, &e))?;
             written.push(path);
         }
@@ -266,6 +270,11 @@ fn csv_field(s: &str) -> String {
     }
 }
 
+/// A value, or an empty CSV field when not measured.
+fn optional<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
 fn write_sites_csv(report: &CaseReport, out: &mut impl std::io::Write) -> std::io::Result<()> {
     writeln!(
         out,
@@ -275,23 +284,23 @@ fn write_sites_csv(report: &CaseReport, out: &mut impl std::io::Write) -> std::i
         let would_miss = report.single_site_misses.contains(&s.name);
         let numbers = match &s.measures {
             Some(m) => format!(
-                "{},{},{:.4},{:.4},{:.4},{:.4},{},{},{},{:.6},{:.6},{:.6},{:.6},{:.3e},{},{:.4}",
+                "{},{},{:.4},{},{},{:.4},{},{},{},{:.6},{:.6},{:.6},{},{:.3e},{},{}",
                 m.total_events,
                 m.viable_nucleated_events,
                 m.debris_percent,
-                m.doublet_percent,
-                m.dead_percent,
+                optional(m.doublet_percent),
+                optional(m.dead_percent),
                 m.viable_percent,
-                m.cd19_events,
-                m.cd19_cd10_events,
+                optional(m.cd19_events),
+                optional(m.cd19_cd10_events),
                 m.blast_events,
                 m.blast_percent,
                 m.blast_ci95[0],
                 m.blast_ci95[1],
-                m.blast_percent_of_cd19,
+                optional(m.blast_percent_of_cd19),
                 m.sensitivity,
                 m.quantifiable,
-                m.marrow_indicators.marrow_specific_percent
+                optional(m.marrow_indicators.map(|i| i.marrow_specific_percent))
             ),
             None => ",".repeat(15),
         };

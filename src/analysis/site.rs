@@ -1,8 +1,12 @@
 //! One site from file to verdict: read, find the markers, prepare, gate,
-//! search for blasts, count the marrow-only cells, judge.
+//! search for blasts, count the marrow-only cells, judge. Or, with user
+//! gates, take the blasts and the viable nucleated cells from a Gating-ML
+//! gate tree and judge those.
 
 use super::case::Site;
+use crate::events::FileEvents;
 use crate::fcs::{FcsFile, FileError};
+use crate::gate::tree::GateTree;
 use crate::qc::{Limits, SiteCounts, Status, judge};
 use crate::strategy::blasts::{BlastSearch, Bound, Cluster, Level, find_blasts};
 use crate::strategy::hemodilution::{MarrowIndicators, marrow_indicators};
@@ -35,6 +39,74 @@ pub enum SiteError {
     /// The file has no events.
     #[error("{0}: no events")]
     NoEvents(String),
+    /// User gates do not fit the file, or name a gate the tree lacks.
+    #[error("{file}: {message}")]
+    Gates {
+        /// File.
+        file: String,
+        /// What does not fit.
+        message: String,
+    },
+}
+
+impl UserGates {
+    /// Reads the gate tree of a Gating-ML 2.0 file; the gate ids are checked
+    /// against it.
+    pub fn read(
+        path: &std::path::Path,
+        blast_gate: &str,
+        nucleated_gate: &str,
+        cd19_gate: Option<&str>,
+    ) -> Result<UserGates, String> {
+        let tree = crate::gate::gating_ml::read(path).map_err(|e| e.to_string())?;
+        for id in [Some(blast_gate), Some(nucleated_gate), cd19_gate]
+            .into_iter()
+            .flatten()
+        {
+            if !tree.gates.iter().any(|g| g.id == id) {
+                return Err(format!(
+                    "{}: no gate {id:?} (gates: {})",
+                    path.display(),
+                    tree.gates
+                        .iter()
+                        .map(|g| g.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        }
+        Ok(UserGates {
+            tree,
+            source: path.display().to_string(),
+            blast_gate: blast_gate.into(),
+            nucleated_gate: nucleated_gate.into(),
+            cd19_gate: cd19_gate.map(str::to_string),
+        })
+    }
+}
+
+/// How the blasts of a site are found.
+#[derive(Debug, Clone)]
+pub enum Strategy {
+    /// The automated common-B-ALL strategy.
+    Automatic,
+    /// A user's Gating-ML gate tree.
+    UserGates(UserGates),
+}
+
+/// A user's gates in place of the automated strategy.
+#[derive(Debug, Clone)]
+pub struct UserGates {
+    /// The gate tree.
+    pub tree: GateTree,
+    /// Where it came from (for the report).
+    pub source: String,
+    /// Gate id of the blasts.
+    pub blast_gate: String,
+    /// Gate id of the viable nucleated cells (the denominator).
+    pub nucleated_gate: String,
+    /// Gate id of the CD19+ cells, if any.
+    pub cd19_gate: Option<String>,
 }
 
 /// A reference level as reported.
@@ -56,24 +128,25 @@ pub struct SiteMeasures {
     pub total_events: u64,
     /// Debris events (below the FSC debris threshold), % of all events.
     pub debris_percent: f64,
-    /// Doublets, % of cells.
-    pub doublet_percent: f64,
-    /// Dead cells, % of single cells.
-    pub dead_percent: f64,
-    /// Viable cells, % of single cells.
+    /// Doublets, % of cells (null with user gates).
+    pub doublet_percent: Option<f64>,
+    /// Dead cells, % of single cells (null with user gates).
+    pub dead_percent: Option<f64>,
+    /// Viable cells, % of single cells (with user gates: viable nucleated
+    /// cells, % of all events).
     pub viable_percent: f64,
     /// Viable nucleated single cells: the denominator.
     pub viable_nucleated_events: u64,
-    /// CD19+ B-lineage cells.
-    pub cd19_events: u64,
-    /// CD19+CD10+ cells (blasts and hematogones).
-    pub cd19_cd10_events: u64,
+    /// CD19+ B-lineage cells (null with user gates without a CD19 gate).
+    pub cd19_events: Option<u64>,
+    /// CD19+CD10+ cells (blasts and hematogones; null with user gates).
+    pub cd19_cd10_events: Option<u64>,
     /// Blasts.
     pub blast_events: u64,
     /// Blasts, % of viable nucleated cells.
     pub blast_percent: f64,
-    /// Blasts, % of CD19+ cells.
-    pub blast_percent_of_cd19: f64,
+    /// Blasts, % of CD19+ cells (null when CD19+ is unknown).
+    pub blast_percent_of_cd19: Option<f64>,
     /// Wilson 95 % interval of `blast_percent`.
     pub blast_ci95: [f64; 2],
     /// Lowest blast fraction this site could detect (LOD / viable
@@ -81,8 +154,10 @@ pub struct SiteMeasures {
     pub sensitivity: f64,
     /// Whether the blast count reaches the LLOQ.
     pub quantifiable: bool,
-    /// Hemodilution indicators.
-    pub marrow_indicators: MarrowIndicators,
+    /// Hemodilution indicators (null with user gates: not assessed).
+    pub marrow_indicators: Option<MarrowIndicators>,
+    /// "automatic", or "gating-ml FILE" for user gates.
+    pub strategy: String,
     /// Marker -> channel (`$PnN`) used.
     pub markers: BTreeMap<String, String>,
     /// Whether the file's spillover matrix was applied.
@@ -120,12 +195,21 @@ pub struct SiteReport {
 /// The per-event results of an analysed site (for exports and plots).
 #[derive(Debug, Clone)]
 pub struct SiteGating {
+    /// Blast membership of every event.
+    pub blasts: Vec<bool>,
+    /// The automated strategy's columns and gates (absent with user gates).
+    pub automatic: Option<AutomaticGating>,
+}
+
+/// What the automated strategy computed for a site.
+#[derive(Debug, Clone)]
+pub struct AutomaticGating {
     /// Display-scale columns.
     pub prepared: Prepared,
     /// Pre-gate memberships.
     pub pregates: PreGates,
-    /// Blast membership and clusters.
-    pub blasts: BlastSearch,
+    /// Blast clusters.
+    pub search: BlastSearch,
 }
 
 fn percent(part: u64, whole: u64) -> f64 {
@@ -142,9 +226,17 @@ fn count(m: &[bool]) -> u64 {
 
 /// Analyses one site. A site that cannot be analysed is reported NOT
 /// EVALUABLE with its error (and no gating), so the other sites still are.
-pub fn analyze_site(site: &Site, limits: &Limits) -> (SiteReport, Option<SiteGating>) {
+pub fn analyze_site(
+    site: &Site,
+    limits: &Limits,
+    strategy: &Strategy,
+) -> (SiteReport, Option<SiteGating>) {
     let file = site.file.display().to_string();
-    match measure(site, limits) {
+    let measured = match strategy {
+        Strategy::Automatic => measure(site, limits),
+        Strategy::UserGates(u) => measure_with_user_gates(site, limits, u),
+    };
+    match measured {
         Ok((status, reason, measures, gating)) => (
             SiteReport {
                 name: site.name.clone(),
@@ -229,7 +321,7 @@ fn measure(site: &Site, limits: &Limits) -> Result<Measured, SiteError> {
             debris_events: nonviable,
             viable_nucleated_events: viable,
             blast_events: blasts.events,
-            marrow_specific_percent: marrow.marrow_specific_percent,
+            marrow_specific_percent: Some(marrow.marrow_specific_percent),
         },
         limits,
     );
@@ -238,19 +330,20 @@ fn measure(site: &Site, limits: &Limits) -> Result<Measured, SiteError> {
     let measures = SiteMeasures {
         total_events: total,
         debris_percent: percent(debris, stable),
-        doublet_percent: percent(cells - singlets, cells),
-        dead_percent: percent(singlets - viable, singlets),
+        doublet_percent: Some(percent(cells - singlets, cells)),
+        dead_percent: Some(percent(singlets - viable, singlets)),
         viable_percent: percent(viable, singlets),
         viable_nucleated_events: viable,
-        cd19_events: cd19,
-        cd19_cd10_events: count(&g.cd10_positive),
+        cd19_events: Some(cd19),
+        cd19_cd10_events: Some(count(&g.cd10_positive)),
         blast_events: blasts.events,
         blast_percent: verdict.blast_percent,
-        blast_percent_of_cd19: percent(blasts.events, cd19),
+        blast_percent_of_cd19: Some(percent(blasts.events, cd19)),
         blast_ci95: verdict.blast_ci95,
         sensitivity: verdict.sensitivity,
         quantifiable: verdict.quantifiable,
-        marrow_indicators: marrow,
+        marrow_indicators: Some(marrow),
+        strategy: "automatic".into(),
         markers: markers
             .iter()
             .map(|(m, j)| (m.name(), channels[j].0.clone()))
@@ -275,9 +368,120 @@ fn measure(site: &Site, limits: &Limits) -> Result<Measured, SiteError> {
         verdict.reason,
         measures,
         SiteGating {
-            prepared,
-            pregates: g,
+            blasts: blasts.members.clone(),
+            automatic: Some(AutomaticGating {
+                prepared,
+                pregates: g,
+                search: blasts,
+            }),
+        },
+    ))
+}
+
+fn measure_with_user_gates(
+    site: &Site,
+    limits: &Limits,
+    u: &UserGates,
+) -> Result<Measured, SiteError> {
+    let file = FcsFile::open(&site.file)?;
+    let path = site.file.display().to_string();
+    let info = file.dataset(0).map_err(|source| FileError {
+        path: site.file.clone(),
+        source,
+    })?;
+    let gate_error = |message: String| SiteError::Gates {
+        file: path.clone(),
+        message,
+    };
+    let membership = u
+        .tree
+        .evaluate(
+            &FileEvents {
+                file: &file,
+                dataset: 0,
+            },
+            info.metadata.spillover.as_ref(),
+        )
+        .map_err(|e| gate_error(format!("{}: {e}", u.source)))?;
+    let gate = |id: &str| {
+        membership.of(id).ok_or_else(|| {
+            gate_error(format!(
+                "{} has no gate {id:?} (gates: {})",
+                u.source,
+                membership
+                    .counts
+                    .iter()
+                    .map(|c| c.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
+    };
+    let nucleated = gate(&u.nucleated_gate)?;
+    let blasts: Vec<bool> = gate(&u.blast_gate)?
+        .iter()
+        .zip(nucleated)
+        .map(|(b, n)| *b && *n)
+        .collect();
+    let cd19 = u.cd19_gate.as_deref().map(gate).transpose()?.map(count);
+    let total = membership.total as u64;
+    let viable = count(nucleated);
+    let blast_events = count(&blasts);
+    let verdict = judge(
+        &SiteCounts {
+            total_events: total,
+            debris_events: total - viable,
+            viable_nucleated_events: viable,
+            blast_events,
+            marrow_specific_percent: None,
+        },
+        limits,
+    );
+    let gates = membership
+        .counts
+        .iter()
+        .map(|c| GateRecord {
+            name: c.id.clone(),
+            parent: c.parent.clone(),
+            dimensions: Vec::new(),
+            rule: format!("Gating-ML gate from {}", u.source),
+            thresholds: Vec::new(),
+            events: c.events as u64,
+            percent_of_parent: c.percent_of_parent,
+        })
+        .collect();
+    let measures = SiteMeasures {
+        total_events: total,
+        debris_percent: percent(total - viable, total),
+        doublet_percent: None,
+        dead_percent: None,
+        viable_percent: percent(viable, total),
+        viable_nucleated_events: viable,
+        cd19_events: cd19,
+        cd19_cd10_events: None,
+        blast_events,
+        blast_percent: verdict.blast_percent,
+        blast_percent_of_cd19: cd19.map(|c| percent(blast_events, c)),
+        blast_ci95: verdict.blast_ci95,
+        sensitivity: verdict.sensitivity,
+        quantifiable: verdict.quantifiable,
+        marrow_indicators: None,
+        strategy: format!("gating-ml {}", u.source),
+        markers: BTreeMap::new(),
+        compensated: info.metadata.spillover.is_some(),
+        gates,
+        clusters: Vec::new(),
+        normal_bounds: Vec::new(),
+        references: Vec::new(),
+        warnings: info.warnings.clone(),
+    };
+    Ok((
+        verdict.status,
+        verdict.reason,
+        measures,
+        SiteGating {
             blasts,
+            automatic: None,
         },
     ))
 }

@@ -79,7 +79,7 @@ fn a_necrotic_site_beside_positive_ones_is_a_single_site_miss() {
         patient: None,
         sites,
     };
-    let (report, gatings) = analyze_case(&case, &Limits::default());
+    let (report, gatings) = analyze_case(&case, &Limits::default(), &Strategy::Automatic);
     let status: Vec<Status> = report.sites.iter().map(|s| s.status).collect();
     assert_eq!(
         status,
@@ -104,7 +104,13 @@ fn a_necrotic_site_beside_positive_ones_is_a_single_site_miss() {
     assert!(right.blast_ci95[0] < right.blast_percent && right.blast_percent < right.blast_ci95[1]);
     let sternum = report.sites[2].measures.as_ref().expect("measured");
     assert!(sternum.sensitivity < 0.001 && report.sites[2].reason.contains("sensitivity"));
-    assert!(sternum.marrow_indicators.b_precursor_percent > 10.0);
+    assert!(
+        sternum
+            .marrow_indicators
+            .expect("assessed")
+            .b_precursor_percent
+            > 10.0
+    );
     // Per-site errors name what is missing and what was found.
     let e = report.sites[3].error.as_deref().expect("error");
     assert!(
@@ -192,7 +198,7 @@ fn necrotic_sites_without_a_blast_cluster_are_never_negative_nor_positive() {
                 ..Config::default()
             },
         );
-        let (report, _) = site::analyze_site(&s, &Limits::default());
+        let (report, _) = site::analyze_site(&s, &Limits::default(), &Strategy::Automatic);
         assert_eq!(
             report.status,
             Status::NotEvaluable,
@@ -201,5 +207,51 @@ fn necrotic_sites_without_a_blast_cluster_are_never_negative_nor_positive() {
         );
         assert!(report.reason.contains("necrosis"), "{}", report.reason);
     }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn user_gating_ml_gates_replace_the_automated_strategy() {
+    use site::UserGates;
+    let gml = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/bench_gates.xml");
+    let dir = temp("user-gates");
+    let s = site(
+        &dir,
+        "s",
+        &Config {
+            events: 30_000,
+            seed: 5,
+            blast_fraction: 0.1,
+            ..Config::default()
+        },
+    );
+    let user = UserGates::read(&gml, "cd19_cd10", "cells", None).expect("gates");
+    let (report, gating) = site::analyze_site(&s, &Limits::default(), &Strategy::UserGates(user));
+    let m = report.measures.as_ref().expect("measured");
+    // The same counts `apply` gives for those gates.
+    let applied = crate::report::gating::apply(&s.file, &gml, 0, None).expect("applies");
+    let events = |id: &str| {
+        applied
+            .gates
+            .iter()
+            .find(|g| g.id == id)
+            .map(|g| g.events as u64)
+            .expect("gate")
+    };
+    assert_eq!(m.blast_events, events("cd19_cd10"));
+    assert_eq!(m.viable_nucleated_events, events("cells"));
+    assert_eq!(report.status, Status::Positive);
+    assert!(m.marrow_indicators.is_none() && m.doublet_percent.is_none());
+    assert!(m.strategy.starts_with("gating-ml"));
+    assert_eq!(m.gates.len(), 2);
+    let gating = gating.expect("gating");
+    assert!(gating.automatic.is_none());
+    assert_eq!(
+        gating.blasts.iter().filter(|b| **b).count() as u64,
+        m.blast_events
+    );
+    // A gate id the file lacks is a clear error naming the gates it has.
+    let e = UserGates::read(&gml, "blasts", "cells", None).expect_err("no such gate");
+    assert!(e.contains("\"blasts\"") && e.contains("cd19_cd10"), "{e}");
     std::fs::remove_dir_all(dir).ok();
 }
