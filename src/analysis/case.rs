@@ -342,6 +342,41 @@ mod tests {
     }
 
     #[test]
+    fn mutated_case_files_give_errors_not_panics() {
+        let d = temp("mutated");
+        let good = b"case_id = \"C\"\n[[sites]]\nname = \"a\"\nfile = \"a.fcs\"\npanel = { \"FL1\" = \"CD19\" }\n";
+        let mut rng = crate::simulate::rng::Rng::new(9);
+        let (mut ok, mut bad) = (0, 0);
+        for i in 0..600 {
+            let mut bytes = good.to_vec();
+            let edits = 1 + (rng.next_u64() % 4) as usize;
+            for _ in 0..edits {
+                let at = (rng.next_u64() as usize) % bytes.len();
+                match rng.next_u64() % 3 {
+                    0 => bytes[at] = rng.next_u64() as u8,
+                    1 => bytes.truncate(at),
+                    _ => bytes.insert(at, b"[]{}=\"\n,"[(rng.next_u64() % 8) as usize]),
+                }
+                if bytes.is_empty() {
+                    bytes.push(b'x');
+                }
+            }
+            let ext = if i % 2 == 0 { "toml" } else { "json" };
+            let path = d.join(format!("case.{ext}"));
+            std::fs::write(&path, &bytes).expect("writes");
+            match Case::from_file(&path) {
+                Ok(_) => ok += 1,
+                Err(e) => {
+                    assert!(e.to_string().contains("case."), "{e}");
+                    bad += 1;
+                }
+            }
+        }
+        assert!(ok > 0 && bad > 300, "{ok} {bad}");
+        std::fs::remove_dir_all(d).ok();
+    }
+
+    #[test]
     fn folder_sites_are_named_after_their_files() {
         let d = temp("folder");
         for f in ["sternum.fcs", "left-iliac.FCS", "notes.txt"] {

@@ -42,6 +42,10 @@ pub struct PreGates {
     pub b_lineage: Vec<bool>,
     /// CD19+ cells that are CD10+.
     pub cd10_positive: Vec<bool>,
+    /// Viable cells in the CD45-dim, SSC-low blast region (for audit and
+    /// plots; blasts are judged inside CD19+CD10+, and the denominator keeps
+    /// every viable cell, CD45- nucleated red cells and blasts included).
+    pub blast_region: Vec<bool>,
     /// Every gate, in order.
     pub records: Vec<GateRecord>,
 }
@@ -351,6 +355,36 @@ pub fn pregate(p: &Prepared) -> PreGates {
         }
     };
 
+    // The CD45 vs SSC view: the blast region is CD45 dimmer than the
+    // lymphocytes by at least half a decade, with lymphoid SSC (at most
+    // twice the lymphocytes' median). Recorded, not used as a denominator.
+    let lymph = p
+        .get(Marker::Cd(45))
+        .map(|cd45| (cd45, lymphocytes(cd45, ssc, &viable)))
+        .unwrap_or((&empty, Vec::new()));
+    let median_of = |v: &[f64]| quantile(&sorted_finite(lymph.1.iter().map(|&i| v[i])), 0.5);
+    let lymph_ssc = median_of(ssc);
+    let (cd45_top, ssc_top) = match (median_of(lymph.0), lymph_ssc) {
+        (Some(c), Some(s)) => (c - 0.5 / super::prepare::LOGICLE.2, 2.0 * s),
+        _ => (f64::NEG_INFINITY, f64::NEG_INFINITY),
+    };
+    let blast_region: Vec<bool> = (0..n)
+        .map(|i| viable[i] && lymph.0[i] < cd45_top && ssc[i] <= ssc_top)
+        .collect();
+    rec.push(
+        Rule {
+            name: "CD45dim SSClow",
+            parent: Some("viable"),
+            dimensions: &["CD45", "SSC-A"],
+            text: format!(
+                "blast region: CD45 < {cd45_top:.4} (half a decade below the lymphocytes) and SSC-A <= {ssc_top:.4} (2x their median); for audit, every viable cell stays in the denominator"
+            ),
+            thresholds: vec![cd45_top, ssc_top],
+        },
+        &blast_region,
+        &viable,
+    );
+
     // 5. CD19+ B lineage among viable nucleated cells: CD19 above the valley
     // over the CD19- cells, SSC low (B cells and blasts have lymphoid side
     // scatter: at most 4x the lymphocytes' median SSC).
@@ -358,13 +392,7 @@ pub fn pregate(p: &Prepared) -> PreGates {
     let cd19_cut = valley_above_negative(cd19, &viable)
         .or_else(|| negative_bound(cd19, &viable, 5.0))
         .unwrap_or(0.5);
-    let ssc_cut = p
-        .get(Marker::Cd(45))
-        .and_then(|cd45| {
-            let lymph = lymphocytes(cd45, ssc, &viable);
-            quantile(&sorted_finite(lymph.iter().map(|&i| ssc[i])), 0.5)
-        })
-        .map_or(f64::INFINITY, |m| 4.0 * m);
+    let ssc_cut = lymph_ssc.map_or(f64::INFINITY, |m| 4.0 * m);
     let b_lineage: Vec<bool> = (0..n)
         .map(|i| viable[i] && cd19[i] >= cd19_cut && ssc[i] <= ssc_cut)
         .collect();
@@ -411,6 +439,7 @@ pub fn pregate(p: &Prepared) -> PreGates {
         viable,
         b_lineage,
         cd10_positive,
+        blast_region,
         records: rec.records,
     }
 }
@@ -506,7 +535,9 @@ mod tests {
             kept(&g.cd10_positive, &truth, &[NeutrophilMature]) < 0.001,
             "CD10+ neutrophils never enter"
         );
-        assert_eq!(g.records.len(), 6);
+        assert_eq!(g.records.len(), 7);
+        assert!(kept(&g.blast_region, &truth, &[Blast]) > 0.9);
+        assert!(kept(&g.blast_region, &truth, &[NeutrophilMature, Lymphocyte]) < 0.05);
         assert!(g.records.iter().all(|r| !r.rule.is_empty()));
     }
 
