@@ -29,6 +29,7 @@ pub mod fcs;
 pub mod gate;
 pub mod io;
 pub mod memory;
+pub mod plot;
 pub mod qc;
 pub mod report;
 pub mod simulate;

@@ -120,6 +120,31 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         dataset: usize,
     },
+    /// Draw one bivariate plot of an FCS file (compensated; fluorescence on
+    /// a logicle scale, scatter linear) as PNG or SVG.
+    Plot {
+        /// FCS file.
+        file: PathBuf,
+        /// x axis: a channel ($PnN) or a marker (CD19, FSC-A...).
+        #[arg(long)]
+        x: String,
+        /// y axis: a channel ($PnN) or a marker.
+        #[arg(long)]
+        y: String,
+        /// Gate to outline and count, in channel units:
+        /// NAME=X0:X1,Y0:Y1 (open ends allowed) or NAME=poly:X Y;X Y;X Y.
+        #[arg(long = "gate")]
+        gates: Vec<String>,
+        /// Fluorescence scale: logicle, asinh or linear.
+        #[arg(long, default_value = "logicle")]
+        transform: String,
+        /// Output file (.png or .svg).
+        #[arg(long)]
+        out: PathBuf,
+        /// Width x height in pixels.
+        #[arg(long, default_value = "600x560")]
+        size: String,
+    },
     /// Write a simulated bone-marrow FCS 3.1 file with known truth
     /// (FILE.truth.csv beside it: the population of every event).
     Simulate {
@@ -160,6 +185,15 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Plot {
+            file,
+            x,
+            y,
+            gates,
+            transform,
+            out,
+            size,
+        } => plot(file, x, y, &gates, &transform, out, &size),
         Command::Analyze {
             case,
             sites,
@@ -425,5 +459,74 @@ fn analyze(
         ExitCode::from(3)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// `plot`: parse the gates, scale and size, draw, print the counts.
+fn plot(
+    file: PathBuf,
+    x: String,
+    y: String,
+    gates: &[String],
+    transform: &str,
+    out: PathBuf,
+    size: &str,
+) -> ExitCode {
+    use marrowgate::plot::file::{GateSpec, PlotRequest, Scale, plot_file};
+    let scale = match transform {
+        "logicle" => Scale::Logicle,
+        "asinh" => Scale::Asinh,
+        "linear" => Scale::Linear,
+        other => {
+            eprintln!("error: --transform {other}: expected logicle, asinh or linear");
+            return ExitCode::from(2);
+        }
+    };
+    let size = match size
+        .split_once('x')
+        .and_then(|(w, h)| Some((w.parse::<u32>().ok()?, h.parse::<u32>().ok()?)))
+        .filter(|&(w, h)| (200..=4000).contains(&w) && (200..=4000).contains(&h))
+    {
+        Some(s) => s,
+        None => {
+            eprintln!("error: --size {size}: expected WIDTHxHEIGHT, 200-4000 pixels each");
+            return ExitCode::from(2);
+        }
+    };
+    let gates = match gates
+        .iter()
+        .map(|g| GateSpec::parse(g))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let request = PlotRequest {
+        file,
+        x,
+        y,
+        scale,
+        gates,
+        out,
+        size,
+    };
+    match plot_file(&request) {
+        Ok(summary) => {
+            println!(
+                "{} events of {} vs {} drawn to {}",
+                summary.events, summary.channels[0], summary.channels[1], summary.out
+            );
+            for g in &summary.gates {
+                println!("  {}: {} events ({:.3}%)", g.name, g.events, g.percent);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
     }
 }

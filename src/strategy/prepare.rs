@@ -7,7 +7,7 @@ use super::markers::{Marker, MarkerMap};
 use crate::compensation::Compensation;
 use crate::events::{EventSource, FileEvents, LinearSpec, chunk_slots};
 use crate::fcs::{FcsError, FcsFile};
-use crate::transform::{Logicle, Transform};
+use crate::transform::{FastTransform, Logicle, Transform};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
@@ -37,6 +37,63 @@ impl Prepared {
 /// Reads, compensates and scales the markers of `markers` from a file.
 pub fn prepare(file: &FcsFile, dataset: usize, markers: &MarkerMap) -> Result<Prepared, FcsError> {
     let info = file.dataset(dataset)?;
+    let (t, w, m, a) = LOGICLE;
+    let logicle = Logicle::new(t, w, m, a).map_err(|e| FcsError::Unsupported(e.to_string()))?;
+    let fast = Transform::Logicle(logicle.clone()).fast();
+    let wanted: Vec<(Marker, usize, ColumnScale)> = markers
+        .iter()
+        .map(|(marker, j)| {
+            let range = info.metadata.channels[j].range.max(1.0);
+            let scale = match marker {
+                Marker::FscA | Marker::FscH | Marker::FscW | Marker::SscA => {
+                    ColumnScale::Divide(range)
+                }
+                Marker::Time => ColumnScale::Identity,
+                _ => ColumnScale::Transform(Box::new(fast.clone())),
+            };
+            (marker, j, scale)
+        })
+        .collect();
+    let specs: Vec<(usize, ColumnScale)> = wanted.iter().map(|w| (w.1, w.2.clone())).collect();
+    let (columns, compensated) = read_compensated(file, dataset, &specs)?;
+    Ok(Prepared {
+        events: info.event_count,
+        columns: wanted.into_iter().map(|w| w.0).zip(columns).collect(),
+        logicle,
+        compensated,
+    })
+}
+
+/// How a column is put on its scale as it is read.
+#[derive(Debug, Clone)]
+pub enum ColumnScale {
+    /// Channel values as they are.
+    Identity,
+    /// Divided by a constant (scatter over its range).
+    Divide(f64),
+    /// Through a transform.
+    Transform(Box<FastTransform>),
+}
+
+impl ColumnScale {
+    fn apply(&self, v: f64) -> f64 {
+        match self {
+            ColumnScale::Identity => v,
+            ColumnScale::Divide(r) => v / r,
+            ColumnScale::Transform(t) => t.eval(v),
+        }
+    }
+}
+
+/// Reads channels `(index, scale)` of a data set, each compensated by the
+/// file's spillover matrix when it is one of the matrix's detectors, then
+/// scaled; returns the columns and whether a spillover matrix was applied.
+pub fn read_compensated(
+    file: &FcsFile,
+    dataset: usize,
+    channels: &[(usize, ColumnScale)],
+) -> Result<(Vec<Vec<f64>>, bool), FcsError> {
+    let info = file.dataset(dataset)?;
     let names: Vec<String> = info
         .metadata
         .channels
@@ -48,12 +105,9 @@ pub fn prepare(file: &FcsFile, dataset: usize, markers: &MarkerMap) -> Result<Pr
         .spillover
         .as_ref()
         .and_then(|s| Compensation::from_spillover(s).ok());
-    let (t, w, m, a) = LOGICLE;
-    let logicle = Logicle::new(t, w, m, a).map_err(|e| FcsError::Unsupported(e.to_string()))?;
-    let fast = Transform::Logicle(logicle.clone()).fast();
-    let mut wanted: Vec<(Marker, LinearSpec, Scale)> = Vec::new();
-    for (marker, j) in markers.iter() {
-        let spec = match &compensation {
+    let specs: Vec<LinearSpec> = channels
+        .iter()
+        .map(|&(j, _)| match &compensation {
             Some(c) => match c.outputs.iter().position(|o| *o == names[j]) {
                 Some(out) => c
                     .output_weights(&names, out)
@@ -61,18 +115,10 @@ pub fn prepare(file: &FcsFile, dataset: usize, markers: &MarkerMap) -> Result<Pr
                 None => vec![(j, 1.0)],
             },
             None => vec![(j, 1.0)],
-        };
-        let range = info.metadata.channels[j].range.max(1.0);
-        let scale = match marker {
-            Marker::FscA | Marker::FscH | Marker::FscW | Marker::SscA => Scale::Linear(range),
-            Marker::Time => Scale::Identity,
-            _ => Scale::Logicle,
-        };
-        wanted.push((marker, spec, scale));
-    }
-    let specs: Vec<LinearSpec> = wanted.iter().map(|w| w.1.clone()).collect();
+        })
+        .collect();
     let n = info.event_count;
-    let mut columns: Vec<Vec<f64>> = wanted
+    let mut columns: Vec<Vec<f64>> = channels
         .iter()
         .map(|_| crate::memory::filled_vec::<f64>(n))
         .collect();
@@ -80,29 +126,13 @@ pub fn prepare(file: &FcsFile, dataset: usize, markers: &MarkerMap) -> Result<Pr
         let slots = chunk_slots(&mut columns, n);
         FileEvents { file, dataset }.visit_chunks(&specs, &|chunk, _, cols| {
             if let Some(Ok(mut out)) = slots.get(chunk).map(Mutex::lock) {
-                for ((o, c), w) in out.iter_mut().zip(cols).zip(&wanted) {
+                for ((o, c), (_, scale)) in out.iter_mut().zip(cols).zip(channels) {
                     for (o, &v) in o.iter_mut().zip(c) {
-                        *o = match w.2 {
-                            Scale::Linear(r) => v / r,
-                            Scale::Identity => v,
-                            Scale::Logicle => fast.eval(v),
-                        };
+                        *o = scale.apply(v);
                     }
                 }
             }
         })?;
     }
-    Ok(Prepared {
-        events: n,
-        columns: wanted.into_iter().map(|w| w.0).zip(columns).collect(),
-        logicle,
-        compensated: compensation.is_some(),
-    })
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Scale {
-    Linear(f64),
-    Identity,
-    Logicle,
+    Ok((columns, compensation.is_some()))
 }

@@ -1,0 +1,309 @@
+//! `marrowgate plot`: one bivariate plot of an FCS file, compensated by its
+//! spillover, fluorescence on a logicle (or arcsinh, or linear) scale,
+//! scatter linear, with gates given in channel units outlined and counted.
+
+use super::PlotError;
+use super::axis::Axis;
+use super::bivariate::{Bivariate, GateOutline, Shape};
+use crate::fcs::{FcsFile, FileError};
+use crate::gate::inside_polygon;
+use crate::strategy::markers::{Marker, marker_of};
+use crate::strategy::prepare::{ColumnScale, LOGICLE, read_compensated};
+use crate::transform::{Asinh, Linear, Logicle, Transform};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// Why a file could not be plotted.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotFileError {
+    /// The file is unreadable.
+    #[error(transparent)]
+    Read(#[from] FileError),
+    /// An axis names no channel of the file.
+    #[error("{file}: no channel or marker {name:?} (channels: {channels})")]
+    NoChannel {
+        /// File.
+        file: String,
+        /// What was asked for.
+        name: String,
+        /// What the file has.
+        channels: String,
+    },
+    /// A gate argument does not parse.
+    #[error(
+        "--gate {0}: expected NAME=X0:X1,Y0:Y1 or NAME=poly:X Y;X Y;X Y (channel units; X0 or X1 may be empty)"
+    )]
+    Gate(String),
+    /// Drawing or writing failed.
+    #[error(transparent)]
+    Plot(#[from] PlotError),
+}
+
+/// Fluorescence scale of a plot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scale {
+    /// Logicle (T 262144, W 0.5, M 4.5, A 0).
+    Logicle,
+    /// Gating-ML fasinh (T 262144, M 4.5, A 0).
+    Asinh,
+    /// Linear over the channel's range.
+    Linear,
+}
+
+/// A gate in channel (compensated data) units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateSpec {
+    /// Name shown.
+    pub name: String,
+    /// Its vertices (a rectangle has four).
+    pub vertices: Vec<(f64, f64)>,
+}
+
+impl GateSpec {
+    /// Parses `NAME=X0:X1,Y0:Y1` (open ends allowed) or
+    /// `NAME=poly:X Y;X Y;X Y`.
+    pub fn parse(arg: &str) -> Result<GateSpec, PlotFileError> {
+        let bad = || PlotFileError::Gate(arg.to_string());
+        let (name, spec) = arg.split_once('=').ok_or_else(bad)?;
+        let number = |s: &str, open: f64| -> Result<f64, PlotFileError> {
+            let s = s.trim();
+            if s.is_empty() {
+                Ok(open)
+            } else {
+                s.parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite())
+                    .ok_or_else(bad)
+            }
+        };
+        let vertices = if let Some(points) = spec.strip_prefix("poly:") {
+            let v = points
+                .split(';')
+                .map(|p| {
+                    let mut it = p.split_whitespace();
+                    match (it.next(), it.next(), it.next()) {
+                        (Some(x), Some(y), None) => {
+                            Ok((number(x, f64::NAN)?, number(y, f64::NAN)?))
+                        }
+                        _ => Err(bad()),
+                    }
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            if v.len() < 3 {
+                return Err(bad());
+            }
+            v
+        } else {
+            let (x, y) = spec.split_once(',').ok_or_else(bad)?;
+            let (x0, x1) = x.split_once(':').ok_or_else(bad)?;
+            let (y0, y1) = y.split_once(':').ok_or_else(bad)?;
+            let (x0, x1) = (number(x0, -1e300)?, number(x1, 1e300)?);
+            let (y0, y1) = (number(y0, -1e300)?, number(y1, 1e300)?);
+            if x0 >= x1 || y0 >= y1 {
+                return Err(bad());
+            }
+            vec![(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+        };
+        if name.trim().is_empty() {
+            return Err(bad());
+        }
+        Ok(GateSpec {
+            name: name.trim().to_string(),
+            vertices,
+        })
+    }
+}
+
+/// What to plot.
+#[derive(Debug, Clone)]
+pub struct PlotRequest {
+    /// FCS file.
+    pub file: PathBuf,
+    /// x channel or marker.
+    pub x: String,
+    /// y channel or marker.
+    pub y: String,
+    /// Fluorescence scale.
+    pub scale: Scale,
+    /// Gates to outline and count.
+    pub gates: Vec<GateSpec>,
+    /// Output .png or .svg.
+    pub out: PathBuf,
+    /// Pixels.
+    pub size: (u32, u32),
+}
+
+/// Events per gate of a plot.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GateCount {
+    /// Gate name.
+    pub name: String,
+    /// Events inside.
+    pub events: u64,
+    /// Percent of all events.
+    pub percent: f64,
+}
+
+/// What was drawn.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlotSummary {
+    /// Output file.
+    pub out: String,
+    /// Events plotted.
+    pub events: u64,
+    /// Channels used for x and y ($PnN).
+    pub channels: [String; 2],
+    /// Per gate.
+    pub gates: Vec<GateCount>,
+}
+
+/// The channel for `name`: a `$PnN`, else a marker found in the labels.
+fn channel(
+    path: &Path,
+    names: &[(String, Option<String>)],
+    name: &str,
+) -> Result<usize, PlotFileError> {
+    if let Some(i) = names.iter().position(|(n, _)| n == name) {
+        return Ok(i);
+    }
+    let wanted = marker_of(name, Some(name));
+    wanted
+        .and_then(|w| {
+            names
+                .iter()
+                .position(|(n, s)| marker_of(n, s.as_deref()) == Some(w))
+        })
+        .ok_or_else(|| PlotFileError::NoChannel {
+            file: path.display().to_string(),
+            name: name.to_string(),
+            channels: names
+                .iter()
+                .map(|(n, s)| match s {
+                    Some(s) if !s.trim().is_empty() => format!("{n} ({s})"),
+                    _ => n.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
+
+/// Plots one file.
+pub fn plot_file(req: &PlotRequest) -> Result<PlotSummary, PlotFileError> {
+    let file = FcsFile::open(&req.file)?;
+    let info = file.dataset(0).map_err(|source| FileError {
+        path: req.file.clone(),
+        source,
+    })?;
+    let names: Vec<(String, Option<String>)> = info
+        .metadata
+        .channels
+        .iter()
+        .map(|c| (c.name.clone(), c.marker.clone()))
+        .collect();
+    let (xi, yi) = (
+        channel(&req.file, &names, &req.x)?,
+        channel(&req.file, &names, &req.y)?,
+    );
+    let axis_of = |j: usize| -> Result<(Transform, Axis), PlotFileError> {
+        let range = info.metadata.channels[j].range.max(1.0);
+        let (name, label) = &names[j];
+        let title = match label {
+            Some(l) if !l.trim().is_empty() => format!("{l} ({name})"),
+            _ => name.clone(),
+        };
+        let scatter = matches!(
+            marker_of(name, label.as_deref()),
+            Some(Marker::FscA | Marker::FscH | Marker::FscW | Marker::SscA | Marker::Time)
+        );
+        let invalid = |e: crate::transform::TransformError| PlotError::Draw(e.to_string());
+        let t = if scatter || req.scale == Scale::Linear {
+            Transform::Linear(Linear::new(range, 0.0).map_err(invalid)?)
+        } else if req.scale == Scale::Asinh {
+            Transform::Asinh(Asinh::new(LOGICLE.0, LOGICLE.2, 0.0).map_err(invalid)?)
+        } else {
+            let (t, w, m, a) = LOGICLE;
+            Transform::Logicle(Logicle::new(t, w, m, a).map_err(invalid)?)
+        };
+        let axis = match &t {
+            Transform::Linear(_) => Axis::linear(&title, range, (0.0, 1.0)),
+            other => Axis::for_transform(&title, other, LOGICLE.0),
+        };
+        Ok((t, axis))
+    };
+    let (tx, ax) = axis_of(xi)?;
+    let (ty, ay) = axis_of(yi)?;
+    let (data, _) = read_compensated(
+        &file,
+        0,
+        &[(xi, ColumnScale::Identity), (yi, ColumnScale::Identity)],
+    )
+    .map_err(|source| FileError {
+        path: req.file.clone(),
+        source,
+    })?;
+    let (xd, yd) = (&data[0], &data[1]);
+    let (fx, fy) = (tx.fast(), ty.fast());
+    let xs: Vec<f64> = xd.iter().map(|&v| fx.eval(v)).collect();
+    let ys: Vec<f64> = yd.iter().map(|&v| fy.eval(v)).collect();
+    let n = xs.len() as u64;
+    let mut counts = Vec::new();
+    let mut outlines = Vec::new();
+    for g in &req.gates {
+        let vertices: Vec<[f64; 2]> = g.vertices.iter().map(|&(x, y)| [x, y]).collect();
+        let inside = xd
+            .iter()
+            .zip(yd.iter())
+            .filter(|&(&x, &y)| inside_polygon(&vertices, x, y))
+            .count() as u64;
+        let percent = if n > 0 {
+            100.0 * inside as f64 / n as f64
+        } else {
+            0.0
+        };
+        let display = |v: f64, t: &Transform| {
+            if v.abs() >= 1e299 {
+                v.signum() * 1e6
+            } else {
+                t.apply(v)
+            }
+        };
+        outlines.push(GateOutline {
+            label: format!("{} {}", g.name, crate::qc::format_percent(percent)),
+            shape: Shape::Polygon(
+                g.vertices
+                    .iter()
+                    .map(|&(x, y)| (display(x, &tx), display(y, &ty)))
+                    .collect(),
+            ),
+        });
+        counts.push(GateCount {
+            name: g.name.clone(),
+            events: inside,
+            percent,
+        });
+    }
+    let plot = Bivariate {
+        title: format!(
+            "{} ({} events)",
+            req.file
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            n
+        ),
+        x: ax,
+        y: ay,
+        xs: &xs,
+        ys: &ys,
+        parent: None,
+        highlights: Vec::new(),
+        gates: outlines,
+    };
+    super::write_bivariate(&req.out, &plot, req.size)?;
+    Ok(PlotSummary {
+        out: req.out.display().to_string(),
+        events: n,
+        channels: [names[xi].0.clone(), names[yi].0.clone()],
+        gates: counts,
+    })
+}

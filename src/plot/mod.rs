@@ -1,0 +1,138 @@
+//! Plots a hematopathologist checks at a glance: bivariate pseudocolour
+//! densities with gate outlines, the gating path of a site, and the
+//! multi-site comparison. PNG and SVG through plotters, with an embedded
+//! font (DejaVu Sans, `assets/fonts`): no system font library needed.
+
+pub mod axis;
+pub mod bivariate;
+pub mod colour;
+pub mod file;
+pub mod grid;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::Path;
+
+/// Why a plot could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    /// Drawing failed.
+    #[error("drawing failed: {0}")]
+    Draw(String),
+    /// The embedded font did not load.
+    #[error("embedded font: {0}")]
+    Font(String),
+    /// Encoding or writing the file failed.
+    #[error("{path}: {message}")]
+    Write {
+        /// Output file.
+        path: String,
+        /// What failed.
+        message: String,
+    },
+    /// Not a .png or .svg file name.
+    #[error("{0}: the plot file must end in .png or .svg")]
+    Format(String),
+}
+
+pub(crate) fn draw_error<E: std::fmt::Debug>(e: E) -> PlotError {
+    PlotError::Draw(format!("{e:?}"))
+}
+
+static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+
+/// Registers the embedded font as "sans-serif" (once).
+pub(crate) fn font() -> Result<(), PlotError> {
+    static LOADED: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    LOADED
+        .get_or_init(|| {
+            plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
+                .map_err(|_| "DejaVuSans.ttf is not a usable font".to_string())
+        })
+        .clone()
+        .map_err(PlotError::Font)
+}
+
+/// Image formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Raster.
+    Png,
+    /// Vector (the density is embedded as an image).
+    Svg,
+}
+
+impl Format {
+    /// The format a file name asks for.
+    pub fn of(path: &Path) -> Result<Format, PlotError> {
+        match path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .as_deref()
+        {
+            Some("png") => Ok(Format::Png),
+            Some("svg") => Ok(Format::Svg),
+            _ => Err(PlotError::Format(path.display().to_string())),
+        }
+    }
+}
+
+/// Renders a figure of `size` pixels drawn by `paint` as PNG bytes.
+pub fn png_bytes<F>(size: (u32, u32), paint: F) -> Result<Vec<u8>, PlotError>
+where
+    F: FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<(), PlotError>,
+{
+    let mut rgb = vec![255u8; (size.0 * size.1 * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
+        paint(&root)?;
+        root.present().map_err(draw_error)?;
+    }
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(&rgb, size.0, size.1, image::ColorType::Rgb8)
+        .map_err(|e| PlotError::Draw(e.to_string()))?;
+    Ok(out)
+}
+
+/// Renders a figure of `size` pixels drawn by `paint` as an SVG document.
+pub fn svg_string<F>(size: (u32, u32), paint: F) -> Result<String, PlotError>
+where
+    F: FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), PlotError>,
+{
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, size).into_drawing_area();
+        paint(&root)?;
+        root.present().map_err(draw_error)?;
+    }
+    Ok(out)
+}
+
+/// Writes bytes atomically, naming the file on error.
+pub(crate) fn save(path: &Path, bytes: &[u8]) -> Result<(), PlotError> {
+    crate::io::write_bytes_atomically(path, bytes).map_err(|e| PlotError::Write {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })
+}
+
+/// Draws one bivariate plot to a .png or .svg file.
+pub fn write_bivariate(
+    path: &Path,
+    plot: &bivariate::Bivariate<'_>,
+    size: (u32, u32),
+) -> Result<(), PlotError> {
+    match Format::of(path)? {
+        Format::Png => save(path, &png_bytes(size, |a| bivariate::draw(a, plot))?),
+        Format::Svg => save(
+            path,
+            svg_string(size, |a| bivariate::draw(a, plot))?.as_bytes(),
+        ),
+    }
+}
+
+use image::ImageEncoder as _;
+
+#[cfg(test)]
+mod tests;
