@@ -222,8 +222,10 @@ pub fn file_stem(site: &str) -> String {
     if s.is_empty() { "site".into() } else { s }
 }
 
-/// Writes `report.json` and `sites.csv` to `dir` (created if needed) and,
-/// with `blast_fcs`, `<site>.blasts.fcs` for every site with blasts.
+/// Writes `report.json`, `sites.csv`, the figures (`plots/*.png` and
+/// `plots/*.svg`: comparison, CD19 vs CD10 of all sites, each site's gating
+/// path) and the self-contained `report.html` to `dir` (created if needed)
+/// and, with `blast_fcs`, `<site>.blasts.fcs` for every site with blasts.
 /// Returns the files written.
 pub fn write_outputs(
     report: &CaseReport,
@@ -244,6 +246,21 @@ pub fn write_outputs(
     let csv = dir.join("sites.csv");
     write_atomically(&csv, |out| write_sites_csv(report, out)).map_err(|e| fail(&csv, &e))?;
     written.push(csv);
+    // Figures (PNG and SVG) and the self-contained HTML report.
+    let plots = dir.join("plots");
+    std::fs::create_dir_all(&plots).map_err(|e| fail(&plots, &e))?;
+    let figures = crate::plot::case_figures(report, gatings).map_err(|e| fail(&plots, &e))?;
+    for f in &figures {
+        for (ext, bytes) in [("png", f.png.as_slice()), ("svg", f.svg.as_bytes())] {
+            let path = plots.join(format!("{}.{ext}", f.name));
+            crate::io::write_bytes_atomically(&path, bytes).map_err(|e| fail(&path, &e))?;
+            written.push(path);
+        }
+    }
+    let html = dir.join("report.html");
+    let page = crate::report::html::render(report, &figures);
+    crate::io::write_bytes_atomically(&html, page.as_bytes()).map_err(|e| fail(&html, &e))?;
+    written.push(html);
     if blast_fcs {
         for (s, g) in report.sites.iter().zip(gatings) {
             let (Some(g), Some(m)) = (g, &s.measures) else {

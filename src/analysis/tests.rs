@@ -255,3 +255,110 @@ fn user_gating_ml_gates_replace_the_automated_strategy() {
     assert!(e.contains("\"blasts\"") && e.contains("cd19_cd10"), "{e}");
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn figures_and_html_report_show_every_site_and_gate_where_it_is() {
+    use crate::plot::bivariate::Frame;
+    use crate::plot::colour::GATE;
+    use crate::plot::site::{COLUMNS, PANEL, figure_size};
+    let dir = temp("figures");
+    let sites = vec![
+        site(
+            &dir,
+            "iliac <left>",
+            &Config {
+                events: 30_000,
+                seed: 11,
+                blast_fraction: 0.2,
+                ..Config::default()
+            },
+        ),
+        site(
+            &dir,
+            "sternum",
+            &Config {
+                events: 30_000,
+                seed: 12,
+                ..Config::default()
+            },
+        ),
+    ];
+    let case = Case {
+        case_id: Some("FIG".into()),
+        patient: None,
+        sites,
+    };
+    let (report, gatings) = analyze_case(&case, &Limits::default(), &Strategy::Automatic);
+    let out = dir.join("out");
+    write_outputs(&report, &gatings, &out, false).expect("writes");
+    let auto = gatings[0]
+        .as_ref()
+        .and_then(|g| g.automatic.as_ref())
+        .expect("automatic");
+    let png = image::open(out.join("plots/iliac__left_.gating.png"))
+        .expect("decodes")
+        .to_rgb8();
+    assert_eq!(png.dimensions(), figure_size(auto));
+    assert_eq!(png.dimensions().0, PANEL.0 * COLUMNS);
+    // Panel 6 (row 1, column 1) is CD19 vs CD10: the left edge of the
+    // CD19+CD10+ gate lies at the CD19+ threshold, drawn in the gate colour.
+    let cd19_cut = auto.pregates.records[5].thresholds[0];
+    let cd10_cut = auto.pregates.records[6].thresholds[0];
+    assert_eq!(auto.pregates.records[6].name, "CD19+CD10+");
+    let axis = crate::plot::axis::Axis::logicle("", &auto.prepared.logicle, (-0.05, 1.0));
+    let frame = Frame {
+        width: PANEL.0,
+        height: PANEL.1,
+    };
+    let (px, py) = frame.pixel(&axis, &axis, (cd19_cut, (cd10_cut + 1.0) / 2.0));
+    let pixel = png.get_pixel(PANEL.0 + px as u32, PANEL.1 + py as u32).0;
+    assert_eq!(pixel, GATE);
+    // The blasts land in blast colour at their centre in that panel.
+    let blasts: Vec<usize> = (0..auto.search.members.len())
+        .filter(|&i| auto.search.members[i])
+        .collect();
+    let median = |m: crate::strategy::markers::Marker| {
+        let col = auto.prepared.get(m).expect("column");
+        let mut v: Vec<f64> = blasts.iter().map(|&i| col[i]).collect();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    use crate::strategy::markers::Marker;
+    let (bx, by) = frame.pixel(
+        &axis,
+        &axis,
+        (median(Marker::Cd(19)), median(Marker::Cd(10))),
+    );
+    let centre = png.get_pixel(PANEL.0 + bx as u32, PANEL.1 + by as u32).0;
+    // A shade of the blast colour (dense = full colour).
+    assert!(
+        centre[0] >= 214 && centre[1] < 140 && centre[1].abs_diff(centre[2]) <= 5,
+        "{centre:?}"
+    );
+
+    // The HTML holds every site, every figure, no external resource.
+    let html = std::fs::read_to_string(out.join("report.html")).expect("html");
+    for needle in [
+        "iliac &lt;left&gt;",
+        "sternum",
+        "fig-comparison",
+        "fig-cd19_cd10_sites",
+        "fig-iliac__left_.gating",
+        "fig-sternum.gating",
+        "Common-B-ALL blasts were found at 1 of 2 sites (iliac &lt;left&gt;",
+        "Methods",
+    ] {
+        assert!(html.contains(needle), "{needle}");
+    }
+    assert!(!html.contains("src=\"http") && !html.contains("<script"));
+    assert_eq!(html.matches("data:image/png;base64,").count(), 4);
+    for f in [
+        "comparison.png",
+        "comparison.svg",
+        "cd19_cd10_sites.png",
+        "sternum.gating.svg",
+    ] {
+        assert!(out.join("plots").join(f).exists(), "{f}");
+    }
+    std::fs::remove_dir_all(dir).ok();
+}

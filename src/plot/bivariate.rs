@@ -79,7 +79,7 @@ pub struct Frame {
 }
 
 /// Margins around the plotting rectangle: left, right, top, bottom.
-const MARGIN: (u32, u32, u32, u32) = (64, 14, 28, 46);
+const MARGIN: (u32, u32, u32, u32) = (64, 14, 40, 46);
 
 /// Density cell size in pixels.
 const CELL: u32 = 2;
@@ -231,20 +231,25 @@ pub fn draw<DB: DrawingBackend>(
         title_font.pos(Pos::new(HPos::Left, VPos::Top)),
     ))
     .map_err(draw_error)?;
-    // Legend of the highlighted populations, top right.
-    for (k, hl) in plot.highlights.iter().enumerate() {
-        let y = t + 6 + 14 * k as i32;
+    // Legend of the highlighted populations: one line above the plot,
+    // right-aligned, clear of the gate labels inside it.
+    let mut x_end = r;
+    for hl in plot.highlights.iter().rev() {
+        let text_w = 7 * hl.name.chars().count() as i32;
+        let x = x_end - text_w - 12;
+        let y = t - 14;
         area.draw(&Rectangle::new(
-            [(r - 90, y), (r - 82, y + 8)],
+            [(x, y), (x + 8, y + 8)],
             colour(hl.colour).filled(),
         ))
         .map_err(draw_error)?;
         area.draw(&Text::new(
             hl.name.clone(),
-            (r - 78, y - 2),
+            (x + 11, y - 2),
             small.clone().pos(Pos::new(HPos::Left, VPos::Top)),
         ))
         .map_err(draw_error)?;
+        x_end = x - 8;
     }
     // Gates: outline clipped to the plot, label at its top-left corner.
     let gate_style = colour(GATE).stroke_width(2);

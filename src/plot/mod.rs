@@ -6,8 +6,10 @@
 pub mod axis;
 pub mod bivariate;
 pub mod colour;
+pub mod compare;
 pub mod file;
 pub mod grid;
+pub mod site;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -136,3 +138,98 @@ use image::ImageEncoder as _;
 
 #[cfg(test)]
 mod tests;
+
+/// A figure of the case report, rendered both ways.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    /// File stem (`comparison`, `left-iliac.gating`...).
+    pub name: String,
+    /// Caption.
+    pub title: String,
+    /// The site it belongs to, if any.
+    pub site: Option<String>,
+    /// PNG bytes.
+    pub png: Vec<u8>,
+    /// SVG document.
+    pub svg: String,
+}
+
+/// What a case figure draws.
+enum Painter<'a> {
+    GatingPath(&'a crate::analysis::site::AutomaticGating, &'a str),
+    Comparison(&'a crate::analysis::CaseReport),
+    SmallMultiples(
+        &'a crate::analysis::CaseReport,
+        &'a [Option<crate::analysis::site::SiteGating>],
+    ),
+}
+
+impl Painter<'_> {
+    fn size(&self) -> (u32, u32) {
+        match self {
+            Painter::GatingPath(g, _) => site::figure_size(g),
+            Painter::Comparison(r) => compare::comparison_size(r.sites.len()),
+            Painter::SmallMultiples(r, _) => compare::small_multiples_size(r.sites.len()),
+        }
+    }
+
+    fn paint<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
+        match self {
+            Painter::GatingPath(g, name) => site::draw_gating_path(area, g, name),
+            Painter::Comparison(r) => compare::draw_comparison(area, r),
+            Painter::SmallMultiples(r, g) => compare::draw_small_multiples(area, r, g),
+        }
+    }
+
+    fn render(
+        &self,
+        name: String,
+        title: String,
+        site: Option<String>,
+    ) -> Result<Figure, PlotError> {
+        let size = self.size();
+        Ok(Figure {
+            png: png_bytes(size, |a| self.paint(a))?,
+            svg: svg_string(size, |a| self.paint(a))?,
+            name,
+            title,
+            site,
+        })
+    }
+}
+
+/// Every figure of a case: the gating path of each site analysed by the
+/// automated strategy, the comparison, and CD19 vs CD10 of all sites.
+pub fn case_figures(
+    report: &crate::analysis::CaseReport,
+    gatings: &[Option<crate::analysis::site::SiteGating>],
+) -> Result<Vec<Figure>, PlotError> {
+    use rayon::prelude::*;
+    let mut jobs: Vec<(Painter<'_>, String, String, Option<String>)> = vec![
+        (
+            Painter::Comparison(report),
+            "comparison".into(),
+            "Blast % per site with 95% intervals, sensitivity reached and status".into(),
+            None,
+        ),
+        (
+            Painter::SmallMultiples(report, gatings),
+            "cd19_cd10_sites".into(),
+            "CD19 vs CD10 of every site on one scale (blasts red, hematogones blue)".into(),
+            None,
+        ),
+    ];
+    for (s, g) in report.sites.iter().zip(gatings) {
+        if let Some(a) = g.as_ref().and_then(|g| g.automatic.as_ref()) {
+            jobs.push((
+                Painter::GatingPath(a, &s.name),
+                format!("{}.gating", crate::analysis::file_stem(&s.name)),
+                format!("{}: gating path", s.name),
+                Some(s.name.clone()),
+            ));
+        }
+    }
+    jobs.par_iter()
+        .map(|(p, name, title, site)| p.render(name.clone(), title.clone(), site.clone()))
+        .collect()
+}

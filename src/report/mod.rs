@@ -3,4 +3,5 @@
 
 pub mod csv;
 pub mod gating;
+pub mod html;
 pub mod inspect;

@@ -25,6 +25,9 @@ pub struct Prepared {
     pub logicle: Logicle,
     /// Whether the file's spillover was applied.
     pub compensated: bool,
+    /// Full scale of the linear (scatter) columns: display value x full
+    /// scale = channel value.
+    pub full_scale: BTreeMap<Marker, f64>,
 }
 
 impl Prepared {
@@ -54,6 +57,13 @@ pub fn prepare(file: &FcsFile, dataset: usize, markers: &MarkerMap) -> Result<Pr
             (marker, j, scale)
         })
         .collect();
+    let full_scale = wanted
+        .iter()
+        .filter_map(|w| match w.2 {
+            ColumnScale::Divide(r) => Some((w.0, r)),
+            _ => None,
+        })
+        .collect();
     let specs: Vec<(usize, ColumnScale)> = wanted.iter().map(|w| (w.1, w.2.clone())).collect();
     let (columns, compensated) = read_compensated(file, dataset, &specs)?;
     Ok(Prepared {
@@ -61,6 +71,7 @@ pub fn prepare(file: &FcsFile, dataset: usize, markers: &MarkerMap) -> Result<Pr
         columns: wanted.into_iter().map(|w| w.0).zip(columns).collect(),
         logicle,
         compensated,
+        full_scale,
     })
 }
 

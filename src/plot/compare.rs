@@ -1,0 +1,192 @@
+//! The multi-site figures: blast % per site with its 95 % interval, the
+//! sensitivity each site reached and its status; and the same CD19 vs CD10
+//! plot of every site side by side on one scale.
+
+use super::axis::Axis;
+use super::bivariate::{Bivariate, Highlight, draw};
+use super::colour::{BLAST, HEMATOGONE, REFERENCE, Rgb};
+use super::{PlotError, draw_error, font};
+use crate::analysis::CaseReport;
+use crate::analysis::site::SiteGating;
+use crate::qc::Status;
+use crate::strategy::markers::Marker;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+/// Lowest blast % the comparison axis shows.
+const FLOOR: f64 = 1e-4;
+
+fn status_colour(s: Status) -> RGBColor {
+    let c: Rgb = match s {
+        Status::Positive => BLAST,
+        Status::Negative => [44, 140, 60],
+        Status::NotEvaluable => REFERENCE,
+    };
+    RGBColor(c[0], c[1], c[2])
+}
+
+/// Pixel size of the comparison figure for `sites` sites.
+pub fn comparison_size(sites: usize) -> (u32, u32) {
+    ((200 + 150 * sites as u32).max(520), 460)
+}
+
+/// Blast % per site (log scale) with Wilson 95 % intervals, each site's
+/// sensitivity (the smallest blast % it could detect) as a dashed line, and
+/// its status above it.
+pub fn draw_comparison<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    report: &CaseReport,
+) -> Result<(), PlotError> {
+    font()?;
+    area.fill(&WHITE).map_err(draw_error)?;
+    let n = report.sites.len().max(1);
+    let mut chart = ChartBuilder::on(area)
+        .caption(
+            "Blasts per site (% of viable nucleated cells, 95% CI)",
+            ("sans-serif", 16),
+        )
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(64)
+        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), (FLOOR..100.0f64).log_scale())
+        .map_err(draw_error)?;
+    let names: Vec<String> = report.sites.iter().map(|s| s.name.clone()).collect();
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(n)
+        .x_label_formatter(&|x| {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 {
+                names.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .y_desc("blasts, % (log)")
+        .y_label_formatter(&|y| crate::qc::format_percent(*y))
+        .label_style(("sans-serif", 12))
+        .draw()
+        .map_err(draw_error)?;
+    for (i, s) in report.sites.iter().enumerate() {
+        let x = i as f64;
+        let colour = status_colour(s.status);
+        if let Some(m) = &s.measures {
+            let sensitivity = (100.0 * m.sensitivity).clamp(FLOOR, 100.0);
+            chart
+                .draw_series(DashedLineSeries::new(
+                    vec![(x - 0.3, sensitivity), (x + 0.3, sensitivity)],
+                    4,
+                    3,
+                    RGBColor(REFERENCE[0], REFERENCE[1], REFERENCE[2]).stroke_width(2),
+                ))
+                .map_err(draw_error)?;
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    "sensitivity",
+                    (x + 0.31, sensitivity),
+                    ("sans-serif", 10)
+                        .into_font()
+                        .color(&RGBColor(REFERENCE[0], REFERENCE[1], REFERENCE[2]))
+                        .pos(Pos::new(HPos::Left, VPos::Center)),
+                )))
+                .map_err(draw_error)?;
+            if m.blast_events > 0 {
+                let (lo, hi) = (
+                    m.blast_ci95[0].clamp(FLOOR, 100.0),
+                    m.blast_ci95[1].clamp(FLOOR, 100.0),
+                );
+                let p = m.blast_percent.clamp(FLOOR, 100.0);
+                chart
+                    .draw_series(std::iter::once(ErrorBar::new_vertical(
+                        x,
+                        lo,
+                        p,
+                        hi,
+                        colour.stroke_width(2),
+                        12,
+                    )))
+                    .map_err(draw_error)?;
+                chart
+                    .draw_series(std::iter::once(Circle::new((x, p), 5, colour.filled())))
+                    .map_err(draw_error)?;
+            }
+        }
+        chart
+            .draw_series(std::iter::once(Text::new(
+                s.status.to_string(),
+                (x, 100.0),
+                ("sans-serif", 13)
+                    .into_font()
+                    .color(&colour)
+                    .pos(Pos::new(HPos::Center, VPos::Top)),
+            )))
+            .map_err(draw_error)?;
+    }
+    Ok(())
+}
+
+/// Pixel size of the small-multiples figure.
+pub fn small_multiples_size(sites: usize) -> (u32, u32) {
+    (340 * sites.max(1) as u32, 330)
+}
+
+/// The same CD19 vs CD10 plot (viable cells, one logicle scale) for every
+/// analysed site side by side, blasts and hematogones coloured apart.
+pub fn draw_small_multiples<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    report: &CaseReport,
+    gatings: &[Option<SiteGating>],
+) -> Result<(), PlotError> {
+    area.fill(&WHITE).map_err(draw_error)?;
+    let cells = area.split_evenly((1, report.sites.len().max(1)));
+    for ((s, g), cell) in report.sites.iter().zip(gatings).zip(&cells) {
+        let Some(a) = g.as_ref().and_then(|g| g.automatic.as_ref()) else {
+            cell.draw(&Text::new(
+                format!("{}: no automated gating", s.name),
+                (10, 10),
+                ("sans-serif", 13).into_font(),
+            ))
+            .map_err(draw_error)?;
+            continue;
+        };
+        let (Some(xs), Some(ys)) = (
+            a.prepared.get(Marker::Cd(19)),
+            a.prepared.get(Marker::Cd(10)),
+        ) else {
+            continue;
+        };
+        let hematogones: Vec<bool> = a
+            .pregates
+            .cd10_positive
+            .iter()
+            .zip(&a.search.members)
+            .map(|(c, b)| *c && !*b)
+            .collect();
+        let scale = &a.prepared.logicle;
+        let plot = Bivariate {
+            title: format!("{}: {}", s.name, s.status),
+            x: Axis::logicle("CD19", scale, (-0.05, 1.0)),
+            y: Axis::logicle("CD10", scale, (-0.05, 1.0)),
+            xs,
+            ys,
+            parent: Some(&a.pregates.viable),
+            highlights: vec![
+                Highlight {
+                    name: "hematogones".into(),
+                    members: &hematogones,
+                    colour: HEMATOGONE,
+                },
+                Highlight {
+                    name: "blasts".into(),
+                    members: &a.search.members,
+                    colour: BLAST,
+                },
+            ],
+            gates: Vec::new(),
+        };
+        draw(cell, &plot)?;
+    }
+    Ok(())
+}

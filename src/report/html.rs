@@ -1,0 +1,214 @@
+//! `report.html`: the case report a hematopathologist reads, as one
+//! self-contained file (figures embedded as PNG data, no scripts, no
+//! network): the conclusion, the site table, QC, the per-site statements,
+//! the comparison figures, each site's gating path with its gate table, and
+//! the methods.
+
+use crate::analysis::CaseReport;
+use crate::plot::Figure;
+use crate::qc::{Status, format_percent};
+use base64::Engine as _;
+use std::fmt::Write as _;
+
+/// Escapes text for HTML.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn status_class(s: Status) -> &'static str {
+    match s {
+        Status::Positive => "pos",
+        Status::Negative => "neg",
+        Status::NotEvaluable => "ne",
+    }
+}
+
+fn img(f: &Figure) -> String {
+    format!(
+        "<figure id=\"fig-{}\"><img alt=\"{}\" src=\"data:image/png;base64,{}\"><figcaption>{}</figcaption></figure>\n",
+        esc(&f.name),
+        esc(&f.title),
+        base64::engine::general_purpose::STANDARD.encode(&f.png),
+        esc(&f.title)
+    )
+}
+
+const STYLE: &str = "body{font-family:sans-serif;margin:2em;max-width:1560px;color:#222}\
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:4px 8px;text-align:right}\
+td:first-child,th:first-child{text-align:left}.pos{color:#c62828;font-weight:bold}\
+.neg{color:#2e7d32;font-weight:bold}.ne{color:#666;font-weight:bold}\
+.conclusion{font-size:1.25em;border-left:6px solid #1f77b4;padding:.5em 1em;background:#f4f8fb}\
+figure{margin:1em 0}img{max-width:100%;border:1px solid #ddd}figcaption{color:#555}\
+td.reason{text-align:left;max-width:40em}";
+
+/// Renders the report; `figures` are those of [`crate::plot::case_figures`].
+pub fn render(report: &CaseReport, figures: &[Figure]) -> String {
+    let mut h = String::new();
+    let title = match &report.case_id {
+        Some(id) => format!("marrowgate case report: {id}"),
+        None => "marrowgate case report".to_string(),
+    };
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>\n<h1>{}</h1>\n",
+        esc(&title),
+        esc(&title)
+    );
+    if let Some(p) = &report.patient {
+        let _ = writeln!(h, "<p>Patient: {}</p>", esc(p));
+    }
+    let _ = writeln!(h, "<p class=\"conclusion\">{}</p>", esc(&report.conclusion));
+
+    // Site table.
+    let _ = writeln!(
+        h,
+        "<h2>Sites</h2>\n<table><tr><th>site</th><th>status</th><th>events</th><th>viable nucleated</th><th>blasts</th><th>blast %</th><th>95% CI</th><th>% of CD19+</th><th>sensitivity reached</th><th>reason</th></tr>"
+    );
+    for s in &report.sites {
+        let cls = status_class(s.status);
+        match &s.measures {
+            Some(m) => {
+                let _ = writeln!(
+                    h,
+                    "<tr id=\"site-{}\"><td>{}</td><td class=\"{cls}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}&ndash;{}</td><td>{}</td><td>{}</td><td class=\"reason\">{}</td></tr>",
+                    esc(&crate::analysis::file_stem(&s.name)),
+                    esc(&s.name),
+                    s.status,
+                    m.total_events,
+                    m.viable_nucleated_events,
+                    m.blast_events,
+                    format_percent(m.blast_percent),
+                    format_percent(m.blast_ci95[0]),
+                    format_percent(m.blast_ci95[1]),
+                    m.blast_percent_of_cd19
+                        .map(format_percent)
+                        .unwrap_or_else(|| "&ndash;".into()),
+                    format_percent(100.0 * m.sensitivity),
+                    esc(&s.reason)
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    h,
+                    "<tr id=\"site-{}\"><td>{}</td><td class=\"{cls}\">{}</td><td colspan=\"7\"></td><td class=\"reason\">{}</td></tr>",
+                    esc(&crate::analysis::file_stem(&s.name)),
+                    esc(&s.name),
+                    s.status,
+                    esc(&s.reason)
+                );
+            }
+        }
+    }
+    h.push_str("</table>\n");
+
+    // QC.
+    h.push_str("<h2>Sample quality</h2>\n<table><tr><th>site</th><th>debris %</th><th>doublets %</th><th>dead %</th><th>viable %</th><th>CD34+ progenitors %</th><th>B precursors %</th><th>nucleated red cells %</th><th>marrow-specific %</th></tr>\n");
+    let opt = |v: Option<f64>| v.map(format_percent).unwrap_or_else(|| "&ndash;".into());
+    for s in &report.sites {
+        if let Some(m) = &s.measures {
+            let mi = m.marrow_indicators.as_ref();
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&s.name),
+                format_percent(m.debris_percent),
+                opt(m.doublet_percent),
+                opt(m.dead_percent),
+                format_percent(m.viable_percent),
+                opt(mi.and_then(|i| i.cd34_progenitor_percent)),
+                opt(mi.map(|i| i.b_precursor_percent)),
+                opt(mi.map(|i| i.nucleated_red_percent)),
+                opt(mi.map(|i| i.marrow_specific_percent)),
+            );
+        }
+    }
+    h.push_str("</table>\n");
+
+    // Comparison.
+    h.push_str("<h2>Had only one site been sampled</h2>\n<ul>\n");
+    for s in &report.comparison.single_site {
+        let _ = writeln!(
+            h,
+            "<li class=\"{}\">{}</li>",
+            if s.would_miss { "ne" } else { "" },
+            esc(&s.statement)
+        );
+    }
+    h.push_str("</ul>\n");
+    if let Some(het) = &report.comparison.heterogeneity {
+        let _ = writeln!(
+            h,
+            "<p>Blast load across {} evaluable sites: {}&ndash;{}{}; chi-square {:.1} (df {}), {}: {}.</p>",
+            het.sites.len(),
+            format_percent(het.range_percent[0]),
+            format_percent(het.range_percent[1]),
+            het.fold_difference
+                .map(|f| format!(" ({f:.1}-fold)"))
+                .unwrap_or_default(),
+            het.chi_square,
+            het.degrees_of_freedom,
+            esc(&crate::compare::format_p(het.p_value)),
+            if het.differ {
+                "the fractions differ"
+            } else {
+                "no significant difference"
+            }
+        );
+    }
+    for f in figures.iter().filter(|f| f.site.is_none()) {
+        h.push_str(&img(f));
+    }
+
+    // Per site.
+    h.push_str("<h2>Gating per site</h2>\n");
+    for s in &report.sites {
+        let _ = writeln!(h, "<h3>{}</h3>", esc(&s.name));
+        for f in figures
+            .iter()
+            .filter(|f| f.site.as_deref() == Some(&s.name))
+        {
+            h.push_str(&img(f));
+        }
+        if let Some(m) = &s.measures {
+            h.push_str("<table><tr><th>gate</th><th>parent</th><th>events</th><th>% of parent</th><th>rule</th></tr>\n");
+            for g in &m.gates {
+                let _ = writeln!(
+                    h,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"reason\">{}</td></tr>",
+                    esc(&g.name),
+                    esc(g.parent.as_deref().unwrap_or("")),
+                    g.events,
+                    format_percent(g.percent_of_parent),
+                    esc(&g.rule)
+                );
+            }
+            h.push_str("</table>\n");
+        } else if let Some(e) = &s.error {
+            let _ = writeln!(h, "<p class=\"ne\">Could not be analysed: {}</p>", esc(e));
+        }
+    }
+
+    // Methods.
+    h.push_str("<h2>Methods</h2>\n<ul>\n");
+    for m in &report.methods {
+        let _ = writeln!(h, "<li>{}</li>", esc(m));
+    }
+    let _ = writeln!(
+        h,
+        "</ul>\n<p>{} &middot; report schema {}</p>\n</body></html>",
+        esc(&report.software),
+        report.schema_version
+    );
+    h
+}
