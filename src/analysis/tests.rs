@@ -343,6 +343,7 @@ fn figures_and_html_report_show_every_site_and_gate_where_it_is() {
         "sternum",
         "fig-comparison",
         "fig-cd19_cd10_sites",
+        "fig-quality",
         "fig-iliac__left_.gating",
         "fig-sternum.gating",
         "Common-B-ALL blasts were found at 1 of 2 sites (iliac &lt;left&gt;",
@@ -351,7 +352,7 @@ fn figures_and_html_report_show_every_site_and_gate_where_it_is() {
         assert!(html.contains(needle), "{needle}");
     }
     assert!(!html.contains("src=\"http") && !html.contains("<script"));
-    assert_eq!(html.matches("data:image/png;base64,").count(), 4);
+    assert_eq!(html.matches("data:image/png;base64,").count(), 5);
     for f in [
         "comparison.png",
         "comparison.svg",

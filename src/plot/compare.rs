@@ -190,3 +190,114 @@ pub fn draw_small_multiples<DB: DrawingBackend>(
     }
     Ok(())
 }
+
+/// Pixel size of the QC figure.
+pub fn qc_size(sites: usize) -> (u32, u32) {
+    ((240 + 170 * sites as u32).max(560), 400)
+}
+
+/// Sample quality per site: debris (% of events), doublets (% of cells),
+/// dead cells (% of single cells) and marrow-specific cells (% of viable
+/// nucleated non-blast cells), with the debris and marrow-specific limits
+/// as dashed lines.
+pub fn draw_qc<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    report: &CaseReport,
+) -> Result<(), PlotError> {
+    font()?;
+    area.fill(&WHITE).map_err(draw_error)?;
+    let n = report.sites.len().max(1);
+    let names: Vec<String> = report.sites.iter().map(|s| s.name.clone()).collect();
+    let mut chart = ChartBuilder::on(area)
+        .caption("Sample quality per site", ("sans-serif", 16))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(52)
+        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0.0f64..100.0)
+        .map_err(draw_error)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(n)
+        .x_label_formatter(&|x| {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 {
+                names.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .y_desc("%")
+        .label_style(("sans-serif", 12))
+        .draw()
+        .map_err(draw_error)?;
+    let series: [(&str, Rgb); 4] = [
+        ("debris % of events", [140, 100, 60]),
+        ("doublets % of cells", [150, 150, 150]),
+        ("dead % of single cells", [90, 90, 90]),
+        ("marrow-specific %", HEMATOGONE),
+    ];
+    for (k, (label, c)) in series.iter().enumerate() {
+        let colour = RGBColor(c[0], c[1], c[2]);
+        let bars: Vec<Rectangle<(f64, f64)>> = report
+            .sites
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| {
+                let m = s.measures.as_ref()?;
+                let v = match k {
+                    0 => Some(m.debris_percent),
+                    1 => m.doublet_percent,
+                    2 => m.dead_percent,
+                    _ => m.marrow_indicators.map(|x| x.marrow_specific_percent),
+                }?;
+                let x0 = i as f64 - 0.36 + 0.18 * k as f64;
+                Some(Rectangle::new(
+                    [(x0, 0.0), (x0 + 0.16, v.clamp(0.0, 100.0))],
+                    colour.filled(),
+                ))
+            })
+            .collect();
+        chart
+            .draw_series(bars)
+            .map_err(draw_error)?
+            .label(*label)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled()));
+    }
+    let limits = [
+        (report.limits.max_debris_percent, "necrosis limit"),
+        (
+            report.limits.min_marrow_specific_percent,
+            "hemodilution limit",
+        ),
+    ];
+    for (v, label) in limits {
+        chart
+            .draw_series(DashedLineSeries::new(
+                vec![(-0.5, v), (n as f64 - 0.5, v)],
+                4,
+                3,
+                RGBColor(REFERENCE[0], REFERENCE[1], REFERENCE[2]).stroke_width(1),
+            ))
+            .map_err(draw_error)?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                label,
+                (n as f64 - 0.52, v),
+                ("sans-serif", 10)
+                    .into_font()
+                    .color(&RGBColor(REFERENCE[0], REFERENCE[1], REFERENCE[2]))
+                    .pos(Pos::new(HPos::Right, VPos::Bottom)),
+            )))
+            .map_err(draw_error)?;
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 11))
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(draw_error)?;
+    Ok(())
+}

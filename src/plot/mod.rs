@@ -158,6 +158,7 @@ pub struct Figure {
 enum Painter<'a> {
     GatingPath(&'a crate::analysis::site::AutomaticGating, &'a str),
     Comparison(&'a crate::analysis::CaseReport),
+    Quality(&'a crate::analysis::CaseReport),
     SmallMultiples(
         &'a crate::analysis::CaseReport,
         &'a [Option<crate::analysis::site::SiteGating>],
@@ -169,6 +170,7 @@ impl Painter<'_> {
         match self {
             Painter::GatingPath(g, _) => site::figure_size(g),
             Painter::Comparison(r) => compare::comparison_size(r.sites.len()),
+            Painter::Quality(r) => compare::qc_size(r.sites.len()),
             Painter::SmallMultiples(r, _) => compare::small_multiples_size(r.sites.len()),
         }
     }
@@ -177,6 +179,7 @@ impl Painter<'_> {
         match self {
             Painter::GatingPath(g, name) => site::draw_gating_path(area, g, name),
             Painter::Comparison(r) => compare::draw_comparison(area, r),
+            Painter::Quality(r) => compare::draw_qc(area, r),
             Painter::SmallMultiples(r, g) => compare::draw_small_multiples(area, r, g),
         }
     }
@@ -210,6 +213,12 @@ pub fn case_figures(
             Painter::Comparison(report),
             "comparison".into(),
             "Blast % per site with 95% intervals, sensitivity reached and status".into(),
+            None,
+        ),
+        (
+            Painter::Quality(report),
+            "quality".into(),
+            "Sample quality: debris, doublets, dead cells, marrow-specific cells".into(),
             None,
         ),
         (
