@@ -10,6 +10,7 @@ use crate::gate::inside_polygon;
 use crate::strategy::markers::{Marker, marker_of};
 use crate::strategy::prepare::{ColumnScale, LOGICLE, read_compensated};
 use crate::transform::{Asinh, Linear, Logicle, Transform};
+use rayon::prelude::*;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -243,16 +244,16 @@ pub fn plot_file(req: &PlotRequest) -> Result<PlotSummary, PlotFileError> {
     })?;
     let (xd, yd) = (&data[0], &data[1]);
     let (fx, fy) = (tx.fast(), ty.fast());
-    let xs: Vec<f64> = xd.iter().map(|&v| fx.eval(v)).collect();
-    let ys: Vec<f64> = yd.iter().map(|&v| fy.eval(v)).collect();
+    let xs: Vec<f64> = xd.par_iter().map(|&v| fx.eval(v)).collect();
+    let ys: Vec<f64> = yd.par_iter().map(|&v| fy.eval(v)).collect();
     let n = xs.len() as u64;
     let mut counts = Vec::new();
     let mut outlines = Vec::new();
     for g in &req.gates {
         let vertices: Vec<[f64; 2]> = g.vertices.iter().map(|&(x, y)| [x, y]).collect();
         let inside = xd
-            .iter()
-            .zip(yd.iter())
+            .par_iter()
+            .zip(yd.par_iter())
             .filter(|&(&x, &y)| inside_polygon(&vertices, x, y))
             .count() as u64;
         let percent = if n > 0 {

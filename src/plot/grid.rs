@@ -14,6 +14,8 @@ pub struct DensityGrid {
     pub counts: Vec<u32>,
     /// Events that fell inside the window.
     pub events: u64,
+    /// The largest count of a cell.
+    pub top: u32,
 }
 
 impl DensityGrid {
@@ -58,11 +60,13 @@ impl DensityGrid {
                 },
             );
         let events = counts.iter().map(|&c| c as u64).sum();
+        let top = counts.iter().copied().max().unwrap_or(0);
         DensityGrid {
             width,
             height,
             counts,
             events,
+            top,
         }
     }
 
@@ -73,7 +77,7 @@ impl DensityGrid {
         if c == 0 {
             return None;
         }
-        let top = self.counts.iter().copied().max().unwrap_or(1).max(2) as f64;
+        let top = self.top.max(2) as f64;
         Some((c as f64).ln() / top.ln())
     }
 }
