@@ -324,6 +324,9 @@ fn analyze_the_bundled_case_and_its_exit_codes() {
         serde_json::from_slice(&std::fs::read(out.join("report.json")).expect("report"))
             .expect("json");
     assert_eq!(report["single_site_misses"][0], "left-iliac-necrotic");
+    let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
+    assert!(html.contains("right-iliac") && html.contains("data:image/png;base64,"));
+    assert!(out.join("plots/right-iliac.gating.png").exists());
     // The terminal shows what the JSON holds.
     let conclusion = report["conclusion"].as_str().expect("conclusion");
     assert!(text.contains(conclusion));
@@ -354,5 +357,62 @@ fn analyze_the_bundled_case_and_its_exit_codes() {
         bin().arg("analyze").output().expect("runs").status.code(),
         Some(2)
     );
+    std::fs::remove_dir_all(out).ok();
+}
+
+#[test]
+fn plot_draws_a_file_and_rejects_bad_arguments() {
+    let fcs = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/case-bmn/sternum.fcs");
+    let out = temp("plot");
+    std::fs::create_dir_all(&out).expect("dir");
+    let png = out.join("p.png");
+    let run = bin()
+        .args(["plot"])
+        .arg(&fcs)
+        .args([
+            "--x",
+            "CD19",
+            "--y",
+            "CD10",
+            "--gate",
+            "B=2000:,1000:",
+            "--size",
+            "500x400",
+            "--out",
+        ])
+        .arg(&png)
+        .output()
+        .expect("runs");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        text.contains("40000 events of PE-Cy7-A vs PE-A") && text.contains("B: "),
+        "{text}"
+    );
+    let bytes = std::fs::read(&png).expect("png");
+    assert_eq!(&bytes[1..4], b"PNG");
+    // Width and height from the IHDR chunk.
+    let be = |o: usize| u32::from_be_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]);
+    assert_eq!((be(16), be(20)), (500, 400));
+    for bad in [
+        vec!["--transform", "cubic"],
+        vec!["--gate", "B=5:1"],
+        vec!["--size", "10x10"],
+    ] {
+        let run = bin()
+            .arg("plot")
+            .arg(&fcs)
+            .args(["--x", "CD19", "--y", "CD10", "--out"])
+            .arg(out.join("bad.png"))
+            .args(&bad)
+            .output()
+            .expect("runs");
+        assert_eq!(run.status.code(), Some(2), "{bad:?}");
+        assert!(!out.join("bad.png").exists());
+    }
     std::fs::remove_dir_all(out).ok();
 }
