@@ -22,13 +22,7 @@ for spec in "left-iliac --necrosis 0.9 --blasts 0.01" "right-iliac --blasts 0.35
   rm -f "$case/$name.fcs.truth.csv"
 done
 
-median() {
-  "$@" >/dev/null 2>&1
-  for _ in 1 2 3 4 5; do
-    s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N)
-    awk "BEGIN{print $e - $s}"
-  done | sort -g | sed -n 3p
-}
+. "$here/benches/lib.sh"
 
 files=("$case"/*.fcs)
 cat_s=$(median sh -c "cat ${files[*]} > /dev/null")

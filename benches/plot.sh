@@ -14,13 +14,7 @@ mg="$here/target/release/marrowgate"
 f="$work/p$events.fcs"
 [ -f "$f" ] || "$mg" simulate "$f" --events "$events" --seed 7 --blasts 0.05 >/dev/null
 rm -f "$f.truth.csv"
-median() {
-  "$@" >/dev/null 2>&1
-  for _ in 1 2 3 4 5; do
-    s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N)
-    awk "BEGIN{print $e - $s}"
-  done | sort -g | sed -n 3p
-}
+. "$here/benches/lib.sh"
 read_s=$(median "$mg" inspect --stats "$f")
 png_s=$(median "$mg" plot "$f" --x CD19 --y CD10 --out "$work/p.png")
 svg_s=$(median "$mg" plot "$f" --x CD19 --y CD10 --out "$work/p.svg")

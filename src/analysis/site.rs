@@ -212,6 +212,19 @@ pub struct AutomaticGating {
     pub search: BlastSearch,
 }
 
+impl AutomaticGating {
+    /// The CD19+CD10+ cells that are not blasts: the normal B-cell
+    /// precursors (hematogones).
+    pub fn hematogones(&self) -> Vec<bool> {
+        self.pregates
+            .cd10_positive
+            .iter()
+            .zip(&self.search.members)
+            .map(|(c, b)| *c && !*b)
+            .collect()
+    }
+}
+
 fn percent(part: u64, whole: u64) -> f64 {
     if whole > 0 {
         100.0 * part as f64 / whole as f64

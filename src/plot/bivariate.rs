@@ -25,6 +25,22 @@ pub struct Highlight<'a> {
     pub colour: Rgb,
 }
 
+/// Hematogones (blue) and blasts (red), in that drawing order.
+pub fn lineage_highlights<'a>(hematogones: &'a [bool], blasts: &'a [bool]) -> Vec<Highlight<'a>> {
+    vec![
+        Highlight {
+            name: "hematogones".into(),
+            members: hematogones,
+            colour: super::colour::HEMATOGONE,
+        },
+        Highlight {
+            name: "blasts".into(),
+            members: blasts,
+            colour: super::colour::BLAST,
+        },
+    ]
+}
+
 /// The shape of a gate on the plot, in display coordinates.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Shape {

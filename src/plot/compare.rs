@@ -3,7 +3,7 @@
 //! plot of every site side by side on one scale.
 
 use super::axis::Axis;
-use super::bivariate::{Bivariate, Highlight, draw};
+use super::bivariate::{Bivariate, draw, lineage_highlights};
 use super::colour::{BLAST, HEMATOGONE, REFERENCE, Rgb};
 use super::{PlotError, draw_error, font};
 use crate::analysis::CaseReport;
@@ -13,6 +13,16 @@ use crate::strategy::markers::Marker;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+/// The site name for an x position (sites sit at 0, 1, 2...).
+fn site_at(names: &[String], x: f64) -> String {
+    let i = x.round();
+    if (x - i).abs() < 1e-6 && i >= 0.0 {
+        names.get(i as usize).cloned().unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
 
 /// Lowest blast % the comparison axis shows.
 const FLOOR: f64 = 1e-4;
@@ -56,14 +66,7 @@ pub fn draw_comparison<DB: DrawingBackend>(
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(n)
-        .x_label_formatter(&|x| {
-            let i = x.round();
-            if (x - i).abs() < 1e-6 && i >= 0.0 {
-                names.get(i as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
+        .x_label_formatter(&|x| site_at(&names, *x))
         .y_desc("blasts, % (log)")
         .y_label_formatter(&|y| crate::qc::format_percent(*y))
         .label_style(("sans-serif", 12))
@@ -157,13 +160,7 @@ pub fn draw_small_multiples<DB: DrawingBackend>(
         ) else {
             continue;
         };
-        let hematogones: Vec<bool> = a
-            .pregates
-            .cd10_positive
-            .iter()
-            .zip(&a.search.members)
-            .map(|(c, b)| *c && !*b)
-            .collect();
+        let hematogones = a.hematogones();
         let scale = &a.prepared.logicle;
         let plot = Bivariate {
             title: format!("{}: {}", s.name, s.status),
@@ -172,18 +169,7 @@ pub fn draw_small_multiples<DB: DrawingBackend>(
             xs,
             ys,
             parent: Some(&a.pregates.viable),
-            highlights: vec![
-                Highlight {
-                    name: "hematogones".into(),
-                    members: &hematogones,
-                    colour: HEMATOGONE,
-                },
-                Highlight {
-                    name: "blasts".into(),
-                    members: &a.search.members,
-                    colour: BLAST,
-                },
-            ],
+            highlights: lineage_highlights(&hematogones, &a.search.members),
             gates: Vec::new(),
         };
         draw(cell, &plot)?;
@@ -219,14 +205,7 @@ pub fn draw_qc<DB: DrawingBackend>(
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(n)
-        .x_label_formatter(&|x| {
-            let i = x.round();
-            if (x - i).abs() < 1e-6 && i >= 0.0 {
-                names.get(i as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
+        .x_label_formatter(&|x| site_at(&names, *x))
         .y_desc("%")
         .label_style(("sans-serif", 12))
         .draw()

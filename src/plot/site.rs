@@ -5,8 +5,7 @@
 //! automated gate's own threshold, labelled with its % of parent.
 
 use super::axis::Axis;
-use super::bivariate::{Bivariate, GateOutline, Highlight, Shape, draw};
-use super::colour::{BLAST, HEMATOGONE};
+use super::bivariate::{Bivariate, GateOutline, Shape, draw, lineage_highlights};
 use super::{PlotError, draw_error};
 use crate::analysis::site::AutomaticGating;
 use crate::qc::format_percent;
@@ -193,28 +192,11 @@ pub fn draw_gating_path<DB: DrawingBackend>(
     let panels = panels(g, site);
     let rows = (panels.len() as u32).div_ceil(COLUMNS).max(1) as usize;
     let cells = area.split_evenly((rows, COLUMNS as usize));
-    let hematogones: Vec<bool> = g
-        .pregates
-        .cd10_positive
-        .iter()
-        .zip(&g.search.members)
-        .map(|(c, b)| *c && !*b)
-        .collect();
+    let hematogones = g.hematogones();
     let empty: Vec<f64> = Vec::new();
     for (panel, cell) in panels.iter().zip(&cells) {
         let highlights = if panel.coloured {
-            vec![
-                Highlight {
-                    name: "hematogones".into(),
-                    members: &hematogones,
-                    colour: HEMATOGONE,
-                },
-                Highlight {
-                    name: "blasts".into(),
-                    members: &g.search.members,
-                    colour: BLAST,
-                },
-            ]
+            lineage_highlights(&hematogones, &g.search.members)
         } else {
             Vec::new()
         };

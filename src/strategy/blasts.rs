@@ -518,45 +518,23 @@ pub fn find_blasts(p: &Prepared, g: &PreGates, lod_events: u64) -> BlastSearch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fcs::FcsFile;
-    use crate::simulate::{Config, Population, simulate, write};
-    use crate::strategy::markers::MarkerMap;
+    use crate::simulate::{Config, Population};
     use crate::strategy::pregate::pregate;
-    use crate::strategy::prepare::prepare;
 
     /// (blast events found, true blasts among them, true blasts, viable found)
     fn run(cfg: &Config) -> (u64, u64, u64, u64, BlastSearch) {
-        let dir =
-            std::env::temp_dir().join(format!("mg-blasts-{}-{}", std::process::id(), cfg.seed));
-        std::fs::create_dir_all(&dir).expect("dir");
-        let path = dir.join("site.fcs");
-        let sim = simulate(cfg).expect("simulates");
-        write(&sim, &path).expect("writes");
-        let f = FcsFile::open(&path).expect("reads");
-        let ch: Vec<(String, Option<String>)> = f.datasets()[0]
-            .metadata
-            .channels
-            .iter()
-            .map(|c| (c.name.clone(), c.marker.clone()))
-            .collect();
-        let markers = MarkerMap::from_channels(&ch, &[]);
-        let prepared = prepare(&f, 0, &markers).expect("prepares");
+        let (prepared, truth) = crate::strategy::testing::prepared_site(cfg, "blasts");
         let g = pregate(&prepared);
         let s = find_blasts(&prepared, &g, 20);
-        std::fs::remove_dir_all(dir).ok();
         let hits = s
             .members
             .iter()
-            .zip(&sim.truth)
+            .zip(&truth)
             .filter(|(m, t)| **m && **t == Population::Blast)
             .count() as u64;
-        let truth = sim
-            .truth
-            .iter()
-            .filter(|t| **t == Population::Blast)
-            .count() as u64;
+        let true_blasts = truth.iter().filter(|t| **t == Population::Blast).count() as u64;
         let viable = g.viable.iter().filter(|v| **v).count() as u64;
-        (s.events, hits, truth, viable, s)
+        (s.events, hits, true_blasts, viable, s)
     }
 
     fn phenotype(changes: &[(&str, f64)]) -> crate::simulate::BlastPhenotype {

@@ -10,3 +10,36 @@ pub mod markers;
 pub mod mixture;
 pub mod pregate;
 pub mod prepare;
+
+/// Test support: a simulated site written, read back and prepared.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::markers::MarkerMap;
+    use super::prepare::{Prepared, prepare};
+    use crate::fcs::FcsFile;
+    use crate::simulate::{Config, Population, simulate, write};
+
+    /// Simulates `cfg`, writes it as FCS (under a folder named by `tag`),
+    /// reads it back and prepares it; returns the prepared site and the
+    /// truth.
+    pub fn prepared_site(cfg: &Config, tag: &str) -> (Prepared, Vec<Population>) {
+        let dir =
+            std::env::temp_dir().join(format!("mg-{tag}-{}-{}", std::process::id(), cfg.seed));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("site.fcs");
+        let sim = simulate(cfg).expect("simulates");
+        write(&sim, &path).expect("writes");
+        let f = FcsFile::open(&path).expect("reads");
+        let ch: Vec<(String, Option<String>)> = f.datasets()[0]
+            .metadata
+            .channels
+            .iter()
+            .map(|c| (c.name.clone(), c.marker.clone()))
+            .collect();
+        let markers = MarkerMap::from_channels(&ch, &[]);
+        assert!(markers.missing_required().is_empty());
+        let prepared = prepare(&f, 0, &markers).expect("prepares");
+        std::fs::remove_dir_all(dir).ok();
+        (prepared, sim.truth)
+    }
+}

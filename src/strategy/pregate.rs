@@ -447,30 +447,11 @@ pub fn pregate(p: &Prepared) -> PreGates {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fcs::FcsFile;
-    use crate::simulate::{Config, Population, simulate, write};
-    use crate::strategy::markers::MarkerMap;
-    use crate::strategy::prepare::prepare;
+    use crate::simulate::{Config, Population};
 
     fn run(cfg: &Config, name: &str) -> (PreGates, Vec<Population>) {
-        let dir = std::env::temp_dir().join(format!("mg-pregate-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        let path = dir.join("site.fcs");
-        let sim = simulate(cfg).expect("simulates");
-        write(&sim, &path).expect("writes");
-        let f = FcsFile::open(&path).expect("reads");
-        let ch: Vec<(String, Option<String>)> = f.datasets()[0]
-            .metadata
-            .channels
-            .iter()
-            .map(|c| (c.name.clone(), c.marker.clone()))
-            .collect();
-        let markers = MarkerMap::from_channels(&ch, &[]);
-        assert!(markers.missing_required().is_empty());
-        let prepared = prepare(&f, 0, &markers).expect("prepares");
-        let g = pregate(&prepared);
-        std::fs::remove_dir_all(dir).ok();
-        (g, sim.truth)
+        let (prepared, truth) = crate::strategy::testing::prepared_site(cfg, name);
+        (pregate(&prepared), truth)
     }
 
     /// Fraction of the events of `pops` inside `gate`.
