@@ -5,7 +5,7 @@
 
 use super::case::Site;
 use crate::events::FileEvents;
-use crate::fcs::{FcsFile, FileError};
+use crate::fcs::{DataSetInfo, FcsFile, FileError};
 use crate::gate::tree::GateTree;
 use crate::qc::{Limits, SiteCounts, Status, judge};
 use crate::strategy::blasts::{BlastSearch, Bound, Cluster, Level, find_blasts};
@@ -277,13 +277,32 @@ pub fn analyze_site(
 
 type Measured = (Status, String, SiteMeasures, SiteGating);
 
-fn measure(site: &Site, limits: &Limits) -> Result<Measured, SiteError> {
+/// Opens a site's file and hands its first data set to `f`.
+fn with_first_dataset<T>(
+    site: &Site,
+    f: impl FnOnce(&FcsFile, &DataSetInfo) -> Result<T, SiteError>,
+) -> Result<T, SiteError> {
     let file = FcsFile::open(&site.file)?;
-    let path = site.file.display().to_string();
     let info = file.dataset(0).map_err(|source| FileError {
         path: site.file.clone(),
         source,
     })?;
+    f(&file, info)
+}
+
+fn measure(site: &Site, limits: &Limits) -> Result<Measured, SiteError> {
+    with_first_dataset(site, |file, info| {
+        measure_automatic(site, limits, file, info)
+    })
+}
+
+fn measure_automatic(
+    site: &Site,
+    limits: &Limits,
+    file: &FcsFile,
+    info: &DataSetInfo,
+) -> Result<Measured, SiteError> {
+    let path = site.file.display().to_string();
     let channels: Vec<(String, Option<String>)> = info
         .metadata
         .channels
@@ -309,7 +328,7 @@ fn measure(site: &Site, limits: &Limits) -> Result<Measured, SiteError> {
         return Err(SiteError::NoEvents(path));
     }
     let warnings = info.warnings.iter().map(|w| w.to_string()).collect();
-    let prepared = prepare(&file, 0, &markers).map_err(|source| FileError {
+    let prepared = prepare(file, 0, &markers).map_err(|source| FileError {
         path: site.file.clone(),
         source,
     })?;
@@ -396,12 +415,19 @@ fn measure_with_user_gates(
     limits: &Limits,
     u: &UserGates,
 ) -> Result<Measured, SiteError> {
-    let file = FcsFile::open(&site.file)?;
+    with_first_dataset(site, |file, info| {
+        gate_with_user_gates(site, limits, u, file, info)
+    })
+}
+
+fn gate_with_user_gates(
+    site: &Site,
+    limits: &Limits,
+    u: &UserGates,
+    file: &FcsFile,
+    info: &DataSetInfo,
+) -> Result<Measured, SiteError> {
     let path = site.file.display().to_string();
-    let info = file.dataset(0).map_err(|source| FileError {
-        path: site.file.clone(),
-        source,
-    })?;
     let gate_error = |message: String| SiteError::Gates {
         file: path.clone(),
         message,
@@ -409,10 +435,7 @@ fn measure_with_user_gates(
     let membership = u
         .tree
         .evaluate(
-            &FileEvents {
-                file: &file,
-                dataset: 0,
-            },
+            &FileEvents { file, dataset: 0 },
             info.metadata.spillover.as_ref(),
         )
         .map_err(|e| gate_error(format!("{}: {e}", u.source)))?;
