@@ -56,6 +56,29 @@ pub struct Heterogeneity {
     pub differ: bool,
 }
 
+impl Heterogeneity {
+    /// The finding in one sentence: range, fold difference and the test.
+    pub fn summary(&self) -> String {
+        format!(
+            "Blast load across {} evaluable sites: {}-{}{}, chi-square {:.1} (df {}), {}: {}.",
+            self.sites.len(),
+            format_percent(self.range_percent[0]),
+            format_percent(self.range_percent[1]),
+            self.fold_difference
+                .map(|f| format!(" ({f:.1}-fold)"))
+                .unwrap_or_default(),
+            self.chi_square,
+            self.degrees_of_freedom,
+            format_p(self.p_value),
+            if self.differ {
+                "the fractions differ"
+            } else {
+                "no significant difference"
+            }
+        )
+    }
+}
+
 /// The multi-site result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Comparison {

@@ -116,6 +116,15 @@ pub struct Verdict {
     pub quantifiable: bool,
 }
 
+/// `part` as a percentage of `whole` (0 when `whole` is 0).
+pub fn percent(part: u64, whole: u64) -> f64 {
+    if whole > 0 {
+        100.0 * part as f64 / whole as f64
+    } else {
+        0.0
+    }
+}
+
 /// Wilson score interval for `k` successes in `n` trials at `z` (1.96 for
 /// 95 %), as fractions.
 pub fn wilson_interval(k: u64, n: u64, z: f64) -> [f64; 2] {
@@ -149,11 +158,7 @@ pub fn judge(c: &SiteCounts, limits: &Limits) -> Verdict {
     } else {
         1.0
     };
-    let debris_percent = if c.total_events > 0 {
-        100.0 * c.debris_events as f64 / c.total_events as f64
-    } else {
-        0.0
-    };
+    let debris_percent = percent(c.debris_events, c.total_events);
     let quantifiable = c.blast_events >= limits.lloq_events;
     let pct = |f: f64| format_percent(100.0 * f);
     let (status, reason) = if c.blast_events >= limits.lod_events && n > 0 {

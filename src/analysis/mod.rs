@@ -10,7 +10,7 @@
 pub mod case;
 pub mod site;
 
-use crate::compare::{Comparison, SiteOutcome, compare, format_p};
+use crate::compare::{Comparison, SiteOutcome, compare};
 use crate::fcs::FcsFile;
 use crate::io::write_atomically;
 use crate::qc::{Limits, format_percent};
@@ -172,24 +172,7 @@ impl CaseReport {
             let _ = writeln!(t, "{}", s.statement);
         }
         if let Some(h) = &self.comparison.heterogeneity {
-            let _ = writeln!(
-                t,
-                "Blast load across {} evaluable sites: {}-{}{}, chi-square {:.1} (df {}), {}: {}.",
-                h.sites.len(),
-                format_percent(h.range_percent[0]),
-                format_percent(h.range_percent[1]),
-                h.fold_difference
-                    .map(|f| format!(" ({f:.1}-fold)"))
-                    .unwrap_or_default(),
-                h.chi_square,
-                h.degrees_of_freedom,
-                format_p(h.p_value),
-                if h.differ {
-                    "the fractions differ"
-                } else {
-                    "no significant difference"
-                }
-            );
+            let _ = writeln!(t, "{}", h.summary());
         }
         let _ = writeln!(t);
         let _ = writeln!(t, "{}", self.conclusion);

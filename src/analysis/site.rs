@@ -7,11 +7,11 @@ use super::case::Site;
 use crate::events::FileEvents;
 use crate::fcs::{DataSetInfo, FcsFile, FileError};
 use crate::gate::tree::GateTree;
-use crate::qc::{Limits, SiteCounts, Status, judge};
+use crate::qc::{Limits, SiteCounts, Status, judge, percent};
 use crate::strategy::blasts::{BlastSearch, Bound, Cluster, Level, find_blasts};
 use crate::strategy::hemodilution::{MarrowIndicators, marrow_indicators};
-use crate::strategy::markers::MarkerMap;
-use crate::strategy::pregate::{GateRecord, PreGates, pregate};
+use crate::strategy::markers::{MarkerMap, describe_channel};
+use crate::strategy::pregate::{GateRecord, PreGates, count, pregate};
 use crate::strategy::prepare::{Prepared, prepare};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -225,18 +225,6 @@ impl AutomaticGating {
     }
 }
 
-fn percent(part: u64, whole: u64) -> f64 {
-    if whole > 0 {
-        100.0 * part as f64 / whole as f64
-    } else {
-        0.0
-    }
-}
-
-fn count(m: &[bool]) -> u64 {
-    m.iter().filter(|&&b| b).count() as u64
-}
-
 /// Analyses one site. A site that cannot be analysed is reported NOT
 /// EVALUABLE with its error (and no gating), so the other sites still are.
 pub fn analyze_site(
@@ -317,10 +305,7 @@ fn measure_automatic(
             missing: missing.iter().map(|m| m.name()).collect(),
             found: channels
                 .iter()
-                .map(|(n, s)| match s {
-                    Some(s) if !s.trim().is_empty() => format!("{n} ({s})"),
-                    _ => n.clone(),
-                })
+                .map(|(n, s)| describe_channel(n, s.as_deref()))
                 .collect(),
         });
     }

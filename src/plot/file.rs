@@ -7,7 +7,7 @@ use super::axis::Axis;
 use super::bivariate::{Bivariate, GateOutline, Shape};
 use crate::fcs::{FcsFile, FileError};
 use crate::gate::inside_polygon;
-use crate::strategy::markers::{Marker, marker_of};
+use crate::strategy::markers::{Marker, describe_channel, marker_of};
 use crate::strategy::prepare::{ColumnScale, LOGICLE, read_compensated};
 use crate::transform::{Asinh, Linear, Logicle, Transform};
 use rayon::prelude::*;
@@ -179,10 +179,7 @@ fn channel(
             name: name.to_string(),
             channels: names
                 .iter()
-                .map(|(n, s)| match s {
-                    Some(s) if !s.trim().is_empty() => format!("{n} ({s})"),
-                    _ => n.clone(),
-                })
+                .map(|(n, s)| describe_channel(n, s.as_deref()))
                 .collect::<Vec<_>>()
                 .join(", "),
         })
@@ -256,11 +253,7 @@ pub fn plot_file(req: &PlotRequest) -> Result<PlotSummary, PlotFileError> {
             .zip(yd.par_iter())
             .filter(|&(&x, &y)| inside_polygon(&vertices, x, y))
             .count() as u64;
-        let percent = if n > 0 {
-            100.0 * inside as f64 / n as f64
-        } else {
-            0.0
-        };
+        let percent = crate::qc::percent(inside, n);
         let display = |v: f64, t: &Transform| {
             if v.abs() >= 1e299 {
                 v.signum() * 1e6

@@ -147,24 +147,7 @@ pub fn render(report: &CaseReport, figures: &[Figure]) -> String {
     }
     h.push_str("</ul>\n");
     if let Some(het) = &report.comparison.heterogeneity {
-        let _ = writeln!(
-            h,
-            "<p>Blast load across {} evaluable sites: {}&ndash;{}{}; chi-square {:.1} (df {}), {}: {}.</p>",
-            het.sites.len(),
-            format_percent(het.range_percent[0]),
-            format_percent(het.range_percent[1]),
-            het.fold_difference
-                .map(|f| format!(" ({f:.1}-fold)"))
-                .unwrap_or_default(),
-            het.chi_square,
-            het.degrees_of_freedom,
-            esc(&crate::compare::format_p(het.p_value)),
-            if het.differ {
-                "the fractions differ"
-            } else {
-                "no significant difference"
-            }
-        );
+        let _ = writeln!(h, "<p>{}</p>", esc(&het.summary()));
     }
     for f in figures.iter().filter(|f| f.site.is_none()) {
         h.push_str(&img(f));

@@ -27,8 +27,9 @@
 use super::density::median_and_robust_sd;
 use super::markers::Marker;
 use super::mixture::{self, Mixture};
-use super::pregate::{GateRecord, PreGates, lymphocytes};
+use super::pregate::{GateRecord, PreGates, count, lymphocytes};
 use super::prepare::{LOGICLE, Prepared};
+use crate::qc::percent;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -480,7 +481,7 @@ pub fn find_blasts(p: &Prepared, g: &PreGates, lod_events: u64) -> BlastSearch {
             members[i] = clusters[c].blast;
         }
     }
-    let events = members.iter().filter(|&&m| m).count() as u64;
+    let events = count(&members);
     let parent = candidates.len() as u64;
     let blast_clusters = clusters.iter().filter(|c| c.blast).count();
     let record = GateRecord {
@@ -499,11 +500,7 @@ pub fn find_blasts(p: &Prepared, g: &PreGates, lod_events: u64) -> BlastSearch {
         ),
         thresholds: bounds.iter().map(|b| b.decades / f.scale).collect(),
         events,
-        percent_of_parent: if parent > 0 {
-            100.0 * events as f64 / parent as f64
-        } else {
-            0.0
-        },
+        percent_of_parent: percent(events, parent),
     };
     BlastSearch {
         members,

@@ -8,8 +8,9 @@
 
 use super::density::{quantile, sorted_finite};
 use super::markers::Marker;
-use super::pregate::{PreGates, lymphocytes, negative_bound};
+use super::pregate::{PreGates, count, lymphocytes, negative_bound};
 use super::prepare::{LOGICLE, Prepared};
+use crate::qc::percent;
 use serde::Serialize;
 
 /// Marrow-only populations, percent of the viable nucleated non-blast
@@ -34,7 +35,7 @@ pub struct MarrowIndicators {
 pub fn marrow_indicators(p: &Prepared, g: &PreGates, blasts: &[bool]) -> MarrowIndicators {
     let n = p.events;
     let base: Vec<bool> = (0..n).map(|i| g.viable[i] && !blasts[i]).collect();
-    let reference = base.iter().filter(|&&b| b).count() as u64;
+    let reference = count(&base);
     let non_b: Vec<bool> = (0..n).map(|i| base[i] && !g.b_lineage[i]).collect();
     let cd34_positive: Option<Vec<bool>> = p.get(Marker::Cd(34)).map(|cd34| {
         let cut = negative_bound(cd34, &non_b, 4.0).unwrap_or(f64::INFINITY);
@@ -60,24 +61,17 @@ pub fn marrow_indicators(p: &Prepared, g: &PreGates, blasts: &[bool]) -> MarrowI
         }
         _ => vec![false; n],
     };
-    let count = |m: &[bool]| m.iter().filter(|&&b| b).count() as f64;
-    let percent = |c: f64| {
-        if reference > 0 {
-            100.0 * c / reference as f64
-        } else {
-            0.0
-        }
-    };
+    let of_reference = |m: &[bool]| percent(count(m), reference);
     let any = (0..n)
         .filter(|&i| {
             b_precursor[i] || nucleated_red[i] || cd34_positive.as_ref().is_some_and(|c| c[i])
         })
-        .count() as f64;
+        .count() as u64;
     MarrowIndicators {
-        cd34_progenitor_percent: cd34_positive.as_deref().map(|c| percent(count(c))),
-        b_precursor_percent: percent(count(&b_precursor)),
-        nucleated_red_percent: percent(count(&nucleated_red)),
-        marrow_specific_percent: percent(any),
+        cd34_progenitor_percent: cd34_positive.as_deref().map(of_reference),
+        b_precursor_percent: of_reference(&b_precursor),
+        nucleated_red_percent: of_reference(&nucleated_red),
+        marrow_specific_percent: percent(any, reference),
         reference_events: reference,
     }
 }

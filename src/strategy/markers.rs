@@ -131,6 +131,15 @@ fn parse_label(label: &str) -> Option<Marker> {
     None
 }
 
+/// A channel as error messages list it: `$PnN ($PnS)`, or `$PnN` alone
+/// when there is no label.
+pub fn describe_channel(name: &str, label: Option<&str>) -> String {
+    match label {
+        Some(s) if !s.trim().is_empty() => format!("{name} ({s})"),
+        _ => name.to_string(),
+    }
+}
+
 /// The markers found in one file: marker → channel index.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct MarkerMap {

@@ -6,6 +6,7 @@
 use super::density::{Density, bandwidth, median_and_robust_sd, quantile, sorted_finite};
 use super::markers::Marker;
 use super::prepare::Prepared;
+use crate::qc::percent;
 use serde::Serialize;
 
 /// One automated gate as drawn and audited.
@@ -55,7 +56,8 @@ const BINS: usize = 256;
 const SMOOTHING: f64 = 0.5;
 const MIN_PROMINENCE: f64 = 0.01;
 
-fn count(m: &[bool]) -> u64 {
+/// Events of a membership.
+pub fn count(m: &[bool]) -> u64 {
     m.iter().filter(|&&b| b).count() as u64
 }
 
@@ -165,7 +167,6 @@ struct Recorder {
 impl Recorder {
     fn push(&mut self, rule: Rule<'_>, members: &[bool], parent_members: &[bool]) {
         let events = count(members);
-        let parent_n = count(parent_members);
         self.records.push(GateRecord {
             name: rule.name.to_string(),
             parent: rule.parent.map(str::to_string),
@@ -173,11 +174,7 @@ impl Recorder {
             rule: rule.text,
             thresholds: rule.thresholds,
             events,
-            percent_of_parent: if parent_n > 0 {
-                100.0 * events as f64 / parent_n as f64
-            } else {
-                0.0
-            },
+            percent_of_parent: percent(events, count(parent_members)),
         });
     }
 }
