@@ -8,8 +8,8 @@
 //! sites.
 
 use marrowgate::analysis::case::Site;
-use marrowgate::analysis::site::{Strategy, analyze_site};
-use marrowgate::qc::{Limits, Status};
+use marrowgate::analysis::site::{Settings, analyze_site};
+use marrowgate::qc::Status;
 use marrowgate::simulate::{BlastPhenotype, Config, Population, simulate, write};
 use std::path::PathBuf;
 
@@ -34,7 +34,7 @@ fn run(cfg: &Config, dir: &std::path::Path) -> Outcome {
         file: file.clone(),
         panel: Vec::new(),
     };
-    let (report, _) = analyze_site(&site, &Limits::default(), &Strategy::Automatic);
+    let (report, _) = analyze_site(&site, &Settings::default());
     std::fs::remove_file(&file).ok();
     std::fs::remove_file(marrowgate::simulate::truth_path(&file)).ok();
     Outcome {

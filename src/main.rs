@@ -15,6 +15,30 @@ struct Cli {
     command: Command,
 }
 
+/// The part of `analyze --help` that options cannot say.
+const ANALYZE_HELP: &str = "\
+CASE is a folder (every *.fcs file is a site named after it; hidden files and
+*.blasts.fcs outputs are skipped) or a case file (TOML, or JSON by extension):
+
+    case_id = \"BMN-2026-001\"
+    patient = \"anonymised 4-year-old\"
+    [[sites]]
+    name = \"left iliac\"
+    file = \"left-iliac.fcs\"                   # relative to the case file
+    panel = { \"PE-A\" = \"CD10\" }             # optional, or a panel file path
+
+Markers come from $PnS, then $PnN; a panel (channel = marker) overrides them.
+Required: CD19, CD10, CD45, FSC-A, SSC-A. Used when present: FSC-H,
+viability dye, Time, CD20, CD34, CD38, CD58, CD81, CD66c, CD123, CD73, CD304.
+
+--out DIR writes report.json, sites.csv, report.html and plots/ (PNG and SVG:
+each site's gating path, comparison, quality, CD19 vs CD10 of all sites), and
+with --blast-fcs NN-<site>.blasts.fcs. The folder is built apart and swapped
+in whole: it holds the previous complete set or the new one, never a mix.
+
+Limits: --lod and --lloq in events; --required-sensitivity,
+--max-debris-percent and --min-marrow-specific-percent in percent.";
+
 #[derive(Subcommand)]
 enum Command {
     /// Analyse every site of one patient: find common-B-ALL blasts, judge
@@ -24,6 +48,7 @@ enum Command {
     /// Exit status: 0 analysis done; 3 done, but some sites could not be
     /// analysed (they are reported); 1 nothing could be analysed or the
     /// outputs could not be written; 2 usage error.
+    #[command(after_long_help = ANALYZE_HELP)]
     Analyze {
         /// A folder of FCS files (one site each) or a case file (TOML/JSON).
         case: Option<PathBuf>,
@@ -33,12 +58,22 @@ enum Command {
         /// Panel file (TOML/JSON table channel = marker) overriding labels.
         #[arg(long)]
         panel: Option<PathBuf>,
-        /// Write report.json and sites.csv (and plots) to this folder.
+        /// Write report.json, sites.csv, report.html and plots/ to this
+        /// folder, as one set (the folder is replaced whole, never mixed).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Also write each site's blast events as DIR/<site>.blasts.fcs.
+        /// Also write each site's blast events as DIR/NN-<site>.blasts.fcs.
         #[arg(long, requires = "out")]
         blast_fcs: bool,
+        /// Replace --out even if it is a folder that marrowgate did not
+        /// write (its contents are removed).
+        #[arg(long, requires = "out")]
+        replace: bool,
+        /// Analyse files whose declared spillover matrix cannot be applied,
+        /// uncompensated (stated in the report); without it such sites are
+        /// NOT EVALUABLE.
+        #[arg(long)]
+        accept_uncompensated: bool,
         /// Print report.json to standard output instead of the summary.
         #[arg(long)]
         json: bool,
@@ -55,21 +90,25 @@ enum Command {
         /// Gating-ML gate id of the CD19+ cells (optional).
         #[arg(long, requires = "gating_ml")]
         cd19_gate: Option<String>,
-        /// Clustered events needed to call blasts (limit of detection).
-        #[arg(long, default_value_t = 20)]
+        /// Limit of detection, in events: clustered blasts needed to call a
+        /// site POSITIVE (at least 1).
+        #[arg(long, default_value_t = 20, value_name = "EVENTS")]
         lod: u64,
-        /// Events needed to quantify (lower limit of quantitation).
-        #[arg(long, default_value_t = 50)]
+        /// Lower limit of quantitation, in events (at least the LOD).
+        #[arg(long, default_value_t = 50, value_name = "EVENTS")]
         lloq: u64,
-        /// Blast fraction a NEGATIVE site must be able to detect.
-        #[arg(long, default_value_t = 0.001)]
+        /// Sensitivity a NEGATIVE site must reach, in PERCENT of viable
+        /// nucleated cells (0.1 = one blast in 1,000; 0.01 = 10^-4).
+        #[arg(long, default_value_t = 0.1, value_name = "PERCENT")]
         required_sensitivity: f64,
-        /// Debris and dead cells above this % of events mark necrosis.
-        #[arg(long, default_value_t = 50.0)]
+        /// Necrosis limit, in PERCENT of all events: debris and dead cells
+        /// above it make a site without blasts NOT EVALUABLE.
+        #[arg(long, default_value_t = 50.0, value_name = "PERCENT")]
         max_debris_percent: f64,
-        /// Marrow-specific cells below this % of viable nucleated cells mark
-        /// hemodilution.
-        #[arg(long, default_value_t = 2.0)]
+        /// Hemodilution limit, in PERCENT of viable nucleated cells:
+        /// marrow-specific cells below it make a site without blasts NOT
+        /// EVALUABLE.
+        #[arg(long, default_value_t = 2.0, value_name = "PERCENT")]
         min_marrow_specific_percent: f64,
     },
     /// Show what FCS files hold: version, instrument, events, channels,
@@ -200,6 +239,8 @@ fn main() -> ExitCode {
             panel,
             out,
             blast_fcs,
+            replace,
+            accept_uncompensated,
             json,
             gating_ml,
             blast_gate,
@@ -214,10 +255,14 @@ fn main() -> ExitCode {
             let limits = marrowgate::qc::Limits {
                 lod_events: lod,
                 lloq_events: lloq,
-                required_sensitivity,
+                required_sensitivity_percent: required_sensitivity,
                 max_debris_percent,
                 min_marrow_specific_percent,
             };
+            if let Err(e) = limits.validate() {
+                print_error(&e);
+                return ExitCode::from(2);
+            }
             let strategy = match (gating_ml, blast_gate, nucleated_gate) {
                 (Some(path), Some(blast), Some(nucleated)) => {
                     match marrowgate::analysis::site::UserGates::read(
@@ -228,7 +273,7 @@ fn main() -> ExitCode {
                     ) {
                         Ok(u) => marrowgate::analysis::site::Strategy::UserGates(u),
                         Err(e) => {
-                            eprintln!("error: {e}");
+                            print_error(&e);
                             return ExitCode::FAILURE;
                         }
                     }
@@ -237,10 +282,16 @@ fn main() -> ExitCode {
             };
             let output = Output {
                 dir: out,
-                blast_fcs,
+                options: marrowgate::report::case::OutputOptions { blast_fcs, replace },
                 json,
             };
-            analyze(case, &sites, panel, &output, &limits, &strategy)
+            let settings = marrowgate::analysis::site::Settings {
+                limits,
+                strategy,
+                accept_uncompensated,
+                keep_blast_events: blast_fcs,
+            };
+            analyze(case, &sites, panel, &output, &settings)
         }
         Command::Inspect {
             files,
@@ -381,24 +432,38 @@ fn main() -> ExitCode {
 /// Where and how `analyze` reports.
 struct Output {
     dir: Option<PathBuf>,
-    blast_fcs: bool,
+    options: marrowgate::report::case::OutputOptions,
     json: bool,
 }
 
-/// `analyze`: assemble the case, analyse, write, print.
+/// Writes to standard output; a closed or broken stdout (`| head -1`) is
+/// not a failed analysis, so the error is dropped.
+fn print_stdout(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+/// An error line on standard error, control characters escaped.
+fn print_error(message: &dyn std::fmt::Display) {
+    use std::io::Write as _;
+    let text = marrowgate::report::terminal::escape_lines(&message.to_string());
+    let _ = writeln!(std::io::stderr().lock(), "error: {text}");
+}
+
+/// `analyze`: assemble the case, analyse, write the outputs, then print.
 fn analyze(
     case: Option<PathBuf>,
     sites: &[String],
     panel: Option<PathBuf>,
     output: &Output,
-    limits: &marrowgate::qc::Limits,
-    strategy: &marrowgate::analysis::site::Strategy,
+    settings: &marrowgate::analysis::site::Settings,
 ) -> ExitCode {
-    use marrowgate::analysis::{self, case::Case};
+    use marrowgate::analysis::{self, case::Case, case::CaseError};
     let panel = match panel.as_deref().map(analysis::case::read_panel) {
         Some(Ok(p)) => p,
         Some(Err(e)) => {
-            eprintln!("error: {e}");
+            print_error(&e);
             return ExitCode::FAILURE;
         }
         None => Vec::new(),
@@ -407,8 +472,8 @@ fn analyze(
         (Some(path), true) => Case::from_path(&path, &panel),
         (None, false) => Case::from_site_arguments(sites, &panel),
         _ => {
-            eprintln!(
-                "error: give either a case (folder or case file) or --site NAME=FILE, not both or neither"
+            print_error(
+                &"give either a case (folder or case file) or --site NAME=FILE, not both or neither",
             );
             return ExitCode::from(2);
         }
@@ -416,42 +481,55 @@ fn analyze(
     let case = match case {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
+            print_error(&e);
+            // What the user typed is wrong: a usage error.
+            let usage = matches!(
+                e,
+                CaseError::SiteArgument(_)
+                    | CaseError::SiteName { .. }
+                    | CaseError::DuplicateSite(_)
+            );
+            return if usage && !sites.is_empty() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            };
         }
     };
-    let (report, gatings) = analysis::analyze_case(&case, limits, strategy);
+    let (report, gatings) = analysis::analyze_case(&case, settings);
     for s in report
         .sites
         .iter()
         .filter_map(|s| s.error.as_ref().map(|e| (&s.name, e)))
     {
-        eprintln!("error: site {}: {}", s.0, s.1);
+        print_error(&format!("site {}: {}", s.0, s.1));
     }
+    // Outputs first: a closed standard output must not lose them.
+    let mut written = Vec::new();
+    if let Some(dir) = &output.dir {
+        match marrowgate::report::case::write_outputs(&report, &gatings, dir, output.options) {
+            Ok(files) => written = files,
+            Err(e) => {
+                print_error(&e);
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    drop(gatings);
     if output.json {
         match serde_json::to_string_pretty(&report) {
-            Ok(text) => println!("{text}"),
+            Ok(text) => print_stdout(&(text + "\n")),
             Err(e) => {
-                eprintln!("error: cannot serialise report: {e}");
+                print_error(&format!("cannot serialise report: {e}"));
                 return ExitCode::FAILURE;
             }
         }
     } else {
-        print!("{}", report.to_text());
-    }
-    if let Some(dir) = &output.dir {
-        match analysis::write_outputs(&report, &gatings, dir, output.blast_fcs) {
-            Ok(files) if !output.json => {
-                for f in files {
-                    println!("wrote {}", f.display());
-                }
-            }
-            Ok(_) => {}
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::FAILURE;
-            }
+        let mut text = marrowgate::report::case::summary_text(&report);
+        for f in written {
+            text.push_str(&format!("wrote {}\n", f.display()));
         }
+        print_stdout(&marrowgate::report::terminal::escape_lines(&text));
     }
     if report.sites.iter().all(|s| s.error.is_some()) {
         ExitCode::FAILURE

@@ -25,10 +25,11 @@ pub struct Limits {
     pub lod_events: u64,
     /// Events needed to quantify it (LLOQ).
     pub lloq_events: u64,
-    /// The blast fraction a negative site must be able to detect
-    /// (0.001 = 0.1 % of viable nucleated cells).
-    pub required_sensitivity: f64,
-    /// Debris above this percent of all events marks necrosis.
+    /// The blast percentage a negative site must be able to detect, in
+    /// percent of viable nucleated cells (0.1 = 0.1 %, one blast in 1,000).
+    pub required_sensitivity_percent: f64,
+    /// Non-viable material (debris and dead cells) above this percent of
+    /// all events marks necrosis.
     pub max_debris_percent: f64,
     /// Marrow-specific cells (CD34+ progenitors, B-cell precursors,
     /// nucleated red cells) below this percent of viable nucleated cells
@@ -41,10 +42,87 @@ impl Default for Limits {
         Limits {
             lod_events: 20,
             lloq_events: 50,
-            required_sensitivity: 0.001,
+            required_sensitivity_percent: 0.1,
             max_debris_percent: 50.0,
             min_marrow_specific_percent: 2.0,
         }
+    }
+}
+
+/// A limit that cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{option} {value}: {expected}")]
+pub struct LimitError {
+    /// The command-line option (`--lod`...).
+    pub option: &'static str,
+    /// The value given.
+    pub value: String,
+    /// What is accepted.
+    pub expected: String,
+}
+
+impl Limits {
+    /// Checks every limit: counts at least 1 with LLOQ >= LOD, percentages
+    /// finite and within their range. A limit that fails is refused before
+    /// anything is read, so a typo can never turn a poor sample NEGATIVE.
+    pub fn validate(&self) -> Result<(), LimitError> {
+        let fail = |option: &'static str, value: String, expected: &str| LimitError {
+            option,
+            value,
+            expected: expected.to_string(),
+        };
+        if self.lod_events < 1 {
+            return Err(fail(
+                "--lod",
+                self.lod_events.to_string(),
+                "at least 1 event",
+            ));
+        }
+        if self.lloq_events < self.lod_events {
+            return Err(fail(
+                "--lloq",
+                self.lloq_events.to_string(),
+                &format!("at least the LOD ({} events)", self.lod_events),
+            ));
+        }
+        let percent = |option: &'static str, v: f64, lo_open: bool, hi: f64| {
+            let ok = v.is_finite() && (if lo_open { v > 0.0 } else { v >= 0.0 }) && v <= hi;
+            if ok {
+                Ok(())
+            } else {
+                Err(fail(
+                    option,
+                    v.to_string(),
+                    &format!(
+                        "a percentage {} 0 and at most {hi}",
+                        if lo_open { "above" } else { "from" }
+                    ),
+                ))
+            }
+        };
+        percent(
+            "--required-sensitivity",
+            self.required_sensitivity_percent,
+            true,
+            100.0,
+        )?;
+        percent(
+            "--max-debris-percent",
+            self.max_debris_percent,
+            false,
+            100.0,
+        )?;
+        percent(
+            "--min-marrow-specific-percent",
+            self.min_marrow_specific_percent,
+            false,
+            100.0,
+        )
+    }
+
+    /// The required sensitivity as a fraction of viable nucleated cells.
+    pub fn required_sensitivity_fraction(&self) -> f64 {
+        self.required_sensitivity_percent / 100.0
     }
 }
 
@@ -82,8 +160,60 @@ impl std::fmt::Display for Status {
     }
 }
 
+/// Something about a sample, found before or during gating, that limits
+/// what it can show (a failed stain, an incomplete file, data that could
+/// not be compensated).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Concern {
+    /// In words, as the report states it.
+    pub reason: String,
+    /// What it does to the verdict.
+    pub effect: ConcernEffect,
+}
+
+/// How a [`Concern`] bears on the verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConcernEffect {
+    /// Nothing the site shows can be trusted: NOT EVALUABLE whatever was
+    /// found (e.g. fluorescence that could not be compensated).
+    Blocks,
+    /// A finding stands, but an absence cannot be shown: never NEGATIVE
+    /// (e.g. a failed CD10 stain, a file cut short).
+    NoNegative,
+    /// Stated with the verdict, which it does not change (e.g. data the
+    /// user chose to analyse uncompensated).
+    Note,
+}
+
+impl Concern {
+    /// A concern that makes the site NOT EVALUABLE whatever was found.
+    pub fn blocks(reason: impl Into<String>) -> Concern {
+        Concern {
+            reason: reason.into(),
+            effect: ConcernEffect::Blocks,
+        }
+    }
+
+    /// A concern that forbids a NEGATIVE.
+    pub fn no_negative(reason: impl Into<String>) -> Concern {
+        Concern {
+            reason: reason.into(),
+            effect: ConcernEffect::NoNegative,
+        }
+    }
+
+    /// A concern stated with the verdict, which it does not change.
+    pub fn note(reason: impl Into<String>) -> Concern {
+        Concern {
+            reason: reason.into(),
+            effect: ConcernEffect::Note,
+        }
+    }
+}
+
 /// What the gating found at one site.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SiteCounts {
     /// All events acquired.
     pub total_events: u64,
@@ -96,6 +226,8 @@ pub struct SiteCounts {
     /// Marrow-specific cells, percent of viable nucleated cells; `None`
     /// when not assessed (user gates), which a NEGATIVE states.
     pub marrow_specific_percent: Option<f64>,
+    /// What limits what the sample can show, beyond the counts.
+    pub concerns: Vec<Concern>,
 }
 
 /// The verdict with its numbers.
@@ -144,6 +276,15 @@ pub fn wilson_interval(k: u64, n: u64, z: f64) -> [f64; 2] {
     ]
 }
 
+/// `value <= limit`, false when either is NaN: a check a NaN can never
+/// pass.
+fn within(value: f64, limit: f64) -> bool {
+    matches!(
+        value.partial_cmp(&limit),
+        Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
+    )
+}
+
 /// Judges one site.
 pub fn judge(c: &SiteCounts, limits: &Limits) -> Verdict {
     let n = c.viable_nucleated_events;
@@ -161,7 +302,25 @@ pub fn judge(c: &SiteCounts, limits: &Limits) -> Verdict {
     let debris_percent = percent(c.debris_events, c.total_events);
     let quantifiable = c.blast_events >= limits.lloq_events;
     let pct = |f: f64| format_percent(100.0 * f);
-    let (status, reason) = if c.blast_events >= limits.lod_events && n > 0 {
+    let concerns = |effect: ConcernEffect| {
+        c.concerns
+            .iter()
+            .filter(move |k| k.effect == effect)
+            .map(|k| k.reason.clone())
+    };
+    let blocking: Vec<String> = concerns(ConcernEffect::Blocks).collect();
+    let found = c.blast_events >= limits.lod_events.max(1) && n > 0;
+    let (status, reason) = if !blocking.is_empty() {
+        let mut r = blocking;
+        r.extend(concerns(ConcernEffect::NoNegative));
+        if found {
+            r.push(format!(
+                "a blast cluster of {} events was found but cannot be relied on",
+                c.blast_events
+            ));
+        }
+        (Status::NotEvaluable, r.join("; "))
+    } else if found {
         let mut r = format!(
             "blast cluster of {} events = {} of {} viable nucleated cells (95% CI {}-{})",
             c.blast_events,
@@ -176,25 +335,31 @@ pub fn judge(c: &SiteCounts, limits: &Limits) -> Verdict {
                 limits.lloq_events
             ));
         }
+        for note in concerns(ConcernEffect::NoNegative) {
+            r.push_str("; note: ");
+            r.push_str(&note);
+        }
         (Status::Positive, r)
     } else {
         let mut problems = Vec::new();
-        if sensitivity > limits.required_sensitivity {
+        let required = limits.required_sensitivity_fraction();
+        // A NaN limit must never pass: it is "not within", not "not above".
+        if !within(sensitivity, required) {
             problems.push(format!(
                 "too few viable nucleated cells ({n}): sensitivity reached {} but {} is required (needs at least {} cells)",
                 pct(sensitivity),
-                pct(limits.required_sensitivity),
-                (limits.lod_events as f64 / limits.required_sensitivity).ceil() as u64
+                pct(required),
+                (limits.lod_events as f64 / required).ceil() as u64
             ));
         }
-        if debris_percent > limits.max_debris_percent {
+        if !within(debris_percent, limits.max_debris_percent) {
             problems.push(format!(
                 "necrosis/debris: {} of events are debris or dead cells",
                 format_percent(debris_percent)
             ));
         }
         if let Some(marrow) = c.marrow_specific_percent
-            && marrow < limits.min_marrow_specific_percent
+            && !within(limits.min_marrow_specific_percent, marrow)
             && n > 0
         {
             problems.push(format!(
@@ -203,6 +368,7 @@ pub fn judge(c: &SiteCounts, limits: &Limits) -> Verdict {
                 format_percent(limits.min_marrow_specific_percent)
             ));
         }
+        problems.extend(concerns(ConcernEffect::NoNegative));
         if problems.is_empty() {
             (
                 Status::Negative,
@@ -222,6 +388,11 @@ pub fn judge(c: &SiteCounts, limits: &Limits) -> Verdict {
             (Status::NotEvaluable, problems.join("; "))
         }
     };
+    let mut reason = reason;
+    for note in concerns(ConcernEffect::Note) {
+        reason.push_str("; note: ");
+        reason.push_str(&note);
+    }
     Verdict {
         status,
         reason,
@@ -260,6 +431,7 @@ mod tests {
             viable_nucleated_events: viable,
             blast_events: blasts,
             marrow_specific_percent: marrow,
+            concerns: Vec::new(),
         }
     }
 
@@ -315,6 +487,82 @@ mod tests {
         let v = judge(&counts(1_000, 1_000, 0, 0, 0.0), &l);
         assert_eq!(v.status, Status::NotEvaluable);
         assert_eq!(v.sensitivity, 1.0);
+    }
+
+    #[test]
+    fn limits_are_checked_before_use() {
+        assert!(Limits::default().validate().is_ok());
+        let with = |f: &dyn Fn(&mut Limits)| {
+            let mut l = Limits::default();
+            f(&mut l);
+            l.validate()
+        };
+        type Change<'a> = &'a dyn Fn(&mut Limits);
+        let bad: [(&str, Change); 9] = [
+            ("--lod", &|l| l.lod_events = 0),
+            ("--lloq", &|l| l.lloq_events = 10),
+            ("--required-sensitivity", &|l| {
+                l.required_sensitivity_percent = f64::NAN
+            }),
+            ("--required-sensitivity", &|l| {
+                l.required_sensitivity_percent = 0.0
+            }),
+            ("--required-sensitivity", &|l| {
+                l.required_sensitivity_percent = 150.0
+            }),
+            ("--max-debris-percent", &|l| l.max_debris_percent = f64::NAN),
+            ("--max-debris-percent", &|l| l.max_debris_percent = -1.0),
+            ("--min-marrow-specific-percent", &|l| {
+                l.min_marrow_specific_percent = f64::INFINITY
+            }),
+            ("--min-marrow-specific-percent", &|l| {
+                l.min_marrow_specific_percent = 101.0
+            }),
+        ];
+        for (option, f) in bad {
+            let e = with(f).expect_err(option);
+            assert_eq!(e.option, option);
+        }
+        // Even unvalidated NaN limits never let a necrotic sample through.
+        let l = Limits {
+            required_sensitivity_percent: f64::NAN,
+            max_debris_percent: f64::NAN,
+            ..Limits::default()
+        };
+        let v = judge(&counts(40_000, 39_000, 666, 0, 10.0), &l);
+        assert_eq!(v.status, Status::NotEvaluable, "{}", v.reason);
+        // An LOD of 0 never calls a zero-event cluster.
+        let l = Limits {
+            lod_events: 0,
+            ..Limits::default()
+        };
+        let v = judge(&counts(100_000, 4_000, 80_000, 0, 10.0), &l);
+        assert_ne!(v.status, Status::Positive);
+    }
+
+    #[test]
+    fn concerns_block_or_forbid_a_negative() {
+        let l = Limits::default();
+        let mut c = counts(100_000, 4_000, 80_000, 0, 10.0);
+        c.concerns
+            .push(Concern::no_negative("CD10 shows no positive population"));
+        let v = judge(&c, &l);
+        assert_eq!(v.status, Status::NotEvaluable);
+        assert!(v.reason.contains("CD10"), "{}", v.reason);
+        // A finding stands beside a no-negative concern, with a note.
+        c.blast_events = 5_000;
+        let v = judge(&c, &l);
+        assert_eq!(v.status, Status::Positive);
+        assert!(v.reason.contains("note: CD10"), "{}", v.reason);
+        // A blocking concern overrides a finding.
+        c.concerns.push(Concern::blocks("spillover unusable"));
+        let v = judge(&c, &l);
+        assert_eq!(v.status, Status::NotEvaluable);
+        assert!(
+            v.reason.contains("spillover") && v.reason.contains("cannot be relied on"),
+            "{}",
+            v.reason
+        );
     }
 
     #[test]

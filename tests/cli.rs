@@ -326,7 +326,7 @@ fn analyze_the_bundled_case_and_its_exit_codes() {
     assert_eq!(report["single_site_misses"][0], "left-iliac-necrotic");
     let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
     assert!(html.contains("right-iliac") && html.contains("data:image/png;base64,"));
-    assert!(out.join("plots/right-iliac.gating.png").exists());
+    assert!(out.join("plots/02-right-iliac.gating.png").exists());
     // The terminal shows what the JSON holds.
     let conclusion = report["conclusion"].as_str().expect("conclusion");
     assert!(text.contains(conclusion));

@@ -60,6 +60,22 @@ pub enum CaseError {
     /// Two sites with one name.
     #[error("site name {0:?} is used twice")]
     DuplicateSite(String),
+    /// A site name that cannot be shown or filed.
+    #[error("site name {name:?}: {problem}")]
+    SiteName {
+        /// The name as given.
+        name: String,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// A case or panel file that is not a regular file, or too large.
+    #[error("{path}: {message}")]
+    NotACaseFile {
+        /// Path.
+        path: PathBuf,
+        /// Why it is refused.
+        message: String,
+    },
     /// Nothing to analyse.
     #[error("{0}: no sites (no .fcs files, or an empty sites list)")]
     Empty(String),
@@ -110,10 +126,45 @@ enum PanelEntry {
     Inline(BTreeMap<String, String>),
 }
 
+/// Case and panel files are small text files; anything larger is refused
+/// rather than read until memory runs out.
+pub const MAX_CASE_FILE_BYTES: u64 = 4 << 20;
+
+/// Reads a case or panel file: a regular file (not a FIFO, a device or a
+/// folder) of at most [`MAX_CASE_FILE_BYTES`], in UTF-8.
 fn read(path: &Path) -> Result<String, CaseError> {
-    std::fs::read_to_string(path).map_err(|source| CaseError::Io {
+    use std::io::Read as _;
+    let io = |source| CaseError::Io {
         path: path.to_path_buf(),
         source,
+    };
+    let refuse = |message: String| CaseError::NotACaseFile {
+        path: path.to_path_buf(),
+        message,
+    };
+    // Checked before opening: opening a FIFO for reading blocks.
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if let Some(kind) = crate::io::not_regular(&meta) {
+        return Err(refuse(format!(
+            "the path is {kind}, not a regular file; expected a TOML or JSON file"
+        )));
+    }
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_CASE_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_CASE_FILE_BYTES {
+        return Err(refuse(format!(
+            "larger than {} bytes; a case or panel file is a short text file",
+            MAX_CASE_FILE_BYTES
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        refuse(format!(
+            "not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
     })
 }
 
@@ -161,14 +212,69 @@ pub fn read_panel(path: &Path) -> Result<Vec<(String, Marker)>, CaseError> {
     panel_overrides(parse(path)?, path)
 }
 
-fn check_unique(case: Case) -> Result<Case, CaseError> {
+/// Longest site name accepted, in characters.
+pub const MAX_SITE_NAME_CHARS: usize = 200;
+
+/// Checks that a site name can be shown and filed: not empty or blank, no
+/// control characters, at most [`MAX_SITE_NAME_CHARS`] characters.
+pub fn check_site_name(name: &str) -> Result<(), CaseError> {
+    let problem = if name.trim().is_empty() {
+        Some("empty or blank; give every site a name")
+    } else if name.chars().any(char::is_control) {
+        Some("contains control characters (tabs, newlines, escapes)")
+    } else if name.chars().count() > MAX_SITE_NAME_CHARS {
+        Some("longer than 200 characters")
+    } else {
+        None
+    };
+    match problem {
+        Some(problem) => Err(CaseError::SiteName {
+            name: name.to_string(),
+            problem,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Checks every site name, and that no two are the same.
+fn check_names(case: Case) -> Result<Case, CaseError> {
     let mut seen = std::collections::BTreeSet::new();
     for s in &case.sites {
+        check_site_name(&s.name)?;
         if !seen.insert(s.name.as_str()) {
             return Err(CaseError::DuplicateSite(s.name.clone()));
         }
     }
     Ok(case)
+}
+
+/// The file name (without extension) of a site's outputs: its position in
+/// the case (so names never collide, whatever the site names are) and its
+/// name in letters and digits of any script, '-' and '_' (so it stays
+/// readable), at most 60 bytes: `01-left_iliac`, `02-左腸骨`.
+pub fn output_name(index: usize, sites: usize, name: &str) -> String {
+    let width = sites.to_string().len().max(2);
+    let mut stem = String::new();
+    for c in name.chars() {
+        let c = if c.is_alphanumeric() || c == '-' || c == '_' {
+            c
+        } else {
+            '_'
+        };
+        if c == '_' && stem.ends_with('_') {
+            continue;
+        }
+        if stem.len() + c.len_utf8() > 60 {
+            break;
+        }
+        stem.push(c);
+    }
+    let stem = stem.trim_matches('_');
+    if stem.is_empty() {
+        format!("{:0width$}-site", index + 1)
+    } else {
+        format!("{:0width$}-{stem}", index + 1)
+    }
 }
 
 impl Case {
@@ -188,7 +294,7 @@ impl Case {
                 _ => Err(CaseError::SiteArgument(a.clone())),
             })
             .collect::<Result<Vec<_>, _>>()?;
-        check_unique(Case {
+        check_names(Case {
             sites,
             ..Case::default()
         })
@@ -215,7 +321,7 @@ impl Case {
         if sites.is_empty() {
             return Err(CaseError::Empty(path.display().to_string()));
         }
-        check_unique(Case {
+        check_names(Case {
             case_id: f.case_id,
             patient: f.patient,
             sites,
@@ -223,17 +329,32 @@ impl Case {
     }
 
     /// Every `.fcs` file of a folder is a site named after the file (sorted
-    /// by name); the folder's name is the case id.
+    /// by name); the folder's name is the case id. Hidden files (`.name`,
+    /// among them macOS `._name.fcs` resource forks) and marrowgate's own
+    /// outputs (`*.blasts.fcs`) are not sites; an entry that cannot be
+    /// opened (a broken link, no permission) stays a site, and its error is
+    /// reported as that site's, never dropped.
     pub fn from_folder(dir: &Path, panel: &[(String, Marker)]) -> Result<Case, CaseError> {
         let io = |source| CaseError::Io {
             path: dir.to_path_buf(),
             source,
         };
-        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map_err(io)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("fcs")))
-            .collect();
+        let mut files: Vec<PathBuf> = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(io)? {
+            let entry = entry.map_err(io)?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let lower = name.to_lowercase();
+            if name.starts_with('.') || !lower.ends_with(".fcs") || lower.ends_with(".blasts.fcs") {
+                continue;
+            }
+            let path = entry.path();
+            // Folders named *.fcs are not sites; anything else is (a broken
+            // link fails to open and says so as that site's error).
+            if std::fs::metadata(&path).is_ok_and(|m| m.is_dir()) {
+                continue;
+            }
+            files.push(path);
+        }
         files.sort();
         if files.is_empty() {
             return Err(CaseError::Empty(dir.display().to_string()));
@@ -249,7 +370,7 @@ impl Case {
                 panel: panel.to_vec(),
             })
             .collect();
-        check_unique(Case {
+        check_names(Case {
             case_id: dir.file_name().map(|n| n.to_string_lossy().into_owned()),
             patient: None,
             sites,

@@ -7,7 +7,7 @@ use super::case::Site;
 use crate::events::FileEvents;
 use crate::fcs::{DataSetInfo, FcsFile, FileError};
 use crate::gate::tree::GateTree;
-use crate::qc::{Limits, SiteCounts, Status, judge, percent};
+use crate::qc::{Concern, Limits, SiteCounts, Status, judge, percent};
 use crate::strategy::blasts::{BlastSearch, Bound, Cluster, Level, find_blasts};
 use crate::strategy::hemodilution::{MarrowIndicators, marrow_indicators};
 use crate::strategy::markers::{MarkerMap, describe_channel};
@@ -85,10 +85,26 @@ impl UserGates {
     }
 }
 
+/// How the sites of a case are analysed.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Detection and adequacy limits.
+    pub limits: Limits,
+    /// Automated strategy or user gates.
+    pub strategy: Strategy,
+    /// Analyse a file whose declared spillover cannot be applied
+    /// uncompensated (the site says so); otherwise it is NOT EVALUABLE.
+    pub accept_uncompensated: bool,
+    /// Keep each site's blast events (all channels, as analysed) for
+    /// export.
+    pub keep_blast_events: bool,
+}
+
 /// How the blasts of a site are found.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub enum Strategy {
     /// The automated common-B-ALL strategy.
+    #[default]
     Automatic,
     /// A user's Gating-ML gate tree.
     UserGates(UserGates),
@@ -172,6 +188,9 @@ pub struct SiteMeasures {
     pub references: Vec<ReferenceLevel>,
     /// What the reader recovered from (non-fatal file problems).
     pub warnings: Vec<String>,
+    /// What limits what this site can show (failed stains, an incomplete
+    /// file, uncompensated data), each with its effect on the verdict.
+    pub concerns: Vec<Concern>,
 }
 
 /// One site's entry in the report.
@@ -181,6 +200,10 @@ pub struct SiteReport {
     pub name: String,
     /// FCS file.
     pub file: String,
+    /// The site's outputs are named after this (`plots/<output_name>.gating.png`,
+    /// `<output_name>.blasts.fcs`): its position and its name, unique
+    /// within the case and safe as a file name.
+    pub output_name: String,
     /// POSITIVE, NEGATIVE or NOT_EVALUABLE.
     pub status: Status,
     /// Why.
@@ -192,11 +215,25 @@ pub struct SiteReport {
     pub measures: Option<SiteMeasures>,
 }
 
+/// The blast events of a site as they were analysed (not re-read from the
+/// file, which may have changed since), ready to write as FCS.
+#[derive(Debug, Clone)]
+pub struct BlastEvents {
+    /// The source data set's keywords.
+    pub keywords: crate::fcs::Keywords,
+    /// Its channels.
+    pub channels: Vec<crate::fcs::Channel>,
+    /// The blast events x channels, channel values.
+    pub events: ndarray::Array2<f32>,
+}
+
 /// The per-event results of an analysed site (for exports and plots).
 #[derive(Debug, Clone)]
 pub struct SiteGating {
     /// Blast membership of every event.
     pub blasts: Vec<bool>,
+    /// The blast events, when kept ([`Settings::keep_blast_events`]).
+    pub blast_events: Option<BlastEvents>,
     /// The automated strategy's columns and gates (absent with user gates).
     pub automatic: Option<AutomaticGating>,
 }
@@ -227,21 +264,25 @@ impl AutomaticGating {
 
 /// Analyses one site. A site that cannot be analysed is reported NOT
 /// EVALUABLE with its error (and no gating), so the other sites still are.
-pub fn analyze_site(
-    site: &Site,
-    limits: &Limits,
-    strategy: &Strategy,
-) -> (SiteReport, Option<SiteGating>) {
+pub fn analyze_site(site: &Site, settings: &Settings) -> (SiteReport, Option<SiteGating>) {
     let file = site.file.display().to_string();
-    let measured = match strategy {
-        Strategy::Automatic => measure(site, limits),
-        Strategy::UserGates(u) => measure_with_user_gates(site, limits, u),
-    };
+    let output_name = super::case::output_name(0, 1, &site.name);
+    let measured = with_first_dataset(site, |file, info| {
+        let (status, reason, measures, mut gating) = match &settings.strategy {
+            Strategy::Automatic => measure_automatic(site, settings, file, info)?,
+            Strategy::UserGates(u) => gate_with_user_gates(site, &settings.limits, u, file, info)?,
+        };
+        if settings.keep_blast_events {
+            gating.blast_events = Some(blast_events(file, info, &gating.blasts)?);
+        }
+        Ok((status, reason, measures, gating))
+    });
     match measured {
         Ok((status, reason, measures, gating)) => (
             SiteReport {
                 name: site.name.clone(),
                 file,
+                output_name,
                 status,
                 reason,
                 error: None,
@@ -253,6 +294,7 @@ pub fn analyze_site(
             SiteReport {
                 name: site.name.clone(),
                 file,
+                output_name,
                 status: Status::NotEvaluable,
                 reason: format!("could not be analysed: {e}"),
                 error: Some(e.to_string()),
@@ -265,12 +307,14 @@ pub fn analyze_site(
 
 type Measured = (Status, String, SiteMeasures, SiteGating);
 
-/// Opens a site's file and hands its first data set to `f`.
+/// Reads a site's file into memory (a file truncated or replaced while the
+/// case runs is that site's error, never a crash) and hands its first data
+/// set to `f`.
 fn with_first_dataset<T>(
     site: &Site,
     f: impl FnOnce(&FcsFile, &DataSetInfo) -> Result<T, SiteError>,
 ) -> Result<T, SiteError> {
-    let file = FcsFile::open(&site.file)?;
+    let file = FcsFile::read_to_memory(&site.file)?;
     let info = file.dataset(0).map_err(|source| FileError {
         path: site.file.clone(),
         source,
@@ -278,18 +322,34 @@ fn with_first_dataset<T>(
     f(&file, info)
 }
 
-fn measure(site: &Site, limits: &Limits) -> Result<Measured, SiteError> {
-    with_first_dataset(site, |file, info| {
-        measure_automatic(site, limits, file, info)
+/// The events flagged in `members`, all channels, channel values.
+fn blast_events(
+    file: &FcsFile,
+    info: &DataSetInfo,
+    members: &[bool],
+) -> Result<BlastEvents, SiteError> {
+    let read_error = |source| FileError {
+        path: file.path().map(Into::into).unwrap_or_default(),
+        source,
+    };
+    let events = file.events(0).map_err(read_error)?;
+    let rows: Vec<usize> = (0..members.len().min(events.nrows()))
+        .filter(|&i| members[i])
+        .collect();
+    Ok(BlastEvents {
+        keywords: info.keywords.clone(),
+        channels: info.metadata.channels.clone(),
+        events: events.select(ndarray::Axis(0), &rows),
     })
 }
 
 fn measure_automatic(
     site: &Site,
-    limits: &Limits,
+    settings: &Settings,
     file: &FcsFile,
     info: &DataSetInfo,
 ) -> Result<Measured, SiteError> {
+    let limits = &settings.limits;
     let path = site.file.display().to_string();
     let channels: Vec<(String, Option<String>)> = info
         .metadata
@@ -321,6 +381,21 @@ fn measure_automatic(
     let blasts = find_blasts(&prepared, &g, limits.lod_events);
     let marrow = marrow_indicators(&prepared, &g, &blasts.members);
 
+    let mut concerns = Vec::new();
+    if let Some(why) = info.incomplete() {
+        concerns.push(Concern::no_negative(why));
+    }
+    if let Some(problem) = &prepared.compensation_problem {
+        concerns.push(if settings.accept_uncompensated {
+            Concern::note(format!(
+                "{problem}; analysed uncompensated as the user accepted (--accept-uncompensated): marker levels include spillover"
+            ))
+        } else {
+            Concern::blocks(format!(
+                "{problem}; uncompensated data can shift blasts in or out of every gate (to analyse it anyway, pass --accept-uncompensated)"
+            ))
+        });
+    }
     let total = prepared.events as u64;
     let (stable, cells, singlets, viable) = (
         count(&g.stable),
@@ -339,6 +414,7 @@ fn measure_automatic(
             viable_nucleated_events: viable,
             blast_events: blasts.events,
             marrow_specific_percent: Some(marrow.marrow_specific_percent),
+            concerns: concerns.clone(),
         },
         limits,
     );
@@ -379,6 +455,7 @@ fn measure_automatic(
             })
             .collect(),
         warnings,
+        concerns,
     };
     Ok((
         verdict.status,
@@ -386,6 +463,7 @@ fn measure_automatic(
         measures,
         SiteGating {
             blasts: blasts.members.clone(),
+            blast_events: None,
             automatic: Some(AutomaticGating {
                 prepared,
                 pregates: g,
@@ -393,16 +471,6 @@ fn measure_automatic(
             }),
         },
     ))
-}
-
-fn measure_with_user_gates(
-    site: &Site,
-    limits: &Limits,
-    u: &UserGates,
-) -> Result<Measured, SiteError> {
-    with_first_dataset(site, |file, info| {
-        gate_with_user_gates(site, limits, u, file, info)
-    })
 }
 
 fn gate_with_user_gates(
@@ -445,6 +513,11 @@ fn gate_with_user_gates(
         .map(|(b, n)| *b && *n)
         .collect();
     let cd19 = u.cd19_gate.as_deref().map(gate).transpose()?.map(count);
+    let concerns: Vec<Concern> = info
+        .incomplete()
+        .into_iter()
+        .map(Concern::no_negative)
+        .collect();
     let total = membership.total as u64;
     let viable = count(nucleated);
     let blast_events = count(&blasts);
@@ -455,6 +528,7 @@ fn gate_with_user_gates(
             viable_nucleated_events: viable,
             blast_events,
             marrow_specific_percent: None,
+            concerns: concerns.clone(),
         },
         limits,
     );
@@ -495,6 +569,7 @@ fn gate_with_user_gates(
         normal_bounds: Vec::new(),
         references: Vec::new(),
         warnings: info.warnings.clone(),
+        concerns,
     };
     Ok((
         verdict.status,
@@ -502,6 +577,7 @@ fn gate_with_user_gates(
         measures,
         SiteGating {
             blasts,
+            blast_events: None,
             automatic: None,
         },
     ))

@@ -1,9 +1,13 @@
 //! The main job end to end on simulated sites with known truth.
 
 use super::case::{Case, Site};
+use super::site::{Settings, Strategy};
 use super::*;
+use crate::fcs::FcsFile;
 use crate::qc::Status;
+use crate::report::case::{OutputOptions, summary_text, write_outputs};
 use crate::simulate::{Config, simulate, write};
+use std::path::{Path, PathBuf};
 
 fn temp(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("mg-analysis-{}-{name}", std::process::id()));
@@ -79,7 +83,11 @@ fn a_necrotic_site_beside_positive_ones_is_a_single_site_miss() {
         patient: None,
         sites,
     };
-    let (report, gatings) = analyze_case(&case, &Limits::default(), &Strategy::Automatic);
+    let settings = Settings {
+        keep_blast_events: true,
+        ..Settings::default()
+    };
+    let (report, gatings) = analyze_case(&case, &settings);
     let status: Vec<Status> = report.sites.iter().map(|s| s.status).collect();
     assert_eq!(
         status,
@@ -91,7 +99,7 @@ fn a_necrotic_site_beside_positive_ones_is_a_single_site_miss() {
             Status::NotEvaluable
         ],
         "{}",
-        report.to_text()
+        summary_text(&report)
     );
     let necrotic = &report.sites[0];
     assert!(necrotic.reason.contains("too few viable") && necrotic.error.is_none());
@@ -131,7 +139,16 @@ fn a_necrotic_site_beside_positive_ones_is_a_single_site_miss() {
 
     // Outputs: the JSON schema's documented fields, the CSV, blast FCS.
     let out = dir.join("out");
-    let files = write_outputs(&report, &gatings, &out, true).expect("writes");
+    let files = write_outputs(
+        &report,
+        &gatings,
+        &out,
+        OutputOptions {
+            blast_fcs: true,
+            replace: false,
+        },
+    )
+    .expect("writes");
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("report.json")).expect("json"))
             .expect("parses");
@@ -168,7 +185,7 @@ fn a_necrotic_site_beside_positive_ones_is_a_single_site_miss() {
     let csv = std::fs::read_to_string(out.join("sites.csv")).expect("csv");
     assert_eq!(csv.lines().count(), 6);
     assert!(csv.lines().nth(2).expect("row").starts_with("right iliac,"));
-    let blasts = out.join("right_iliac.blasts.fcs");
+    let blasts = out.join("02-right_iliac.blasts.fcs");
     assert!(files.contains(&blasts));
     let f = FcsFile::open(&blasts).expect("reads");
     assert_eq!(f.datasets()[0].event_count as u64, right.blast_events);
@@ -198,7 +215,7 @@ fn necrotic_sites_without_a_blast_cluster_are_never_negative_nor_positive() {
                 ..Config::default()
             },
         );
-        let (report, _) = site::analyze_site(&s, &Limits::default(), &Strategy::Automatic);
+        let (report, _) = site::analyze_site(&s, &Settings::default());
         assert_eq!(
             report.status,
             Status::NotEvaluable,
@@ -226,7 +243,13 @@ fn user_gating_ml_gates_replace_the_automated_strategy() {
         },
     );
     let user = UserGates::read(&gml, "cd19_cd10", "cells", None).expect("gates");
-    let (report, gating) = site::analyze_site(&s, &Limits::default(), &Strategy::UserGates(user));
+    let (report, gating) = site::analyze_site(
+        &s,
+        &Settings {
+            strategy: Strategy::UserGates(user),
+            ..Settings::default()
+        },
+    );
     let m = report.measures.as_ref().expect("measured");
     // The same counts `apply` gives for those gates.
     let applied = crate::report::gating::apply(&s.file, &gml, 0, None).expect("applies");
@@ -288,14 +311,14 @@ fn figures_and_html_report_show_every_site_and_gate_where_it_is() {
         patient: None,
         sites,
     };
-    let (report, gatings) = analyze_case(&case, &Limits::default(), &Strategy::Automatic);
+    let (report, gatings) = analyze_case(&case, &Settings::default());
     let out = dir.join("out");
-    write_outputs(&report, &gatings, &out, false).expect("writes");
+    write_outputs(&report, &gatings, &out, OutputOptions::default()).expect("writes");
     let auto = gatings[0]
         .as_ref()
         .and_then(|g| g.automatic.as_ref())
         .expect("automatic");
-    let png = image::open(out.join("plots/iliac__left_.gating.png"))
+    let png = image::open(out.join("plots/01-iliac_left.gating.png"))
         .expect("decodes")
         .to_rgb8();
     assert_eq!(png.dimensions(), figure_size(auto));
@@ -344,8 +367,8 @@ fn figures_and_html_report_show_every_site_and_gate_where_it_is() {
         "fig-comparison",
         "fig-cd19_cd10_sites",
         "fig-quality",
-        "fig-iliac__left_.gating",
-        "fig-sternum.gating",
+        "fig-01-iliac_left.gating",
+        "fig-02-sternum.gating",
         "Common-B-ALL blasts were found at 1 of 2 sites (iliac &lt;left&gt;",
         "Methods",
     ] {
@@ -357,7 +380,7 @@ fn figures_and_html_report_show_every_site_and_gate_where_it_is() {
         "comparison.png",
         "comparison.svg",
         "cd19_cd10_sites.png",
-        "sternum.gating.svg",
+        "02-sternum.gating.svg",
     ] {
         assert!(out.join("plots").join(f).exists(), "{f}");
     }

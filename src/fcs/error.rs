@@ -69,6 +69,14 @@ pub enum FcsError {
     /// Event data cannot be written as asked.
     #[error("cannot write FCS: {0}")]
     Write(String),
+    /// The path is not a regular file (a folder, FIFO, device, socket).
+    #[error("not an FCS file: the path is {0}")]
+    NotAFile(&'static str),
+    /// The file changed (size or modification time) while it was read.
+    #[error(
+        "the file changed while it was read ({0}); it is being written or replaced, analyse it once it is complete"
+    )]
+    Changed(String),
 }
 
 /// An [`FcsError`] together with the file it concerns.

@@ -28,6 +28,16 @@ impl std::ops::Deref for Bytes {
     }
 }
 
+/// The metadata of `path` if it is a regular file (checked before opening:
+/// opening a FIFO blocks, and a folder cannot be mapped).
+fn regular_file(path: &Path) -> Result<std::fs::Metadata> {
+    let meta = std::fs::metadata(path)?;
+    match crate::io::not_regular(&meta) {
+        None => Ok(meta),
+        Some(kind) => Err(FcsError::NotAFile(kind)),
+    }
+}
+
 /// Everything known about one data set before its events are decoded.
 #[derive(Debug, Clone)]
 pub struct DataSetInfo {
@@ -76,14 +86,40 @@ pub struct DataSet {
     pub events: Array2<f32>,
 }
 
+impl DataSetInfo {
+    /// Why the events read are fewer than the file declares (`$TOT` larger
+    /// than the complete events found, or a DATA segment running past the
+    /// end of the file: a file cut short), or `None` when it is complete.
+    pub fn incomplete(&self) -> Option<String> {
+        if let Some(tot) = self.metadata.tot
+            && tot > self.event_count as u64
+        {
+            return Some(format!(
+                "the file declares {tot} events ($TOT) but holds {} complete events ({:.1}%): it was cut short",
+                self.event_count,
+                100.0 * self.event_count as f64 / tot as f64
+            ));
+        }
+        self.warnings
+            .iter()
+            .find(|w| w.contains("truncated data read"))
+            .map(|w| format!("the file is cut short: {w}"))
+    }
+}
+
 impl FcsFile {
     /// Memory-maps and parses `path`. The file is only read, never modified.
+    ///
+    /// A mapped file that another process truncates while it is read ends
+    /// the process (SIGBUS); where that can happen (a file still being
+    /// written, a shared folder), use [`FcsFile::read_to_memory`].
     pub fn open(path: impl AsRef<Path>) -> std::result::Result<FcsFile, FileError> {
         let path = path.as_ref();
         let wrap = |source: FcsError| FileError {
             path: path.to_path_buf(),
             source,
         };
+        regular_file(path).map_err(wrap)?;
         let file = std::fs::File::open(path).map_err(|e| wrap(e.into()))?;
         // SAFETY: the mapping is read-only; a file truncated by another
         // process while mapped is outside what any reader can guard against.
@@ -91,6 +127,37 @@ impl FcsFile {
         #[cfg(unix)]
         let _ = map.advise(memmap2::Advice::Sequential);
         let mut fcs = Self::parse(Bytes::Mapped(map)).map_err(wrap)?;
+        fcs.path = Some(path.to_path_buf());
+        Ok(fcs)
+    }
+
+    /// Reads `path` into memory once and parses it. The bytes are the
+    /// process's own: a file truncated, rewritten or replaced afterwards
+    /// cannot change or crash what is analysed, and a file that changes
+    /// while it is read (size or modification time) is refused with
+    /// [`FcsError::Changed`]. The file is only read, never modified.
+    pub fn read_to_memory(path: impl AsRef<Path>) -> std::result::Result<FcsFile, FileError> {
+        use std::io::Read as _;
+        let path = path.as_ref();
+        let wrap = |source: FcsError| FileError {
+            path: path.to_path_buf(),
+            source,
+        };
+        let before = regular_file(path).map_err(wrap)?;
+        let mut file = std::fs::File::open(path).map_err(|e| wrap(e.into()))?;
+        let mut bytes = Vec::with_capacity(before.len() as usize);
+        file.read_to_end(&mut bytes).map_err(|e| wrap(e.into()))?;
+        let after = file.metadata().map_err(|e| wrap(e.into()))?;
+        let stamp = |m: &std::fs::Metadata| (m.len(), m.modified().ok());
+        if stamp(&before) != stamp(&after) || bytes.len() as u64 != after.len() {
+            return Err(wrap(FcsError::Changed(format!(
+                "{} bytes when opened, {} read, {} now",
+                before.len(),
+                bytes.len(),
+                after.len()
+            ))));
+        }
+        let mut fcs = Self::parse(Bytes::Owned(bytes)).map_err(wrap)?;
         fcs.path = Some(path.to_path_buf());
         Ok(fcs)
     }

@@ -20,6 +20,25 @@ pub struct Spillover {
 /// Keywords that hold a named spillover matrix, in order of preference.
 const NAMED_KEYWORDS: [&str; 4] = ["$SPILLOVER", "SPILLOVER", "$SPILL", "SPILL"];
 
+/// Whether the keywords declare a spillover matrix (a named matrix of at
+/// least one channel, `$COMP`, or `$DFCiTOj`), usable or not: a file that
+/// declares one and yields none must not be analysed uncompensated
+/// without saying so.
+pub fn declares_spillover(keywords: &Keywords) -> bool {
+    let named = NAMED_KEYWORDS.iter().any(|k| {
+        keywords.get(k).is_some_and(|v| {
+            let first = v.split(',').next().unwrap_or("").trim();
+            first.parse::<usize>() != Ok(0)
+        })
+    });
+    named
+        || keywords.get("$COMP").is_some()
+        || keywords.iter().any(|(k, _)| {
+            let u = k.to_ascii_uppercase();
+            (u.starts_with("$DFC") || u.starts_with("DFC")) && u.contains("TO")
+        })
+}
+
 /// Finds and parses the spillover matrix of a data set.
 ///
 /// `names` are the $PnN of the channels; `markers` their $PnS, used when a

@@ -232,7 +232,7 @@ pub fn case_figures(
         if let Some(a) = g.as_ref().and_then(|g| g.automatic.as_ref()) {
             jobs.push((
                 Painter::GatingPath(a, &s.name),
-                format!("{}.gating", crate::analysis::file_stem(&s.name)),
+                format!("{}.gating", s.output_name),
                 format!("{}: gating path", s.name),
                 Some(s.name.clone()),
             ));

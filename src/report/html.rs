@@ -82,7 +82,7 @@ pub fn render(report: &CaseReport, figures: &[Figure]) -> String {
                 let _ = writeln!(
                     h,
                     "<tr id=\"site-{}\"><td>{}</td><td class=\"{cls}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}&ndash;{}</td><td>{}</td><td>{}</td><td class=\"reason\">{}</td></tr>",
-                    esc(&crate::analysis::file_stem(&s.name)),
+                    esc(&s.output_name),
                     esc(&s.name),
                     s.status,
                     m.total_events,
@@ -102,7 +102,7 @@ pub fn render(report: &CaseReport, figures: &[Figure]) -> String {
                 let _ = writeln!(
                     h,
                     "<tr id=\"site-{}\"><td>{}</td><td class=\"{cls}\">{}</td><td colspan=\"7\"></td><td class=\"reason\">{}</td></tr>",
-                    esc(&crate::analysis::file_stem(&s.name)),
+                    esc(&s.output_name),
                     esc(&s.name),
                     s.status,
                     esc(&s.reason)

@@ -1,7 +1,9 @@
 //! Results as data and as text: every report is a serde-serialisable
 //! structure, rendered for the terminal from that same structure.
 
+pub mod case;
 pub mod csv;
 pub mod gating;
 pub mod html;
 pub mod inspect;
+pub mod terminal;

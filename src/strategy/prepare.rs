@@ -25,6 +25,9 @@ pub struct Prepared {
     pub logicle: Logicle,
     /// Whether the file's spillover was applied.
     pub compensated: bool,
+    /// Why a spillover matrix the file declares could not be applied
+    /// (the columns are then uncompensated).
+    pub compensation_problem: Option<String>,
     /// Full scale of the linear (scatter) columns: display value x full
     /// scale = channel value.
     pub full_scale: BTreeMap<Marker, f64>,
@@ -65,12 +68,13 @@ pub fn prepare(file: &FcsFile, dataset: usize, markers: &MarkerMap) -> Result<Pr
         })
         .collect();
     let specs: Vec<(usize, ColumnScale)> = wanted.iter().map(|w| (w.1, w.2.clone())).collect();
-    let (columns, compensated) = read_compensated(file, dataset, &specs)?;
+    let (columns, compensation) = read_compensated(file, dataset, &specs)?;
     Ok(Prepared {
         events: info.event_count,
         columns: wanted.into_iter().map(|w| w.0).zip(columns).collect(),
         logicle,
-        compensated,
+        compensated: compensation.applied,
+        compensation_problem: compensation.problem,
         full_scale,
     })
 }
@@ -96,14 +100,81 @@ impl ColumnScale {
     }
 }
 
+/// Whether the file's spillover matrix was applied, and why not when the
+/// file declares one that cannot be.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CompensationOutcome {
+    /// A spillover matrix was applied.
+    pub applied: bool,
+    /// The file declares spillover that could not be applied: why.
+    pub problem: Option<String>,
+}
+
+/// The compensation of a data set: its spillover matrix inverted, or why a
+/// matrix the file declares cannot be used (unreadable, singular, or
+/// naming channels the file lacks). Never silently uncompensated.
+fn file_compensation(
+    info: &crate::fcs::DataSetInfo,
+    names: &[String],
+) -> (Option<Compensation>, Option<String>) {
+    let Some(s) = info.metadata.spillover.as_ref() else {
+        let declared = crate::fcs::spillover::declares_spillover(&info.keywords);
+        let why = info
+            .warnings
+            .iter()
+            .filter(|w| w.contains("ignored") || w.contains("spill") || w.contains("DFC"))
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("; ");
+        return (
+            None,
+            declared.then(|| {
+                format!(
+                    "the file declares a spillover matrix that cannot be read{}",
+                    if why.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({why})")
+                    }
+                )
+            }),
+        );
+    };
+    match Compensation::from_spillover(s) {
+        Err(e) => (
+            None,
+            Some(format!(
+                "the spillover matrix ({}) cannot be applied: {e}",
+                s.keyword
+            )),
+        ),
+        Ok(c) => match c
+            .outputs
+            .iter()
+            .enumerate()
+            .find_map(|(o, _)| c.output_weights(names, o).err())
+        {
+            Some(e) => (
+                None,
+                Some(format!(
+                    "the spillover matrix ({}) does not fit the channels: {e}",
+                    s.keyword
+                )),
+            ),
+            None => (Some(c), None),
+        },
+    }
+}
+
 /// Reads channels `(index, scale)` of a data set, each compensated by the
 /// file's spillover matrix when it is one of the matrix's detectors, then
-/// scaled; returns the columns and whether a spillover matrix was applied.
+/// scaled; returns the columns and whether (or why not) a spillover matrix
+/// was applied.
 pub fn read_compensated(
     file: &FcsFile,
     dataset: usize,
     channels: &[(usize, ColumnScale)],
-) -> Result<(Vec<Vec<f64>>, bool), FcsError> {
+) -> Result<(Vec<Vec<f64>>, CompensationOutcome), FcsError> {
     let info = file.dataset(dataset)?;
     let names: Vec<String> = info
         .metadata
@@ -111,11 +182,7 @@ pub fn read_compensated(
         .iter()
         .map(|c| c.name.clone())
         .collect();
-    let compensation = info
-        .metadata
-        .spillover
-        .as_ref()
-        .and_then(|s| Compensation::from_spillover(s).ok());
+    let (compensation, problem) = file_compensation(info, &names);
     let specs: Vec<LinearSpec> = channels
         .iter()
         .map(|&(j, _)| match &compensation {
@@ -145,5 +212,11 @@ pub fn read_compensated(
             }
         })?;
     }
-    Ok((columns, compensation.is_some()))
+    Ok((
+        columns,
+        CompensationOutcome {
+            applied: compensation.is_some(),
+            problem,
+        },
+    ))
 }
