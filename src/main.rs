@@ -198,9 +198,11 @@ enum Command {
         /// Blasts as a fraction of viable nucleated cells (0-0.95).
         #[arg(long, default_value_t = 0.0)]
         blasts: f64,
-        /// Hematogones as a fraction of viable nucleated cells (0-0.6).
-        #[arg(long, default_value_t = 0.05)]
-        hematogones: f64,
+        /// Hematogones as a fraction of viable nucleated cells (0-0.6;
+        /// default 0.05, or what the blasts leave: blasts + hematogones
+        /// at most 0.98).
+        #[arg(long)]
+        hematogones: Option<f64>,
         /// Necrosis, 0 (none) to 1 (complete).
         #[arg(long, default_value_t = 0.0)]
         necrosis: f64,
@@ -213,6 +215,10 @@ enum Command {
         /// Blasts without CD34.
         #[arg(long)]
         cd34_negative_blasts: bool,
+        /// A stain that failed (CD19, CD10, CD45...): its channel holds only
+        /// unstained noise and spillover. Repeatable.
+        #[arg(long = "failed-stain", value_name = "MARKER")]
+        failed_stains: Vec<String>,
         /// Blast phenotype: MARKER=INTENSITY (CD10, CD19, CD20, CD34, CD38,
         /// CD45, CD58; linear units, negative is 60) or sigma=SPREAD;
         /// repeatable, e.g. --blast-marker CD45=80 --blast-marker CD38=4000.
@@ -309,9 +315,11 @@ fn main() -> ExitCode {
                             failed = true;
                         }
                     },
-                    Ok(report) => print!("{}", report.to_text()),
+                    Ok(report) => print_stdout(&marrowgate::report::terminal::escape_lines(
+                        &report.to_text(),
+                    )),
                     Err(e) => {
-                        eprintln!("error: {e}");
+                        print_error(&e);
                         failed = true;
                     }
                 }
@@ -345,11 +353,13 @@ fn main() -> ExitCode {
                 }
             },
             Ok(report) => {
-                print!("{}", report.to_text());
+                print_stdout(&marrowgate::report::terminal::escape_lines(
+                    &report.to_text(),
+                ));
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                print_error(&e);
                 ExitCode::FAILURE
             }
         },
@@ -363,6 +373,7 @@ fn main() -> ExitCode {
             hemodilution,
             doublets,
             cd34_negative_blasts,
+            failed_stains,
             blast_markers,
         } => {
             let mut blast_phenotype = marrowgate::simulate::BlastPhenotype::default();
@@ -388,11 +399,13 @@ fn main() -> ExitCode {
                 events,
                 seed,
                 blast_fraction: blasts,
-                hematogone_fraction: hematogones,
+                hematogone_fraction: hematogones
+                    .unwrap_or_else(|| 0.05f64.min((0.98 - blasts).max(0.0))),
                 necrosis,
                 hemodilution,
                 doublet_fraction: doublets,
                 blast_phenotype,
+                failed_stains,
             };
             match marrowgate::simulate::simulate(&cfg)
                 .and_then(|sim| marrowgate::simulate::write(&sim, &out))
@@ -406,7 +419,7 @@ fn main() -> ExitCode {
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    print_error(&e);
                     ExitCode::FAILURE
                 }
             }
@@ -422,7 +435,7 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                print_error(&e);
                 ExitCode::FAILURE
             }
         },
@@ -578,7 +591,7 @@ fn plot(
     {
         Ok(g) => g,
         Err(e) => {
-            eprintln!("error: {e}");
+            print_error(&e);
             return ExitCode::from(2);
         }
     };
@@ -593,17 +606,21 @@ fn plot(
     };
     match plot_file(&request) {
         Ok(summary) => {
-            println!(
-                "{} events of {} vs {} drawn to {}",
+            let mut text = format!(
+                "{} events of {} vs {} drawn to {}\n",
                 summary.events, summary.channels[0], summary.channels[1], summary.out
             );
             for g in &summary.gates {
-                println!("  {}: {} events ({:.3}%)", g.name, g.events, g.percent);
+                text.push_str(&format!(
+                    "  {}: {} events ({:.3}%)\n",
+                    g.name, g.events, g.percent
+                ));
             }
+            print_stdout(&marrowgate::report::terminal::escape_lines(&text));
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            print_error(&e);
             ExitCode::FAILURE
         }
     }

@@ -512,4 +512,22 @@ mod tests {
         ));
         std::fs::remove_dir_all(d).ok();
     }
+
+    #[test]
+    fn output_names_are_unique_readable_and_bounded() {
+        assert_eq!(output_name(0, 3, "left iliac"), "01-left_iliac");
+        assert_eq!(output_name(1, 3, "左腸骨"), "02-左腸骨");
+        assert_eq!(output_name(2, 3, "left/iliac"), "03-left_iliac");
+        assert_eq!(output_name(0, 1, "../.."), "01-site");
+        assert_eq!(output_name(99, 120, "x"), "100-x");
+        let long = output_name(0, 1, &"長".repeat(150));
+        assert!(long.len() <= 64 && long.starts_with("01-長"), "{long}");
+        assert!(check_site_name("sternum").is_ok());
+        for bad in ["", "  ", "a\nb", "a\u{1b}b", &"x".repeat(201)] {
+            assert!(
+                matches!(check_site_name(bad), Err(CaseError::SiteName { .. })),
+                "{bad:?}"
+            );
+        }
+    }
 }

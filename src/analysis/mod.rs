@@ -60,7 +60,9 @@ fn methods(limits: &Limits) -> Vec<String> {
             format_percent(limits.min_marrow_specific_percent)
         ),
         "Blasts: clusters of CD19+CD10+ cells whose centre leaves the normal B-precursor maturation pattern (bounds relative to the sample's own lymphocytes and mature B cells, in decades); percentages are of viable nucleated cells with Wilson 95% intervals.".into(),
-        "Fluorescence compensated with the file's spillover matrix and shown on a logicle scale (T 262144, W 0.5, M 4.5, A 0).".into(),
+        "Fluorescence compensated with the file's spillover matrix and shown on a logicle scale (T 262144, W 0.5, M 4.5, A 0). A file that declares a spillover matrix that cannot be applied is NOT EVALUABLE unless the user accepts uncompensated data (--accept-uncompensated), which the site then states.".into(),
+        "Stain checks: a site is NEGATIVE only if CD19 shows B cells, CD10 shows its positive population (mature neutrophils, B-cell precursors or blasts) and CD45 shows bright lymphocytes at least a decade above the dimmest cells; a marrow without B cells (e.g. after CD19-directed therapy) cannot exclude CD19-negative disease and is NOT EVALUABLE.".into(),
+        "A file cut short (fewer events than $TOT declares) cannot be NEGATIVE. Flow stability: time bins outside 0.5-2x the median event rate are removed; a Time channel that cannot be used (constant, too few events, irregular throughout) is skipped and stated; pauses in acquisition are not flow problems.".into(),
     ]
 }
 

@@ -13,6 +13,7 @@ use crate::strategy::hemodilution::{MarrowIndicators, marrow_indicators};
 use crate::strategy::markers::{MarkerMap, describe_channel};
 use crate::strategy::pregate::{GateRecord, PreGates, count, pregate};
 use crate::strategy::prepare::{Prepared, prepare};
+use crate::strategy::stains::{StainCheck, check_stains};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -26,7 +27,7 @@ pub enum SiteError {
     #[error(
         "{file}: missing required marker(s) {}; channels found: {}",
         missing.join(", "),
-        found.join(", ")
+        list_channels(found)
     )]
     MissingMarkers {
         /// File.
@@ -35,6 +36,14 @@ pub enum SiteError {
         missing: Vec<String>,
         /// Every channel as `$PnN` (`$PnS`), to help write a panel.
         found: Vec<String>,
+    },
+    /// Several channels claim one marker and nothing says which to use.
+    #[error("{file}: {}", ambiguous.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    AmbiguousMarkers {
+        /// File.
+        file: String,
+        /// Each marker with the channels that claim it.
+        ambiguous: Vec<crate::strategy::markers::Ambiguity>,
     },
     /// The file has no events.
     #[error("{0}: no events")]
@@ -47,6 +56,22 @@ pub enum SiteError {
         /// What does not fit.
         message: String,
     },
+}
+
+/// Channels listed in an error: the first 24, then how many more (a file
+/// can declare 100,000 channels).
+fn list_channels(found: &[String]) -> String {
+    const SHOWN: usize = 24;
+    let mut s = found
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if found.len() > SHOWN {
+        s.push_str(&format!(" and {} more", found.len() - SHOWN));
+    }
+    s
 }
 
 impl UserGates {
@@ -191,6 +216,9 @@ pub struct SiteMeasures {
     /// What limits what this site can show (failed stains, an incomplete
     /// file, uncompensated data), each with its effect on the verdict.
     pub concerns: Vec<Concern>,
+    /// Each lineage stain checked against its internal positive control
+    /// (empty with user gates).
+    pub stain_checks: Vec<StainCheck>,
 }
 
 /// One site's entry in the report.
@@ -357,7 +385,14 @@ fn measure_automatic(
         .iter()
         .map(|c| (c.name.clone(), c.marker.clone()))
         .collect();
-    let markers = MarkerMap::from_channels(&channels, &site.panel);
+    let mut markers = MarkerMap::from_channels(&channels, &site.panel);
+    markers.retain(crate::strategy::markers::is_analysed);
+    if !markers.ambiguous.is_empty() {
+        return Err(SiteError::AmbiguousMarkers {
+            file: path,
+            ambiguous: markers.ambiguous.clone(),
+        });
+    }
     let missing = markers.missing_required();
     if !missing.is_empty() {
         return Err(SiteError::MissingMarkers {
@@ -381,10 +416,16 @@ fn measure_automatic(
     let blasts = find_blasts(&prepared, &g, limits.lod_events);
     let marrow = marrow_indicators(&prepared, &g, &blasts.members);
 
-    let mut concerns = Vec::new();
+    let stain_checks = check_stains(&prepared, &g, limits.lod_events);
+    let mut concerns: Vec<Concern> = stain_checks
+        .iter()
+        .filter_map(|c| c.finding.clone())
+        .map(Concern::no_negative)
+        .collect();
     if let Some(why) = info.incomplete() {
         concerns.push(Concern::no_negative(why));
     }
+    concerns.extend(g.warnings.iter().cloned().map(Concern::note));
     if let Some(problem) = &prepared.compensation_problem {
         concerns.push(if settings.accept_uncompensated {
             Concern::note(format!(
@@ -456,6 +497,7 @@ fn measure_automatic(
             .collect(),
         warnings,
         concerns,
+        stain_checks,
     };
     Ok((
         verdict.status,
@@ -570,6 +612,7 @@ fn gate_with_user_gates(
         references: Vec::new(),
         warnings: info.warnings.clone(),
         concerns,
+        stain_checks: Vec::new(),
     };
     Ok((
         verdict.status,
@@ -581,4 +624,18 @@ fn gate_with_user_gates(
             automatic: None,
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_long_channel_list_is_cut_and_counted() {
+        let many: Vec<String> = (0..100_000).map(|i| format!("P{i}")).collect();
+        let text = super::list_channels(&many);
+        assert!(
+            text.len() < 400 && text.ends_with("and 99976 more"),
+            "{text}"
+        );
+        assert_eq!(super::list_channels(&many[..2]), "P0, P1");
+    }
 }

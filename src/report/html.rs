@@ -135,6 +135,59 @@ pub fn render(report: &CaseReport, figures: &[Figure]) -> String {
     }
     h.push_str("</table>\n");
 
+    // What limits each site: stain checks, file problems, concerns.
+    let mut problems = String::new();
+    for s in &report.sites {
+        let Some(m) = &s.measures else { continue };
+        let mut items: Vec<String> = m
+            .concerns
+            .iter()
+            .map(|c| {
+                let effect = match c.effect {
+                    crate::qc::ConcernEffect::Blocks => "not evaluable",
+                    crate::qc::ConcernEffect::NoNegative => "cannot be negative",
+                    crate::qc::ConcernEffect::Note => "note",
+                };
+                format!("<li><b>{effect}:</b> {}</li>", esc(&c.reason))
+            })
+            .collect();
+        items.extend(
+            m.warnings
+                .iter()
+                .map(|w| format!("<li><b>file warning:</b> {}</li>", esc(w))),
+        );
+        if !items.is_empty() {
+            let _ = writeln!(
+                problems,
+                "<h3>{}</h3>\n<ul>\n{}\n</ul>",
+                esc(&s.name),
+                items.join("\n")
+            );
+        }
+    }
+    if !problems.is_empty() {
+        h.push_str("<h2>Stains, files and data: what limits each site</h2>\n");
+        h.push_str(&problems);
+    }
+    h.push_str("<h2>Stain checks</h2>\n<table><tr><th>site</th><th>marker</th><th>internal positive control</th><th>positive events</th><th>among</th><th>result</th></tr>\n");
+    for s in &report.sites {
+        let Some(m) = &s.measures else { continue };
+        for c in &m.stain_checks {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td></tr>",
+                esc(&s.name),
+                esc(&c.marker),
+                esc(&c.control),
+                c.positive_events,
+                c.among_events,
+                if c.passed { "neg" } else { "ne" },
+                if c.passed { "shown" } else { "NOT shown" }
+            );
+        }
+    }
+    h.push_str("</table>\n");
+
     // Comparison.
     h.push_str("<h2>Had only one site been sampled</h2>\n<ul>\n");
     for s in &report.comparison.single_site {

@@ -146,6 +146,9 @@ pub struct Config {
     pub doublet_fraction: f64,
     /// Median intensities of the blasts (common-B-ALL by default).
     pub blast_phenotype: BlastPhenotype,
+    /// Markers whose stain failed (`"CD19"`, `"CD10"`...): their channel
+    /// carries only unstained autofluorescence, noise and spillover.
+    pub failed_stains: Vec<String>,
 }
 
 /// Median intensities (linear, before spillover) of the blast population,
@@ -219,6 +222,7 @@ impl Default for Config {
             hemodilution: 0.0,
             doublet_fraction: 0.02,
             blast_phenotype: BlastPhenotype::default(),
+            failed_stains: Vec::new(),
         }
     }
 }
@@ -236,6 +240,11 @@ pub enum SimulateError {
         /// Largest allowed value.
         max: f64,
     },
+    /// A failed stain names no simulated marker.
+    #[error(
+        "failed stain {0:?}: not a simulated marker (CD20, CD10, CD34, CD19, CD38, CD58, CD45, Viability)"
+    )]
+    UnknownMarker(String),
     /// Writing failed.
     #[error("{0}")]
     Write(String),
@@ -474,6 +483,17 @@ pub fn simulate(cfg: &Config) -> Result<Simulation, SimulateError> {
         .map(|c| c.0)
         .filter(|p| p.is_viable_nucleated())
         .collect();
+    let mut failed = [false; 8];
+    for m in &cfg.failed_stains {
+        let k = FLUOR
+            .clone()
+            .position(|d| {
+                let label = CHANNELS[d].1.to_ascii_uppercase();
+                label.split_whitespace().next() == Some(&m.to_ascii_uppercase())
+            })
+            .ok_or_else(|| SimulateError::UnknownMarker(m.clone()))?;
+        failed[k] = true;
+    }
     let spill = spillover();
     let root = Rng::new(cfg.seed);
     const BLOCK: usize = 1 << 14;
@@ -512,6 +532,10 @@ pub fn simulate(cfg: &Config) -> Result<Simulation, SimulateError> {
                 } else {
                     draw(population, &mut rng, &cfg.blast_phenotype)
                 };
+                let mut signal = signal;
+                for (k, _) in failed.iter().enumerate().filter(|(_, f)| **f) {
+                    signal[3 + k] = rng.lognormal(NEG, 0.5);
+                }
                 for k in 0..3 {
                     row[k] = (signal[k] + 300.0 * rng.normal()).clamp(0.0, RANGE - 1.0) as f32;
                 }

@@ -49,6 +49,28 @@ pub const REQUIRED: [Marker; 5] = [
     Marker::SscA,
 ];
 
+/// Markers the analysis reads when present, beside the required ones.
+pub const OPTIONAL: [Marker; 13] = [
+    Marker::FscH,
+    Marker::FscW,
+    Marker::Time,
+    Marker::Viability,
+    Marker::Cd(20),
+    Marker::Cd(34),
+    Marker::Cd(38),
+    Marker::Cd(58),
+    Marker::Cd(81),
+    Marker::Cd(66),
+    Marker::Cd(123),
+    Marker::Cd(73),
+    Marker::Cd(304),
+];
+
+/// Whether the B-ALL analysis reads `m` (required or optional).
+pub fn is_analysed(m: Marker) -> bool {
+    REQUIRED.contains(&m) || OPTIONAL.contains(&m)
+}
+
 /// Viability dyes, as they appear in labels (upper case, punctuation removed).
 const VIABILITY_WORDS: [&str; 12] = [
     "7AAD",
@@ -140,36 +162,183 @@ pub fn describe_channel(name: &str, label: Option<&str>) -> String {
     }
 }
 
+/// Two or more channels that claim one marker, with no rule to choose.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ambiguity {
+    /// The marker.
+    pub marker: String,
+    /// The channels, as `$PnN ($PnS)`.
+    pub channels: Vec<String>,
+}
+
+impl std::fmt::Display for Ambiguity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} is claimed by {}; say which one in a panel file (e.g. \"{}\" = \"{}\") and pass it with --panel",
+            self.marker,
+            self.channels.join(" and "),
+            self.channels
+                .first()
+                .map(|c| c.split(" (").next().unwrap_or(c))
+                .unwrap_or(""),
+            self.marker
+        )
+    }
+}
+
 /// The markers found in one file: marker → channel index.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct MarkerMap {
     /// Channel index (0-based) of each marker found.
     pub channels: BTreeMap<String, usize>,
+    /// How a marker claimed by several channels was resolved (area over
+    /// height of one detector; the scatter channel named exactly).
+    pub resolved: Vec<String>,
+    /// Markers claimed by several channels with no rule to choose: the
+    /// analysis must not guess.
+    pub ambiguous: Vec<Ambiguity>,
     #[serde(skip)]
     by_marker: BTreeMap<Marker, usize>,
+}
+
+/// The detector of a channel name without its pulse measure: `PE-Cy7-A`
+/// and `PE-Cy7-H` are `PE-Cy7`; `FL1 INT` and `FL1 PEAK` are `FL1`. The
+/// measure: 0 area (`-A`, `INT`), 1 height (`-H`, `PEAK`), 2 width or
+/// other, 3 none.
+fn detector_and_measure(name: &str) -> (String, u8) {
+    let upper = name.trim().to_ascii_uppercase();
+    for (suffix, rank) in [
+        ("-A", 0),
+        (" INT", 0),
+        ("-H", 1),
+        (" PEAK", 1),
+        ("-W", 2),
+        (" TOF", 2),
+    ] {
+        if let Some(d) = upper.strip_suffix(suffix) {
+            return (d.trim().to_string(), rank);
+        }
+    }
+    (upper, 3)
 }
 
 impl MarkerMap {
     /// Reads the markers of channels given as `($PnN, $PnS)`; `overrides`
     /// (e.g. from a panel file) map a channel name to a marker and win over
-    /// the labels. The first channel of a marker is kept.
+    /// the labels. When several channels claim one marker by their labels:
+    /// a panel entry for that marker decides; else the area of one detector
+    /// beats its height and width (`PE-Cy7-A` over `PE-Cy7-H`); else a
+    /// scatter or time channel named exactly (`SSC-A`) beats its variants
+    /// (`SSC-B-A`); else the marker is [`MarkerMap::ambiguous`], never
+    /// guessed.
     pub fn from_channels(
         channels: &[(String, Option<String>)],
         overrides: &[(String, Marker)],
     ) -> MarkerMap {
         let mut map = MarkerMap::default();
+        let mut claims: BTreeMap<Marker, Vec<usize>> = BTreeMap::new();
+        let mut decided: BTreeMap<Marker, usize> = BTreeMap::new();
         for (i, (name, label)) in channels.iter().enumerate() {
-            let marker = overrides
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, m)| *m)
-                .or_else(|| marker_of(name, label.as_deref()));
-            if let Some(m) = marker {
-                map.by_marker.entry(m).or_insert(i);
-                map.channels.entry(m.name()).or_insert(i);
+            if let Some((_, m)) = overrides.iter().find(|(n, _)| n == name) {
+                decided.entry(*m).or_insert(i);
+            } else if let Some(m) = marker_of(name, label.as_deref()) {
+                claims.entry(m).or_default().push(i);
             }
         }
+        let describe = |j: usize| describe_channel(&channels[j].0, channels[j].1.as_deref());
+        for (m, list) in claims {
+            if decided.contains_key(&m) {
+                continue;
+            }
+            let chosen = match list.as_slice() {
+                [one] => Some(*one),
+                _ => {
+                    let areas: Vec<usize> = {
+                        let detectors: Vec<(String, u8)> = list
+                            .iter()
+                            .map(|&j| detector_and_measure(&channels[j].0))
+                            .collect();
+                        let one_detector = detectors.iter().all(|d| d.0 == detectors[0].0);
+                        if one_detector {
+                            list.iter()
+                                .zip(&detectors)
+                                .filter(|(_, d)| d.1 == 0)
+                                .map(|(j, _)| *j)
+                                .collect()
+                        } else {
+                            Vec::new()
+                        }
+                    };
+                    let exact: Vec<usize> = list
+                        .iter()
+                        .copied()
+                        .filter(|&j| {
+                            matches!(
+                                m,
+                                Marker::FscA
+                                    | Marker::FscH
+                                    | Marker::FscW
+                                    | Marker::SscA
+                                    | Marker::Time
+                            ) && channels[j].0.trim().eq_ignore_ascii_case(&m.name())
+                        })
+                        .collect();
+                    if let [a] = areas.as_slice() {
+                        map.resolved.push(format!(
+                            "{}: area channel {} used (of one detector's {})",
+                            m.name(),
+                            describe(*a),
+                            list.iter()
+                                .map(|&j| describe(j))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ));
+                        Some(*a)
+                    } else if let [e] = exact.as_slice() {
+                        map.resolved.push(format!(
+                            "{}: channel named exactly {} used (of {})",
+                            m.name(),
+                            describe(*e),
+                            list.iter()
+                                .map(|&j| describe(j))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ));
+                        Some(*e)
+                    } else {
+                        map.ambiguous.push(Ambiguity {
+                            marker: m.name(),
+                            channels: list.iter().map(|&j| describe(j)).collect(),
+                        });
+                        None
+                    }
+                }
+            };
+            if let Some(j) = chosen {
+                decided.insert(m, j);
+            }
+        }
+        for (m, j) in decided {
+            map.by_marker.insert(m, j);
+            map.channels.insert(m.name(), j);
+        }
         map
+    }
+
+    /// Keeps only the markers (and ambiguities) that `keep` accepts: what
+    /// an analysis does not read needs no channel and cannot be ambiguous.
+    pub fn retain(&mut self, keep: impl Fn(Marker) -> bool) {
+        self.by_marker.retain(|m, _| keep(*m));
+        let names: Vec<String> = self.by_marker.keys().map(|m| m.name()).collect();
+        self.channels.retain(|n, _| names.contains(n));
+        self.ambiguous.retain(|a| {
+            marker_of(&a.marker, Some(&a.marker)).is_some_and(&keep)
+                || REQUIRED
+                    .iter()
+                    .chain(&OPTIONAL)
+                    .any(|m| m.name() == a.marker && keep(*m))
+        });
     }
 
     /// Channel of `marker`, if present.
@@ -182,12 +351,15 @@ impl MarkerMap {
         self.by_marker.iter().map(|(m, &i)| (*m, i))
     }
 
-    /// Required markers that are missing.
+    /// Required markers that are missing (an ambiguous marker is not
+    /// missing: it is reported as ambiguous).
     pub fn missing_required(&self) -> Vec<Marker> {
         REQUIRED
             .iter()
             .copied()
-            .filter(|m| self.get(*m).is_none())
+            .filter(|m| {
+                self.get(*m).is_none() && !self.ambiguous.iter().any(|a| a.marker == m.name())
+            })
             .collect()
     }
 }
@@ -236,5 +408,52 @@ mod tests {
         assert_eq!(m.get(Marker::Cd(19)), Some(3));
         assert_eq!(m.missing_required(), vec![Marker::Cd(45)]);
         assert_eq!(m.channels.get("CD10"), Some(&2));
+    }
+
+    #[test]
+    fn a_marker_claimed_twice_is_resolved_by_rule_or_reported() {
+        let ch = |n: &str, s: Option<&str>| (n.to_string(), s.map(str::to_string));
+        // Two detectors labelled CD19: ambiguous, both named.
+        let two = vec![ch("PE-Cy7-A", Some("CD19")), ch("FITC-A", Some("CD19"))];
+        let m = MarkerMap::from_channels(&two, &[]);
+        assert_eq!(m.get(Marker::Cd(19)), None);
+        assert_eq!(m.ambiguous.len(), 1);
+        let text = m.ambiguous[0].to_string();
+        assert!(
+            text.contains("PE-Cy7-A (CD19) and FITC-A (CD19)") && text.contains("--panel"),
+            "{text}"
+        );
+        assert!(m.missing_required().iter().all(|x| *x != Marker::Cd(19)));
+        // A panel entry decides.
+        let m = MarkerMap::from_channels(&two, &[("FITC-A".into(), Marker::Cd(19))]);
+        assert_eq!(m.get(Marker::Cd(19)), Some(1));
+        assert!(m.ambiguous.is_empty());
+        // Area and height of one detector: area, stated.
+        let ah = vec![ch("PE-Cy7-H", Some("CD19")), ch("PE-Cy7-A", Some("CD19"))];
+        let m = MarkerMap::from_channels(&ah, &[]);
+        assert_eq!(m.get(Marker::Cd(19)), Some(1));
+        assert!(m.resolved[0].contains("area channel PE-Cy7-A"));
+        let beckman = vec![ch("FL1 PEAK", Some("CD10")), ch("FL1 INT", Some("CD10"))];
+        assert_eq!(
+            MarkerMap::from_channels(&beckman, &[]).get(Marker::Cd(10)),
+            Some(1)
+        );
+        // Scatter named exactly beats its variants.
+        let ssc = vec![ch("SSC-B-A", None), ch("SSC-A", None)];
+        assert_eq!(
+            MarkerMap::from_channels(&ssc, &[]).get(Marker::SscA),
+            Some(1)
+        );
+        // What the analysis does not read is dropped, ambiguity included.
+        let mut m = MarkerMap::from_channels(
+            &[
+                ch("A", Some("CD3")),
+                ch("B", Some("CD3")),
+                ch("C", Some("CD19")),
+            ],
+            &[],
+        );
+        m.retain(is_analysed);
+        assert!(m.ambiguous.is_empty() && m.get(Marker::Cd(19)) == Some(2));
     }
 }

@@ -10,6 +10,7 @@ pub mod markers;
 pub mod mixture;
 pub mod pregate;
 pub mod prepare;
+pub mod stains;
 
 /// Test support: a simulated site written, read back and prepared.
 #[cfg(test)]

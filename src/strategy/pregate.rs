@@ -49,6 +49,83 @@ pub struct PreGates {
     pub blast_region: Vec<bool>,
     /// Every gate, in order.
     pub records: Vec<GateRecord>,
+    /// What the gates could not do as designed (e.g. a Time channel that
+    /// cannot be used), in words.
+    pub warnings: Vec<String>,
+}
+
+/// Time bins of the flow-stability check.
+const TIME_BINS: usize = 100;
+
+/// Most of the events the flow-stability gate may remove; beyond it the
+/// acquisition is irregular throughout and removing bins would bias the
+/// sample more than the irregularity does.
+const MAX_UNSTABLE_FRACTION: f64 = 0.5;
+
+/// The flow-stability gate on a Time column: bins between the 0.1 % and
+/// 99.9 % quantiles of time (an outlier time stamp does not stretch the
+/// scale; events outside are kept), the median event rate over the bins
+/// that hold events (a pause in acquisition is empty bins, not a flow
+/// problem), bins outside 0.5-2x it removed. Returns the membership, the
+/// rule in words and the median rate, or why the Time channel cannot be
+/// used.
+fn stable_flow(t: &[f64], n: usize) -> Result<(Vec<bool>, String, f64), String> {
+    if n <= 1_000 {
+        return Err(format!("{n} events are too few to judge the event rate"));
+    }
+    let sorted = sorted_finite(t.iter().copied());
+    if sorted.len() < n / 2 {
+        return Err(format!(
+            "{} of {n} time values are not numbers",
+            n - sorted.len()
+        ));
+    }
+    let (Some(lo), Some(hi)) = (quantile(&sorted, 0.001), quantile(&sorted, 0.999)) else {
+        return Err("no time values".into());
+    };
+    if hi - lo <= 0.0 || !(hi - lo).is_finite() {
+        return Err(format!("time is constant ({lo})"));
+    }
+    let width = (hi - lo) / TIME_BINS as f64;
+    let bin = |v: f64| -> Option<usize> {
+        (v.is_finite() && v >= lo && v <= hi)
+            .then(|| (((v - lo) / width) as usize).min(TIME_BINS - 1))
+    };
+    let mut counts = [0u64; TIME_BINS];
+    t.iter()
+        .filter_map(|&v| bin(v))
+        .for_each(|b| counts[b] += 1);
+    let mut filled: Vec<u64> = counts.iter().copied().filter(|&c| c > 0).collect();
+    filled.sort_unstable();
+    let median = filled[filled.len() / 2] as f64;
+    let good: Vec<bool> = counts
+        .iter()
+        .map(|&c| c == 0 || (c as f64 >= 0.5 * median && c as f64 <= 2.0 * median))
+        .collect();
+    let m: Vec<bool> = t.iter().map(|&v| bin(v).is_none_or(|b| good[b])).collect();
+    let removed = n as u64 - count(&m);
+    let bad = good.iter().filter(|g| !**g).count();
+    let empty = counts.iter().filter(|&&c| c == 0).count();
+    if removed as f64 > MAX_UNSTABLE_FRACTION * n as f64 {
+        return Err(format!(
+            "the event rate is irregular throughout ({bad} of {} time bins with events outside 0.5-2x the median rate, {} of events)",
+            TIME_BINS - empty,
+            crate::qc::format_percent(percent(removed, n as u64))
+        ));
+    }
+    let pause = if empty > 0 {
+        format!("; {empty} empty bins (acquisition paused) ignored")
+    } else {
+        String::new()
+    };
+    Ok((
+        m,
+        format!(
+            "{bad} of {} time bins with events had an event rate outside 0.5-2x the median rate: {removed} events removed{pause}",
+            TIME_BINS - empty
+        ),
+        median,
+    ))
 }
 
 /// Density estimation settings for gate thresholds.
@@ -191,40 +268,39 @@ pub fn pregate(p: &Prepared) -> PreGates {
     let col = |m: Marker| p.get(m).unwrap_or(&empty);
 
     // 1. Flow stability: drop time bins whose event rate departs from the
-    // median rate by more than a factor of 2 (clogs, bubbles, interruptions).
-    let stable = match p.get(Marker::Time) {
-        Some(t) if n > 1_000 => {
-            let (lo, hi) = t
-                .iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
-                    (a.min(v), b.max(v))
-                });
-            let bins = 100usize;
-            let width = ((hi - lo) / bins as f64).max(f64::MIN_POSITIVE);
-            let bin = |v: f64| (((v - lo) / width) as usize).min(bins - 1);
-            let mut counts = vec![0u64; bins];
-            t.iter()
-                .filter(|v| v.is_finite())
-                .for_each(|&v| counts[bin(v)] += 1);
-            let mut sorted = counts.clone();
-            sorted.sort_unstable();
-            let median = sorted[bins / 2] as f64;
-            let good: Vec<bool> = counts
-                .iter()
-                .map(|&c| c as f64 >= 0.5 * median && c as f64 <= 2.0 * median)
-                .collect();
-            let m: Vec<bool> = t.iter().map(|&v| v.is_finite() && good[bin(v)]).collect();
-            let bad = good.iter().filter(|g| !**g).count();
-            rec.push(Rule { name: "stable flow", parent: None, dimensions: &["Time"], text: format!("{bad} of {bins} time bins with an event rate outside 0.5-2x the median rate removed"), thresholds: vec![median] }, &m, &all);
+    // median rate by more than a factor of 2 (clogs, bubbles).
+    let mut warnings = Vec::new();
+    let stable = match p.get(Marker::Time).map(|t| stable_flow(t, n)) {
+        Some(Ok((m, text, median))) => {
+            rec.push(
+                Rule {
+                    name: "stable flow",
+                    parent: None,
+                    dimensions: &["Time"],
+                    text,
+                    thresholds: vec![median],
+                },
+                &m,
+                &all,
+            );
             m
         }
-        _ => {
+        other => {
+            let text = match other {
+                Some(Err(why)) => {
+                    warnings.push(format!(
+                        "Time channel not used: {why}; flow stability not checked"
+                    ));
+                    format!("Time channel not used ({why}): flow stability not checked")
+                }
+                _ => "no Time channel: flow stability not checked".into(),
+            };
             rec.push(
                 Rule {
                     name: "stable flow",
                     parent: None,
                     dimensions: &[],
-                    text: "no Time channel: flow stability not checked".into(),
+                    text,
                     thresholds: vec![],
                 },
                 &all,
@@ -430,6 +506,7 @@ pub fn pregate(p: &Prepared) -> PreGates {
     );
 
     PreGates {
+        warnings,
         stable,
         cells,
         singlets,

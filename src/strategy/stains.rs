@@ -1,0 +1,149 @@
+//! Did each lineage stain work? A NEGATIVE is only as good as the markers
+//! it rests on, so each is checked against a population of the same tube
+//! that must be positive when the stain worked:
+//!
+//! - CD19 on B cells (mature B cells and B-cell precursors). A marrow can
+//!   truly hold no B cells (after CD19-directed therapy such as
+//!   blinatumomab or CAR-T cells, or after rituximab), and then CD19-negative
+//!   disease cannot be excluded with a CD19-gated panel either way;
+//! - CD10 on mature neutrophils (CD10 bright, granulocytic side scatter),
+//!   or on any B-cell precursor or blast;
+//! - CD45 on lymphocytes: the brightest CD45 population must stand clear
+//!   of the unstained level.
+//!
+//! A check that fails forbids a NEGATIVE (a blast population found still
+//! stands: it shows the stain worked where it matters).
+
+use super::density::{quantile, sorted_finite};
+use super::markers::Marker;
+use super::pregate::{PreGates, count, lymphocytes};
+use super::prepare::{LOGICLE, Prepared};
+use serde::Serialize;
+
+/// The check of one stain.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StainCheck {
+    /// Marker checked.
+    pub marker: String,
+    /// The internal positive control it was checked on.
+    pub control: String,
+    /// Control events that are positive.
+    pub positive_events: u64,
+    /// Events the control was looked for among.
+    pub among_events: u64,
+    /// Whether the stain shows its positive population.
+    pub passed: bool,
+    /// When it failed: what that means, in words.
+    pub finding: Option<String>,
+}
+
+/// Fewest positive control events that show a stain worked: the LOD, or
+/// 0.01 % of the viable cells when that is more (noise and spillover put a
+/// few events above any threshold in a large file).
+fn min_positive(viable: u64, lod: u64) -> u64 {
+    lod.max(viable / 10_000).max(1)
+}
+
+/// One decade on the display scale.
+fn decade() -> f64 {
+    1.0 / LOGICLE.2
+}
+
+/// Checks CD19, CD10 and CD45 of a prepared, pre-gated site.
+pub fn check_stains(p: &Prepared, g: &PreGates, lod: u64) -> Vec<StainCheck> {
+    let viable = count(&g.viable);
+    let need = min_positive(viable, lod);
+    let mut checks = Vec::new();
+
+    // CD19: the CD19+ gate (valley above the CD19- cells, lymphoid SSC).
+    let cd19_positive = count(&g.b_lineage);
+    let passed = cd19_positive >= need;
+    checks.push(StainCheck {
+        marker: "CD19".into(),
+        control: "B cells (mature B cells and B-cell precursors)".into(),
+        positive_events: cd19_positive,
+        among_events: viable,
+        passed,
+        finding: (!passed).then(|| {
+            format!(
+                "CD19 shows no positive population ({cd19_positive} CD19+ of {viable} viable cells): either the CD19 stain failed or the marrow holds no B cells (as after CD19-directed therapy such as blinatumomab or CAR-T cells, or after rituximab); CD19-negative disease cannot be excluded with this panel"
+            )
+        }),
+    });
+
+    // CD10: positive on neutrophils (granulocytic SSC, CD19-) or on any
+    // CD19+ precursor or blast, above the CD10 threshold of the CD19+CD10+
+    // gate (the CD10- cells' negative peak + 4 SD).
+    if let (Some(cd10), Some(ssc)) = (p.get(Marker::Cd(10)), p.get(Marker::SscA)) {
+        let cut = g
+            .records
+            .iter()
+            .find(|r| r.name == "CD19+CD10+")
+            .and_then(|r| r.thresholds.first().copied())
+            .unwrap_or(f64::INFINITY);
+        let lymph_ssc = p
+            .get(Marker::Cd(45))
+            .and_then(|cd45| {
+                let lymph = lymphocytes(cd45, ssc, &g.viable);
+                quantile(&sorted_finite(lymph.iter().map(|&i| ssc[i])), 0.5)
+            })
+            .unwrap_or(0.0);
+        let (mut granulocytic, mut neutrophils_positive) = (0u64, 0u64);
+        for i in 0..p.events {
+            if g.viable[i] && !g.b_lineage[i] && ssc[i] > 2.0 * lymph_ssc {
+                granulocytic += 1;
+                neutrophils_positive += u64::from(cd10[i] >= cut);
+            }
+        }
+        let b_positive = count(&g.cd10_positive);
+        let positive = neutrophils_positive + b_positive;
+        let passed = positive >= need;
+        checks.push(StainCheck {
+            marker: "CD10".into(),
+            control: "mature neutrophils (CD10 bright), or B-cell precursors and blasts".into(),
+            positive_events: positive,
+            among_events: granulocytic + count(&g.b_lineage),
+            passed,
+            finding: (!passed).then(|| {
+                format!(
+                    "CD10 shows no positive population, not even on neutrophils ({neutrophils_positive} CD10+ of {granulocytic} granulocytic cells, {b_positive} CD19+CD10+): did the CD10 stain fail?"
+                )
+            }),
+        });
+    }
+
+    // CD45: the lymphocytes (brightest CD45 peak) at least a decade above
+    // the dimmest viable cells' level (unstained autofluorescence and
+    // CD45- cells lie at or below it).
+    if let (Some(cd45), Some(ssc)) = (p.get(Marker::Cd(45)), p.get(Marker::SscA)) {
+        let lymph = lymphocytes(cd45, ssc, &g.viable);
+        let lymph_level = quantile(&sorted_finite(lymph.iter().map(|&i| cd45[i])), 0.5);
+        let floor = quantile(
+            &sorted_finite(
+                cd45.iter()
+                    .zip(&g.viable)
+                    .filter(|(_, v)| **v)
+                    .map(|(c, _)| *c),
+            ),
+            0.01,
+        );
+        let (passed, above) = match (lymph_level, floor) {
+            (Some(l), Some(f)) => (lymph.len() as u64 >= need && l - f >= decade(), l - f),
+            _ => (false, 0.0),
+        };
+        checks.push(StainCheck {
+            marker: "CD45".into(),
+            control: "lymphocytes (CD45 bright)".into(),
+            positive_events: if passed { lymph.len() as u64 } else { 0 },
+            among_events: viable,
+            passed,
+            finding: (!passed).then(|| {
+                format!(
+                    "CD45 shows no bright lymphocyte population ({:.1} decades above the dimmest cells, at least 1 expected): did the CD45 stain fail? The CD45 references of the blast search are then unusable",
+                    above / decade()
+                )
+            }),
+        });
+    }
+    checks
+}
