@@ -111,10 +111,17 @@ impl OutputSet {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "out".into());
+        let prefix = format!(".{name}.marrowgate-");
+        remove_abandoned(&parent, &prefix);
         let staging = tempfile::Builder::new()
-            .prefix(&format!(".{name}.marrowgate-"))
+            .prefix(&prefix)
             .tempdir_in(&parent)
             .map_err(io(&parent))?;
+        write_bytes_atomically(
+            &staging.path().join(OWNER),
+            std::process::id().to_string().as_bytes(),
+        )
+        .map_err(io(staging.path()))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
@@ -144,6 +151,7 @@ impl OutputSet {
             move |source| OutputDirError::Io { path, source }
         };
         let staging = self.staging.path().to_path_buf();
+        std::fs::remove_file(staging.join(OWNER)).map_err(io(&staging))?;
         write_bytes_atomically(&staging.join(OUTPUT_MARK), mark).map_err(io(&staging))?;
         sync_dir(&staging);
         // From here the staging folder must survive its guard: it becomes
@@ -179,6 +187,47 @@ impl OutputSet {
                 Err(io(target)(e))
             }
         }
+    }
+}
+
+/// The file in a staging folder naming the process that builds it.
+const OWNER: &str = ".marrowgate-owner";
+
+/// Removes staging folders (`prefix*` in `parent`) left by runs that were
+/// killed: their owner process no longer exists. A folder whose owner is
+/// alive, or cannot be told, is left alone.
+fn remove_abandoned(parent: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if !e.file_name().to_string_lossy().starts_with(prefix) {
+            continue;
+        }
+        let path = e.path();
+        let owner = std::fs::read_to_string(path.join(OWNER))
+            .ok()
+            .and_then(|t| t.trim().parse::<i32>().ok());
+        if let Some(pid) = owner
+            && !process_alive(pid)
+        {
+            let _ = std::fs::remove_dir_all(&path);
+        }
+    }
+}
+
+/// Whether a process exists (Unix; elsewhere assumed alive).
+fn process_alive(pid: i32) -> bool {
+    #[cfg(unix)]
+    {
+        // SAFETY: signal 0 only checks that the process exists.
+        let rc = unsafe { libc::kill(pid, 0) };
+        rc == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
     }
 }
 

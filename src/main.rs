@@ -509,7 +509,29 @@ fn analyze(
             };
         }
     };
-    let (report, gatings) = analysis::analyze_case(&case, settings);
+    // The output folder is checked before the analysis, and each site's
+    // figures are written as it ends, its columns then released.
+    let writer = match &output.dir {
+        Some(dir) => {
+            match marrowgate::report::case::CaseWriter::begin(dir, case.sites.len(), output.options)
+            {
+                Ok(w) => Some(w),
+                Err(e) => {
+                    print_error(&e);
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        None => None,
+    };
+    let on_site = |i: usize,
+                   s: &marrowgate::analysis::site::SiteReport,
+                   g: &marrowgate::analysis::site::SiteGating| {
+        if let Some(w) = &writer {
+            w.add_site(i, s, g);
+        }
+    };
+    let (report, _) = analysis::analyze_case_with(&case, settings, &on_site, false);
     for s in report
         .sites
         .iter()
@@ -519,8 +541,8 @@ fn analyze(
     }
     // Outputs first: a closed standard output must not lose them.
     let mut written = Vec::new();
-    if let Some(dir) = &output.dir {
-        match marrowgate::report::case::write_outputs(&report, &gatings, dir, output.options) {
+    if let Some(w) = writer {
+        match w.finish(&report) {
             Ok(files) => written = files,
             Err(e) => {
                 print_error(&e);
@@ -528,7 +550,6 @@ fn analyze(
             }
         }
     }
-    drop(gatings);
     if output.json {
         match serde_json::to_string_pretty(&report) {
             Ok(text) => print_stdout(&(text + "\n")),

@@ -583,6 +583,15 @@ fn an_interrupted_run_leaves_the_previous_or_the_new_complete_set() {
         );
         assert!(mark["files"].as_array().is_some_and(|f| f.len() >= 5));
     }
+    // The next complete run clears what killed runs left behind.
+    assert!(start("20").wait().expect("waits").success());
+    let leftovers: Vec<String> = std::fs::read_dir(&d)
+        .expect("list")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".out.marrowgate-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
 // 10. Planted links.

@@ -66,20 +66,71 @@ fn methods(limits: &Limits) -> Vec<String> {
     ]
 }
 
-/// Analyses every site of `case` in parallel.
+/// Analyses every site of `case` in parallel and keeps every site's
+/// per-event gating (see [`analyze_case_with`] to release it site by site).
 pub fn analyze_case(case: &Case, settings: &Settings) -> (CaseReport, Vec<Option<SiteGating>>) {
+    analyze_case_with(case, settings, &|_, _, _| {}, true)
+}
+
+/// FCS bytes of the sites analysed at once: a site holds about three times
+/// its file in memory while it is analysed (the file, then its columns), so
+/// this bounds the memory of a case by what is in flight, whatever the
+/// number of sites or cores. A larger file is analysed alone.
+pub const MAX_BYTES_IN_FLIGHT: u64 = 512 << 20;
+
+/// Consecutive groups of site indices whose file sizes fit
+/// [`MAX_BYTES_IN_FLIGHT`] together (a larger file is a group alone).
+/// Groups run one after another, the sites of a group in parallel: no
+/// thread waits for memory while others could use it.
+fn groups_in_flight(sizes: &[u64]) -> Vec<std::ops::Range<usize>> {
+    let mut groups = Vec::new();
+    let (mut start, mut used) = (0, 0u64);
+    for (i, &size) in sizes.iter().enumerate() {
+        if i > start && used + size > MAX_BYTES_IN_FLIGHT {
+            groups.push(start..i);
+            (start, used) = (i, 0);
+        }
+        used += size;
+    }
+    if start < sizes.len() {
+        groups.push(start..sizes.len());
+    }
+    groups
+}
+
+/// Analyses every site of `case` in parallel, at most
+/// [`MAX_BYTES_IN_FLIGHT`] of files at once (see [`groups_in_flight`]); hands each site's report and
+/// per-event gating to `on_site` (with its index in the case) as soon as
+/// it exists, then drops the gating unless `keep_gatings`.
+pub fn analyze_case_with(
+    case: &Case,
+    settings: &Settings,
+    on_site: &(dyn Fn(usize, &SiteReport, &SiteGating) + Sync),
+    keep_gatings: bool,
+) -> (CaseReport, Vec<Option<SiteGating>>) {
     let limits = &settings.limits;
     let n = case.sites.len();
-    let results: Vec<(SiteReport, Option<SiteGating>)> = case
+    let sizes: Vec<u64> = case
         .sites
-        .par_iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let (mut report, gating) = analyze_site(s, settings);
-            report.output_name = case::output_name(i, n, &s.name);
-            (report, gating)
-        })
+        .iter()
+        .map(|s| std::fs::metadata(&s.file).map_or(0, |m| m.len()))
         .collect();
+    let mut results: Vec<(SiteReport, Option<SiteGating>)> = Vec::with_capacity(n);
+    for group in groups_in_flight(&sizes) {
+        let done: Vec<(SiteReport, Option<SiteGating>)> = case.sites[group.clone()]
+            .par_iter()
+            .zip(group)
+            .map(|(s, i)| {
+                let (mut report, gating) = analyze_site(s, settings);
+                report.output_name = case::output_name(i, n, &s.name);
+                if let Some(g) = &gating {
+                    on_site(i, &report, g);
+                }
+                (report, gating.filter(|_| keep_gatings))
+            })
+            .collect();
+        results.extend(done);
+    }
     let (sites, gatings): (Vec<SiteReport>, Vec<Option<SiteGating>>) = results.into_iter().unzip();
     let outcomes: Vec<SiteOutcome> = sites
         .iter()
@@ -118,3 +169,20 @@ impl CaseReport {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod in_flight_tests {
+    use super::*;
+
+    #[test]
+    fn groups_hold_what_fits_and_a_large_file_alone() {
+        let mb = 1u64 << 20;
+        assert_eq!(groups_in_flight(&[50 * mb; 4]), vec![0..4]);
+        assert_eq!(groups_in_flight(&[480 * mb; 3]), vec![0..1, 1..2, 2..3]);
+        assert_eq!(
+            groups_in_flight(&[600 * mb, 10 * mb, 10 * mb, 500 * mb]),
+            vec![0..1, 1..3, 3..4]
+        );
+        assert!(groups_in_flight(&[]).is_empty());
+    }
+}

@@ -295,15 +295,16 @@ impl AutomaticGating {
 pub fn analyze_site(site: &Site, settings: &Settings) -> (SiteReport, Option<SiteGating>) {
     let file = site.file.display().to_string();
     let output_name = super::case::output_name(0, 1, &site.name);
-    let measured = with_first_dataset(site, |file, info| {
-        let (status, reason, measures, mut gating) = match &settings.strategy {
-            Strategy::Automatic => measure_automatic(site, settings, file, info)?,
-            Strategy::UserGates(u) => gate_with_user_gates(site, &settings.limits, u, file, info)?,
-        };
-        if settings.keep_blast_events {
-            gating.blast_events = Some(blast_events(file, info, &gating.blasts)?);
+    let measured = with_first_dataset(site, |file, info| match &settings.strategy {
+        Strategy::Automatic => measure_automatic(site, settings, file, &info),
+        Strategy::UserGates(u) => {
+            let (status, reason, measures, mut gating) =
+                gate_with_user_gates(site, &settings.limits, u, &file, &info)?;
+            if settings.keep_blast_events {
+                gating.blast_events = Some(blast_events(&file, &info, &gating.blasts)?);
+            }
+            Ok((status, reason, measures, gating))
         }
-        Ok((status, reason, measures, gating))
     });
     match measured {
         Ok((status, reason, measures, gating)) => (
@@ -340,14 +341,17 @@ type Measured = (Status, String, SiteMeasures, SiteGating);
 /// set to `f`.
 fn with_first_dataset<T>(
     site: &Site,
-    f: impl FnOnce(&FcsFile, &DataSetInfo) -> Result<T, SiteError>,
+    f: impl FnOnce(FcsFile, DataSetInfo) -> Result<T, SiteError>,
 ) -> Result<T, SiteError> {
     let file = FcsFile::read_to_memory(&site.file)?;
-    let info = file.dataset(0).map_err(|source| FileError {
-        path: site.file.clone(),
-        source,
-    })?;
-    f(&file, info)
+    let info = file
+        .dataset(0)
+        .map_err(|source| FileError {
+            path: site.file.clone(),
+            source,
+        })?
+        .clone();
+    f(file, info)
 }
 
 /// The events flagged in `members`, all channels, channel values.
@@ -371,10 +375,13 @@ fn blast_events(
     })
 }
 
+/// The automated strategy on one site. The file's bytes are released once
+/// its columns are read (unless its blast events are to be kept): memory
+/// then holds the columns, not the file.
 fn measure_automatic(
     site: &Site,
     settings: &Settings,
-    file: &FcsFile,
+    file: FcsFile,
     info: &DataSetInfo,
 ) -> Result<Measured, SiteError> {
     let limits = &settings.limits;
@@ -408,10 +415,11 @@ fn measure_automatic(
         return Err(SiteError::NoEvents(path));
     }
     let warnings = info.warnings.iter().map(|w| w.to_string()).collect();
-    let prepared = prepare(file, 0, &markers).map_err(|source| FileError {
+    let prepared = prepare(&file, 0, &markers).map_err(|source| FileError {
         path: site.file.clone(),
         source,
     })?;
+    let file = settings.keep_blast_events.then_some(file);
     let g = pregate(&prepared);
     let blasts = find_blasts(&prepared, &g, limits.lod_events);
     let marrow = marrow_indicators(&prepared, &g, &blasts.members);
@@ -499,13 +507,16 @@ fn measure_automatic(
         concerns,
         stain_checks,
     };
+    let blast_events = file
+        .map(|f| blast_events(&f, info, &blasts.members))
+        .transpose()?;
     Ok((
         verdict.status,
         verdict.reason,
         measures,
         SiteGating {
             blasts: blasts.members.clone(),
-            blast_events: None,
+            blast_events,
             automatic: Some(AutomaticGating {
                 prepared,
                 pregates: g,

@@ -7,7 +7,7 @@ use super::bivariate::{Bivariate, draw, lineage_highlights};
 use super::colour::{BLAST, HEMATOGONE, REFERENCE, Rgb};
 use super::{PlotError, draw_error, font};
 use crate::analysis::CaseReport;
-use crate::analysis::site::SiteGating;
+use crate::analysis::site::AutomaticGating;
 use crate::qc::Status;
 use crate::strategy::markers::Marker;
 use plotters::coord::Shift;
@@ -135,17 +135,85 @@ pub fn small_multiples_size(sites: usize) -> (u32, u32) {
     (340 * sites.max(1) as u32, 330)
 }
 
+/// What the CD19 vs CD10 figure of all sites keeps of one site once its
+/// columns are released: up to [`LineageSample::MAX_EVENTS`] viable cells
+/// (an even stride through the file), with their blast and hematogone
+/// flags.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineageSample {
+    /// CD19 (display scale).
+    pub cd19: Vec<f64>,
+    /// CD10 (display scale).
+    pub cd10: Vec<f64>,
+    /// Called blasts.
+    pub blasts: Vec<bool>,
+    /// CD19+CD10+ cells not called blasts.
+    pub hematogones: Vec<bool>,
+    /// The display scale.
+    pub logicle: crate::transform::Logicle,
+}
+
+impl LineageSample {
+    /// Most events kept per site.
+    pub const MAX_EVENTS: usize = 50_000;
+
+    /// The sample of an automated gating; `None` without CD19 or CD10.
+    pub fn of(g: &AutomaticGating) -> Option<LineageSample> {
+        let (cd19, cd10) = (
+            g.prepared.get(Marker::Cd(19))?,
+            g.prepared.get(Marker::Cd(10))?,
+        );
+        let viable = &g.pregates.viable;
+        let members = &g.search.members;
+        let n = viable.iter().filter(|v| **v).count();
+        let blasts = (0..viable.len())
+            .filter(|&i| viable[i] && members[i])
+            .count();
+        // Half the sample for the blasts, whatever their share, so that a
+        // 0.01 % population stays visible and 90 % does not crowd out the
+        // rest; the other half evenly through the other cells.
+        let half = Self::MAX_EVENTS / 2;
+        let blast_stride = blasts.div_ceil(half).max(1);
+        let other_stride = (n - blasts).div_ceil(half).max(1);
+        let hematogones = g.hematogones();
+        let mut s = LineageSample {
+            cd19: Vec::new(),
+            cd10: Vec::new(),
+            blasts: Vec::new(),
+            hematogones: Vec::new(),
+            logicle: g.prepared.logicle.clone(),
+        };
+        let (mut kb, mut ko) = (0usize, 0usize);
+        for i in (0..viable.len()).filter(|&i| viable[i]) {
+            let keep = if members[i] {
+                kb += 1;
+                (kb - 1) % blast_stride == 0
+            } else {
+                ko += 1;
+                (ko - 1) % other_stride == 0
+            };
+            if keep {
+                s.cd19.push(cd19[i]);
+                s.cd10.push(cd10[i]);
+                s.blasts.push(g.search.members[i]);
+                s.hematogones.push(hematogones[i]);
+            }
+        }
+        Some(s)
+    }
+}
+
 /// The same CD19 vs CD10 plot (viable cells, one logicle scale) for every
 /// analysed site side by side, blasts and hematogones coloured apart.
 pub fn draw_small_multiples<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     report: &CaseReport,
-    gatings: &[Option<SiteGating>],
+    samples: &[Option<LineageSample>],
 ) -> Result<(), PlotError> {
     area.fill(&WHITE).map_err(draw_error)?;
     let cells = area.split_evenly((1, report.sites.len().max(1)));
-    for ((s, g), cell) in report.sites.iter().zip(gatings).zip(&cells) {
-        let Some(a) = g.as_ref().and_then(|g| g.automatic.as_ref()) else {
+    for ((s, sample), cell) in report.sites.iter().zip(samples).zip(&cells) {
+        let Some(a) = sample else {
             cell.draw(&Text::new(
                 format!("{}: no automated gating", s.name),
                 (10, 10),
@@ -154,22 +222,14 @@ pub fn draw_small_multiples<DB: DrawingBackend>(
             .map_err(draw_error)?;
             continue;
         };
-        let (Some(xs), Some(ys)) = (
-            a.prepared.get(Marker::Cd(19)),
-            a.prepared.get(Marker::Cd(10)),
-        ) else {
-            continue;
-        };
-        let hematogones = a.hematogones();
-        let scale = &a.prepared.logicle;
         let plot = Bivariate {
             title: format!("{}: {}", s.name, s.status),
-            x: Axis::logicle("CD19", scale, (-0.05, 1.0)),
-            y: Axis::logicle("CD10", scale, (-0.05, 1.0)),
-            xs,
-            ys,
-            parent: Some(&a.pregates.viable),
-            highlights: lineage_highlights(&hematogones, &a.search.members),
+            x: Axis::logicle("CD19", &a.logicle, (-0.05, 1.0)),
+            y: Axis::logicle("CD10", &a.logicle, (-0.05, 1.0)),
+            xs: &a.cd19,
+            ys: &a.cd10,
+            parent: None,
+            highlights: lineage_highlights(&a.hematogones, &a.blasts),
             gates: Vec::new(),
         };
         draw(cell, &plot)?;

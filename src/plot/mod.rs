@@ -161,7 +161,7 @@ enum Painter<'a> {
     Quality(&'a crate::analysis::CaseReport),
     SmallMultiples(
         &'a crate::analysis::CaseReport,
-        &'a [Option<crate::analysis::site::SiteGating>],
+        &'a [Option<compare::LineageSample>],
     ),
 }
 
@@ -201,44 +201,78 @@ impl Painter<'_> {
     }
 }
 
-/// Every figure of a case: the gating path of each site analysed by the
-/// automated strategy, the comparison, and CD19 vs CD10 of all sites.
+/// Sites per page of the multi-site figures: a case of a thousand sites
+/// gets many readable pages, not one figure a hundred thousand pixels wide.
+pub const SITES_PER_PAGE: usize = 12;
+
+/// The gating path of one site analysed by the automated strategy, named
+/// `<output_name>.gating`.
+pub fn site_figure(
+    gating: &crate::analysis::site::AutomaticGating,
+    site: &crate::analysis::site::SiteReport,
+) -> Result<Figure, PlotError> {
+    Painter::GatingPath(gating, &site.name).render(
+        format!("{}.gating", site.output_name),
+        format!("{}: gating path", site.name),
+        Some(site.name.clone()),
+    )
+}
+
+/// The multi-site figures of a case: the comparison, the sample quality and
+/// CD19 vs CD10 of every site (`samples`, one per site, in order), each in
+/// pages of [`SITES_PER_PAGE`] sites (`comparison`, `comparison-2`...).
 pub fn case_figures(
     report: &crate::analysis::CaseReport,
-    gatings: &[Option<crate::analysis::site::SiteGating>],
+    samples: &[Option<compare::LineageSample>],
 ) -> Result<Vec<Figure>, PlotError> {
     use rayon::prelude::*;
-    let mut jobs: Vec<(Painter<'_>, String, String, Option<String>)> = vec![
-        (
-            Painter::Comparison(report),
-            "comparison".into(),
-            "Blast % per site with 95% intervals, sensitivity reached and status".into(),
-            None,
-        ),
-        (
-            Painter::Quality(report),
-            "quality".into(),
-            "Sample quality: debris, doublets, dead cells, marrow-specific cells".into(),
-            None,
-        ),
-        (
-            Painter::SmallMultiples(report, gatings),
-            "cd19_cd10_sites".into(),
-            "CD19 vs CD10 of every site on one scale (blasts red, hematogones blue)".into(),
-            None,
-        ),
-    ];
-    for (s, g) in report.sites.iter().zip(gatings) {
-        if let Some(a) = g.as_ref().and_then(|g| g.automatic.as_ref()) {
-            jobs.push((
-                Painter::GatingPath(a, &s.name),
-                format!("{}.gating", s.output_name),
-                format!("{}: gating path", s.name),
-                Some(s.name.clone()),
-            ));
-        }
+    let pages: Vec<(
+        crate::analysis::CaseReport,
+        &[Option<compare::LineageSample>],
+    )> = report
+        .sites
+        .chunks(SITES_PER_PAGE)
+        .zip(samples.chunks(SITES_PER_PAGE))
+        .map(|(sites, samples)| {
+            let page = crate::analysis::CaseReport {
+                sites: sites.to_vec(),
+                ..report.clone()
+            };
+            (page, samples)
+        })
+        .collect();
+    let count = pages.len();
+    let mut jobs: Vec<(Painter<'_>, String, String)> = Vec::new();
+    for (k, (page, samples)) in pages.iter().enumerate() {
+        let (suffix, of) = if count > 1 {
+            (
+                if k == 0 {
+                    String::new()
+                } else {
+                    format!("-{}", k + 1)
+                },
+                format!(" (page {} of {count})", k + 1),
+            )
+        } else {
+            (String::new(), String::new())
+        };
+        jobs.push((
+            Painter::Comparison(page),
+            format!("comparison{suffix}"),
+            format!("Blast % per site with 95% intervals, sensitivity reached and status{of}"),
+        ));
+        jobs.push((
+            Painter::Quality(page),
+            format!("quality{suffix}"),
+            format!("Sample quality: debris, doublets, dead cells, marrow-specific cells{of}"),
+        ));
+        jobs.push((
+            Painter::SmallMultiples(page, samples),
+            format!("cd19_cd10_sites{suffix}"),
+            format!("CD19 vs CD10 of every site on one scale (blasts red, hematogones blue){of}"),
+        ));
     }
     jobs.par_iter()
-        .map(|(p, name, title, site)| p.render(name.clone(), title.clone(), site.clone()))
+        .map(|(p, name, title)| p.render(name.clone(), title.clone(), None))
         .collect()
 }

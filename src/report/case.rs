@@ -4,10 +4,12 @@
 //! ([`crate::io::OutputSet`]): a reader finds the previous complete set or
 //! the new one, never a mixture.
 
+use super::html::FigureRef;
 use super::terminal::escape;
 use crate::analysis::CaseReport;
-use crate::analysis::site::SiteGating;
+use crate::analysis::site::{SiteGating, SiteReport};
 use crate::io::{OutputSet, write_atomically, write_bytes_atomically};
+use crate::plot::compare::LineageSample;
 use crate::qc::format_percent;
 use std::fmt::Write as _;
 
@@ -113,75 +115,212 @@ pub fn summary_text(report: &CaseReport) -> String {
     t
 }
 
-/// Writes `report.json`, `sites.csv`, the figures (`plots/*.png` and
-/// `plots/*.svg`: comparison, quality, CD19 vs CD10 of all sites, each
-/// site's gating path), the self-contained `report.html` and, with
-/// `options.blast_fcs`, `<output_name>.blasts.fcs` for every site with
-/// blasts, as one set in `dir` (see [`OutputSet`]). Returns the files as
-/// they are once in place.
+/// Cases with more sites than this link their figures from report.html
+/// instead of embedding them.
+pub const EMBED_UP_TO_SITES: usize = 24;
+
+/// A site's gating figure, written as it was drawn.
+struct SiteFigure {
+    index: usize,
+    name: String,
+    title: String,
+    site: String,
+    png: Vec<u8>,
+}
+
+/// What the writer keeps of each site between its analysis and the end.
+#[derive(Default)]
+struct Kept {
+    figures: Vec<SiteFigure>,
+    samples: Vec<(usize, LineageSample)>,
+    files: Vec<PathBuf>,
+    errors: Vec<OutputError>,
+}
+
+/// Writes a case's output folder as one set, site by site as each
+/// analysis ends (its gating figure and blast events written at once, its
+/// columns then free to go: memory is bounded by the sites in flight, not
+/// by the case), then the report, tables, multi-site figures and HTML in
+/// [`CaseWriter::finish`], which puts the set in place.
+pub struct CaseWriter {
+    set: OutputSet,
+    options: OutputOptions,
+    sites: usize,
+    kept: std::sync::Mutex<Kept>,
+}
+
+fn fail(path: &Path, e: &dyn std::fmt::Display) -> OutputError {
+    OutputError {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+impl CaseWriter {
+    /// Starts the output set of a case of `sites` sites in `dir` (refused
+    /// at once if `dir` is not a folder marrowgate may replace).
+    pub fn begin(dir: &Path, sites: usize, options: OutputOptions) -> Result<Self, OutputError> {
+        let set = OutputSet::begin(dir, options.replace).map_err(|e| fail(dir, &e))?;
+        let plots = set.dir().join("plots");
+        std::fs::create_dir_all(&plots).map_err(|e| fail(&plots, &e))?;
+        Ok(CaseWriter {
+            set,
+            options,
+            sites,
+            kept: std::sync::Mutex::new(Kept::default()),
+        })
+    }
+
+    /// Writes what belongs to one analysed site: its gating figure (PNG
+    /// and SVG) and, if asked, its blast events; keeps a sample of its
+    /// CD19/CD10 cells for the multi-site figure. Failures are kept and
+    /// reported by [`CaseWriter::finish`].
+    pub fn add_site(&self, index: usize, site: &SiteReport, gating: &SiteGating) {
+        let staging = self.set.dir();
+        let mut files = Vec::new();
+        let mut errors = Vec::new();
+        let mut figure = None;
+        let mut sample = None;
+        if let Some(a) = &gating.automatic {
+            sample = LineageSample::of(a);
+            match crate::plot::site_figure(a, site) {
+                Ok(f) => {
+                    for (ext, bytes) in [("png", f.png.as_slice()), ("svg", f.svg.as_bytes())] {
+                        let name = Path::new("plots").join(format!("{}.{ext}", f.name));
+                        match write_bytes_atomically(&staging.join(&name), bytes) {
+                            Ok(()) => files.push(name),
+                            Err(e) => errors.push(fail(&staging.join(&name), &e)),
+                        }
+                    }
+                    figure = Some(SiteFigure {
+                        index,
+                        name: f.name,
+                        title: f.title,
+                        site: site.name.clone(),
+                        png: if self.sites <= EMBED_UP_TO_SITES {
+                            f.png
+                        } else {
+                            Vec::new()
+                        },
+                    });
+                }
+                Err(e) => errors.push(fail(&staging.join("plots"), &e)),
+            }
+        }
+        if self.options.blast_fcs
+            && let Some(events) = &gating.blast_events
+            && events.events.nrows() > 0
+        {
+            let name = PathBuf::from(format!("{}.blasts.fcs", site.output_name));
+            let path = staging.join(&name);
+            match crate::fcs::writer::write(
+                &path,
+                &events.keywords,
+                &events.channels,
+                events.events.view(),
+            ) {
+                Ok(()) => files.push(name),
+                Err(e) => errors.push(fail(&path, &e)),
+            }
+        }
+        let mut kept = match self.kept.lock() {
+            Ok(k) => k,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        kept.files.extend(files);
+        kept.errors.extend(errors);
+        kept.figures.extend(figure);
+        if let Some(s) = sample {
+            kept.samples.push((index, s));
+        }
+    }
+
+    /// Writes `report.json`, `sites.csv`, the multi-site figures (in
+    /// pages), `report.html` and the mark of a complete set, then puts the
+    /// set in place of the folder. Returns the files as they are then.
+    pub fn finish(self, report: &CaseReport) -> Result<Vec<PathBuf>, OutputError> {
+        let kept = match self.kept.into_inner() {
+            Ok(k) => k,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(e) = kept.errors.into_iter().next() {
+            return Err(e);
+        }
+        let staging = self.set.dir().to_path_buf();
+        let mut written: Vec<PathBuf> = Vec::new();
+        let json = staging.join("report.json");
+        let text = serde_json::to_string_pretty(report).map_err(|e| fail(&json, &e))?;
+        write_bytes_atomically(&json, text.as_bytes()).map_err(|e| fail(&json, &e))?;
+        written.push("report.json".into());
+        let csv = staging.join("sites.csv");
+        write_atomically(&csv, |out| write_sites_csv(report, out)).map_err(|e| fail(&csv, &e))?;
+        written.push("sites.csv".into());
+        let mut samples: Vec<Option<LineageSample>> = vec![None; report.sites.len()];
+        for (i, s) in kept.samples {
+            if let Some(slot) = samples.get_mut(i) {
+                *slot = Some(s);
+            }
+        }
+        let plots = staging.join("plots");
+        let figures = crate::plot::case_figures(report, &samples).map_err(|e| fail(&plots, &e))?;
+        drop(samples);
+        for f in &figures {
+            for (ext, bytes) in [("png", f.png.as_slice()), ("svg", f.svg.as_bytes())] {
+                let name = Path::new("plots").join(format!("{}.{ext}", f.name));
+                write_bytes_atomically(&staging.join(&name), bytes)
+                    .map_err(|e| fail(&staging.join(&name), &e))?;
+                written.push(name);
+            }
+        }
+        let mut site_figures = kept.figures;
+        site_figures.sort_by_key(|f| f.index);
+        let embed = report.sites.len() <= EMBED_UP_TO_SITES;
+        let refs: Vec<FigureRef<'_>> = figures
+            .iter()
+            .map(|f| FigureRef {
+                png: embed.then_some(f.png.as_slice()),
+                ..FigureRef::embedded(f)
+            })
+            .chain(site_figures.iter().map(|f| FigureRef {
+                name: &f.name,
+                title: &f.title,
+                site: Some(&f.site),
+                png: embed.then_some(f.png.as_slice()),
+            }))
+            .collect();
+        let html = staging.join("report.html");
+        let page = super::html::render(report, &refs);
+        write_bytes_atomically(&html, page.as_bytes()).map_err(|e| fail(&html, &e))?;
+        written.push("report.html".into());
+        written.extend(kept.files);
+        let mark = serde_json::json!({
+            "software": report.software,
+            "schema_version": report.schema_version,
+            "files": written,
+        });
+        let dir = self.set.target().to_path_buf();
+        self.set
+            .commit(mark.to_string().as_bytes())
+            .map_err(|e| fail(&dir, &e))?;
+        Ok(written.into_iter().map(|f| dir.join(f)).collect())
+    }
+}
+
+/// Writes the whole output set of an analysed case at once (see
+/// [`CaseWriter`], which `analyze` uses to write site by site).
 pub fn write_outputs(
     report: &CaseReport,
     gatings: &[Option<SiteGating>],
     dir: &Path,
     options: OutputOptions,
 ) -> Result<Vec<PathBuf>, OutputError> {
-    let fail = |path: &Path, e: &dyn std::fmt::Display| OutputError {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    };
-    let set = OutputSet::begin(dir, options.replace).map_err(|e| fail(dir, &e))?;
-    let staging = set.dir().to_path_buf();
-    let mut written: Vec<PathBuf> = Vec::new();
-    let json = staging.join("report.json");
-    let text = serde_json::to_string_pretty(report).map_err(|e| fail(&json, &e))?;
-    write_bytes_atomically(&json, text.as_bytes()).map_err(|e| fail(&json, &e))?;
-    written.push("report.json".into());
-    let csv = staging.join("sites.csv");
-    write_atomically(&csv, |out| write_sites_csv(report, out)).map_err(|e| fail(&csv, &e))?;
-    written.push("sites.csv".into());
-    let plots = staging.join("plots");
-    std::fs::create_dir_all(&plots).map_err(|e| fail(&plots, &e))?;
-    let figures = crate::plot::case_figures(report, gatings).map_err(|e| fail(&plots, &e))?;
-    for f in &figures {
-        for (ext, bytes) in [("png", f.png.as_slice()), ("svg", f.svg.as_bytes())] {
-            let name = format!("{}.{ext}", f.name);
-            let path = plots.join(&name);
-            write_bytes_atomically(&path, bytes).map_err(|e| fail(&path, &e))?;
-            written.push(Path::new("plots").join(name));
+    let writer = CaseWriter::begin(dir, report.sites.len(), options)?;
+    for (i, (s, g)) in report.sites.iter().zip(gatings).enumerate() {
+        if let Some(g) = g {
+            writer.add_site(i, s, g);
         }
     }
-    let html = staging.join("report.html");
-    let page = super::html::render(report, &figures);
-    write_bytes_atomically(&html, page.as_bytes()).map_err(|e| fail(&html, &e))?;
-    written.push("report.html".into());
-    if options.blast_fcs {
-        for (s, g) in report.sites.iter().zip(gatings) {
-            let Some(events) = g.as_ref().and_then(|g| g.blast_events.as_ref()) else {
-                continue;
-            };
-            if events.events.nrows() == 0 {
-                continue;
-            }
-            let name = format!("{}.blasts.fcs", s.output_name);
-            let path = staging.join(&name);
-            crate::fcs::writer::write(
-                &path,
-                &events.keywords,
-                &events.channels,
-                events.events.view(),
-            )
-            .map_err(|e| fail(&path, &e))?;
-            written.push(name.into());
-        }
-    }
-    let mark = serde_json::json!({
-        "software": report.software,
-        "schema_version": report.schema_version,
-        "files": written,
-    });
-    set.commit(mark.to_string().as_bytes())
-        .map_err(|e| fail(dir, &e))?;
-    Ok(written.into_iter().map(|f| dir.join(f)).collect())
+    writer.finish(report)
 }
 
 /// A value, or an empty CSV field when not measured.

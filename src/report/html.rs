@@ -1,6 +1,7 @@
 //! `report.html`: the case report a hematopathologist reads, as one
 //! self-contained file (figures embedded as PNG data, no scripts, no
-//! network): the conclusion, the site table, QC, the per-site statements,
+//! network; a case of many sites links its figures in `plots/` instead, so
+//! the page stays readable): the conclusion, the site table, QC, the per-site statements,
 //! the comparison figures, each site's gating path with its gate table, and
 //! the methods.
 
@@ -34,14 +35,60 @@ fn status_class(s: Status) -> &'static str {
     }
 }
 
-fn img(f: &Figure) -> String {
+/// A figure as the page shows it: embedded as PNG data, or linked to its
+/// file under `plots/` (large cases, whose page would otherwise hold
+/// hundreds of megabytes).
+#[derive(Debug, Clone)]
+pub struct FigureRef<'a> {
+    /// File stem under `plots/`.
+    pub name: &'a str,
+    /// Caption.
+    pub title: &'a str,
+    /// The site it belongs to, if any.
+    pub site: Option<&'a str>,
+    /// PNG bytes to embed; linked when `None`.
+    pub png: Option<&'a [u8]>,
+}
+
+impl<'a> FigureRef<'a> {
+    /// An embedded case figure.
+    pub fn embedded(f: &'a Figure) -> FigureRef<'a> {
+        FigureRef {
+            name: &f.name,
+            title: &f.title,
+            site: f.site.as_deref(),
+            png: Some(&f.png),
+        }
+    }
+}
+
+fn img(f: &FigureRef<'_>) -> String {
+    let src = match f.png {
+        Some(png) => format!(
+            "data:image/png;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(png)
+        ),
+        None => format!("plots/{}.png", esc(&percent_path(f.name))),
+    };
     format!(
-        "<figure id=\"fig-{}\"><img alt=\"{}\" src=\"data:image/png;base64,{}\"><figcaption>{}</figcaption></figure>\n",
-        esc(&f.name),
-        esc(&f.title),
-        base64::engine::general_purpose::STANDARD.encode(&f.png),
-        esc(&f.title)
+        "<figure id=\"fig-{}\"><img alt=\"{}\" src=\"{src}\"><figcaption>{}</figcaption></figure>\n",
+        esc(f.name),
+        esc(f.title),
+        esc(f.title)
     )
+}
+
+/// A file name as a relative URL path segment.
+fn percent_path(name: &str) -> String {
+    let mut s = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+            s.push(b as char);
+        } else {
+            s.push_str(&format!("%{b:02X}"));
+        }
+    }
+    s
 }
 
 const STYLE: &str = "body{font-family:sans-serif;margin:2em;max-width:1560px;color:#222}\
@@ -52,8 +99,9 @@ td:first-child,th:first-child{text-align:left}.pos{color:#c62828;font-weight:bol
 figure{margin:1em 0}img{max-width:100%;border:1px solid #ddd}figcaption{color:#555}\
 td.reason{text-align:left;max-width:40em}";
 
-/// Renders the report; `figures` are those of [`crate::plot::case_figures`].
-pub fn render(report: &CaseReport, figures: &[Figure]) -> String {
+/// Renders the report with its figures (the multi-site figures of
+/// [`crate::plot::case_figures`] and each site's gating path).
+pub fn render(report: &CaseReport, figures: &[FigureRef<'_>]) -> String {
     let mut h = String::new();
     let title = match &report.case_id {
         Some(id) => format!("marrowgate case report: {id}"),
@@ -210,10 +258,7 @@ pub fn render(report: &CaseReport, figures: &[Figure]) -> String {
     h.push_str("<h2>Gating per site</h2>\n");
     for s in &report.sites {
         let _ = writeln!(h, "<h3>{}</h3>", esc(&s.name));
-        for f in figures
-            .iter()
-            .filter(|f| f.site.as_deref() == Some(&s.name))
-        {
+        for f in figures.iter().filter(|f| f.site == Some(s.name.as_str())) {
             h.push_str(&img(f));
         }
         if let Some(m) = &s.measures {
