@@ -111,17 +111,15 @@ impl OutputSet {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "out".into());
+        // The staging folder's name carries this process's id: whatever a
+        // killed run leaves (its staging folder, or the previous set it was
+        // removing) is recognised and removed by the next run.
         let prefix = format!(".{name}.marrowgate-");
         remove_abandoned(&parent, &prefix);
         let staging = tempfile::Builder::new()
-            .prefix(&prefix)
+            .prefix(&format!("{prefix}{}-", std::process::id()))
             .tempdir_in(&parent)
             .map_err(io(&parent))?;
-        write_bytes_atomically(
-            &staging.path().join(OWNER),
-            std::process::id().to_string().as_bytes(),
-        )
-        .map_err(io(staging.path()))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
@@ -151,7 +149,6 @@ impl OutputSet {
             move |source| OutputDirError::Io { path, source }
         };
         let staging = self.staging.path().to_path_buf();
-        std::fs::remove_file(staging.join(OWNER)).map_err(io(&staging))?;
         write_bytes_atomically(&staging.join(OUTPUT_MARK), mark).map_err(io(&staging))?;
         sync_dir(&staging);
         // From here the staging folder must survive its guard: it becomes
@@ -190,28 +187,27 @@ impl OutputSet {
     }
 }
 
-/// The file in a staging folder naming the process that builds it.
-const OWNER: &str = ".marrowgate-owner";
-
-/// Removes staging folders (`prefix*` in `parent`) left by runs that were
-/// killed: their owner process no longer exists. A folder whose owner is
+/// Removes staging folders (`prefix<pid>-*` in `parent`) left by runs that
+/// were killed: their process no longer exists. A folder whose process is
 /// alive, or cannot be told, is left alone.
 fn remove_abandoned(parent: &Path, prefix: &str) {
     let Ok(entries) = std::fs::read_dir(parent) else {
         return;
     };
     for e in entries.flatten() {
-        if !e.file_name().to_string_lossy().starts_with(prefix) {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(prefix) else {
             continue;
-        }
-        let path = e.path();
-        let owner = std::fs::read_to_string(path.join(OWNER))
-            .ok()
-            .and_then(|t| t.trim().parse::<i32>().ok());
+        };
+        let owner = rest
+            .split('-')
+            .next()
+            .and_then(|pid| pid.parse::<i32>().ok());
         if let Some(pid) = owner
+            && pid != std::process::id() as i32
             && !process_alive(pid)
         {
-            let _ = std::fs::remove_dir_all(&path);
+            let _ = std::fs::remove_dir_all(e.path());
         }
     }
 }

@@ -186,6 +186,26 @@ pub fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
         .copied()
 }
 
+/// The `p` quantiles (ascending `ps`) of the finite `values`, as
+/// [`quantile`] of the sorted values would give them, in linear time by
+/// selection; `None` when there are none.
+pub fn quantiles(values: impl Iterator<Item = f64>, ps: &[f64]) -> Option<Vec<f64>> {
+    let mut v: Vec<f64> = values.filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return None;
+    }
+    let last = v.len() as f64 - 1.0;
+    let mut from = 0;
+    let mut out = Vec::with_capacity(ps.len());
+    for &p in ps {
+        let k = ((last * p) as usize).clamp(from, v.len() - 1);
+        let (_, q, _) = v[from..].select_nth_unstable_by(k - from, f64::total_cmp);
+        out.push(*q);
+        from = k;
+    }
+    Some(out)
+}
+
 /// Median and robust standard deviation (1.4826 x the median absolute
 /// deviation) of the finite `values`, and their count, in linear time;
 /// `None` when empty.
@@ -199,6 +219,26 @@ pub fn median_and_robust_sd(values: impl Iterator<Item = f64>) -> Option<(f64, f
     v.iter_mut().for_each(|x| *x = (*x - median).abs());
     let mad = *v.select_nth_unstable_by(mid, f64::total_cmp).1;
     Some((median, 1.4826 * mad, v.len()))
+}
+
+#[cfg(test)]
+mod quantile_tests {
+    use super::*;
+
+    #[test]
+    fn selection_quantiles_equal_sorted_ones() {
+        let mut rng = crate::simulate::rng::Rng::new(3);
+        let v: Vec<f64> = (0..10_001)
+            .map(|i| if i % 97 == 0 { f64::NAN } else { rng.normal() })
+            .collect();
+        let sorted = sorted_finite(v.iter().copied());
+        let ps = [0.0, 0.001, 0.01, 0.5, 0.999, 1.0];
+        let q = quantiles(v.iter().copied(), &ps).expect("values");
+        for (p, q) in ps.iter().zip(q) {
+            assert_eq!(Some(q), quantile(&sorted, *p), "{p}");
+        }
+        assert_eq!(quantiles(std::iter::empty(), &[0.5]), None);
+    }
 }
 
 /// Silverman's rule of thumb on a robust spread, scaled by `factor` (below 1

@@ -3,7 +3,9 @@
 //! viability, CD19+ B lineage and CD10+ within it. (CD10 is never judged
 //! outside CD19+: mature neutrophils are CD10+.)
 
-use super::density::{Density, bandwidth, median_and_robust_sd, quantile, sorted_finite};
+use super::density::{
+    Density, bandwidth, median_and_robust_sd, quantile, quantiles, sorted_finite,
+};
 use super::markers::Marker;
 use super::prepare::Prepared;
 use crate::qc::percent;
@@ -73,14 +75,11 @@ fn stable_flow(t: &[f64], n: usize) -> Result<(Vec<bool>, String, f64), String> 
     if n <= 1_000 {
         return Err(format!("{n} events are too few to judge the event rate"));
     }
-    let sorted = sorted_finite(t.iter().copied());
-    if sorted.len() < n / 2 {
-        return Err(format!(
-            "{} of {n} time values are not numbers",
-            n - sorted.len()
-        ));
+    let finite = t.iter().filter(|v| v.is_finite()).count();
+    if finite < n / 2 {
+        return Err(format!("{} of {n} time values are not numbers", n - finite));
     }
-    let (Some(lo), Some(hi)) = (quantile(&sorted, 0.001), quantile(&sorted, 0.999)) else {
+    let Some([lo, hi]) = quantiles(t.iter().copied(), &[0.001, 0.999]).map(|q| [q[0], q[1]]) else {
         return Err("no time values".into());
     };
     if hi - lo <= 0.0 || !(hi - lo).is_finite() {

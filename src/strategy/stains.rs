@@ -14,7 +14,7 @@
 //! A check that fails forbids a NEGATIVE (a blast population found still
 //! stands: it shows the stain worked where it matters).
 
-use super::density::{quantile, sorted_finite};
+use super::density::{quantile, quantiles, sorted_finite};
 use super::markers::Marker;
 use super::pregate::{PreGates, count, lymphocytes};
 use super::prepare::{LOGICLE, Prepared};
@@ -74,6 +74,10 @@ pub fn check_stains(p: &Prepared, g: &PreGates, lod: u64) -> Vec<StainCheck> {
     // CD10: positive on neutrophils (granulocytic SSC, CD19-) or on any
     // CD19+ precursor or blast, above the CD10 threshold of the CD19+CD10+
     // gate (the CD10- cells' negative peak + 4 SD).
+    let lymph = match (p.get(Marker::Cd(45)), p.get(Marker::SscA)) {
+        (Some(cd45), Some(ssc)) => lymphocytes(cd45, ssc, &g.viable),
+        _ => Vec::new(),
+    };
     if let (Some(cd10), Some(ssc)) = (p.get(Marker::Cd(10)), p.get(Marker::SscA)) {
         let cut = g
             .records
@@ -81,13 +85,7 @@ pub fn check_stains(p: &Prepared, g: &PreGates, lod: u64) -> Vec<StainCheck> {
             .find(|r| r.name == "CD19+CD10+")
             .and_then(|r| r.thresholds.first().copied())
             .unwrap_or(f64::INFINITY);
-        let lymph_ssc = p
-            .get(Marker::Cd(45))
-            .and_then(|cd45| {
-                let lymph = lymphocytes(cd45, ssc, &g.viable);
-                quantile(&sorted_finite(lymph.iter().map(|&i| ssc[i])), 0.5)
-            })
-            .unwrap_or(0.0);
+        let lymph_ssc = quantile(&sorted_finite(lymph.iter().map(|&i| ssc[i])), 0.5).unwrap_or(0.0);
         let (mut granulocytic, mut neutrophils_positive) = (0u64, 0u64);
         for i in 0..p.events {
             if g.viable[i] && !g.b_lineage[i] && ssc[i] > 2.0 * lymph_ssc {
@@ -115,18 +113,16 @@ pub fn check_stains(p: &Prepared, g: &PreGates, lod: u64) -> Vec<StainCheck> {
     // CD45: the lymphocytes (brightest CD45 peak) at least a decade above
     // the dimmest viable cells' level (unstained autofluorescence and
     // CD45- cells lie at or below it).
-    if let (Some(cd45), Some(ssc)) = (p.get(Marker::Cd(45)), p.get(Marker::SscA)) {
-        let lymph = lymphocytes(cd45, ssc, &g.viable);
+    if let Some(cd45) = p.get(Marker::Cd(45)) {
         let lymph_level = quantile(&sorted_finite(lymph.iter().map(|&i| cd45[i])), 0.5);
-        let floor = quantile(
-            &sorted_finite(
-                cd45.iter()
-                    .zip(&g.viable)
-                    .filter(|(_, v)| **v)
-                    .map(|(c, _)| *c),
-            ),
-            0.01,
-        );
+        let floor = quantiles(
+            cd45.iter()
+                .zip(&g.viable)
+                .filter(|(_, v)| **v)
+                .map(|(c, _)| *c),
+            &[0.01],
+        )
+        .map(|q| q[0]);
         let (passed, above) = match (lymph_level, floor) {
             (Some(l), Some(f)) => (lymph.len() as u64 >= need && l - f >= decade(), l - f),
             _ => (false, 0.0),
