@@ -802,3 +802,207 @@ fn usage_errors_and_the_small_ones() {
         .to_string();
     assert!(e.contains("missing required marker(s) CD19"), "{e}");
 }
+
+/// Every file under `dir` (recursively) with its size and modification
+/// time, skipping `except`.
+fn snapshot(
+    dir: &Path,
+    except: &Path,
+) -> std::collections::BTreeMap<PathBuf, (u64, std::time::SystemTime)> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.starts_with(except) {
+                continue;
+            }
+            let Ok(m) = std::fs::symlink_metadata(&p) else {
+                continue;
+            };
+            if m.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(p, (m.len(), m.modified().unwrap_or(std::time::UNIX_EPOCH)));
+            }
+        }
+    }
+    out
+}
+
+// Property: random case files (TOML and JSON), panels, site names and
+// limits never panic, never write outside --out, give every analysed site
+// its own outputs, and exit as documented (0, 1, 2 or 3).
+#[test]
+fn random_cases_names_and_limits_are_handled_as_documented() {
+    use marrowgate::simulate::rng::Rng;
+    let d = temp("property");
+    let inputs = d.join("inputs");
+    std::fs::create_dir_all(&inputs).expect("dir");
+    let good: Vec<PathBuf> = (0..3)
+        .map(|i| {
+            let cfg = Config {
+                events: 8_000,
+                ..config(40 + i, 0.05 * i as f64)
+            };
+            save(&simulated(&cfg), &inputs.join(format!("g{i}.fcs")))
+        })
+        .collect();
+    std::fs::write(inputs.join("garbage.fcs"), b"FCS3.1  garbage").expect("write");
+    let pieces = [
+        "left iliac",
+        "left_iliac",
+        "left/iliac",
+        "..",
+        "../../etc",
+        "左腸骨",
+        "右腸骨",
+        "\u{1b}[2J",
+        "tab\there",
+        "",
+        "  ",
+        "a\\b",
+        "con",
+        "x.fcs",
+        "ñ",
+        "🦴",
+        "\u{202e}rtl",
+        "\r\n",
+    ];
+    let mut rng = Rng::new(2026);
+    let mut pick = |n: usize| (rng.next_u64() % n as u64) as usize;
+    let mut outcomes = std::collections::BTreeMap::<&str, usize>::new();
+    for round in 0..60 {
+        let work = d.join(format!("r{round}"));
+        std::fs::create_dir_all(&work).expect("dir");
+        let sites = 1 + pick(4);
+        let mut names = Vec::new();
+        let mut entries = Vec::new();
+        for _ in 0..sites {
+            let mut name = String::new();
+            for _ in 0..1 + pick(3) {
+                name.push_str(pieces[pick(pieces.len())]);
+            }
+            if pick(10) == 0 {
+                name = "y".repeat(150 + pick(100));
+            }
+            let file = match pick(6) {
+                0 => inputs.join("garbage.fcs"),
+                1 => inputs.join("missing.fcs"),
+                _ => good[pick(good.len())].clone(),
+            };
+            let mut entry = serde_json::json!({ "name": name, "file": file });
+            if pick(4) == 0 {
+                let markers = ["CD19", "CD10", "banana", "FSC-A", "viability"];
+                let channels = ["PE-A", "FITC-A", "Nope-A"];
+                entry["panel"] = serde_json::json!({
+                    channels[pick(channels.len())]: markers[pick(markers.len())]
+                });
+            }
+            names.push(name);
+            entries.push(entry);
+        }
+        let case = serde_json::json!({ "case_id": format!("P{round}"), "sites": entries });
+        let path = if pick(2) == 0 {
+            let p = work.join("case.json");
+            std::fs::write(&p, case.to_string()).expect("write");
+            p
+        } else {
+            let p = work.join("case.toml");
+            let text = toml::to_string(&case).expect("toml");
+            std::fs::write(&p, text).expect("write");
+            p
+        };
+        let mut limits: Vec<String> = Vec::new();
+        let mut limits_ok = true;
+        if pick(3) == 0 {
+            let (option, value, ok) = [
+                ("--lod", "0", false),
+                ("--lod", "5", true),
+                ("--lloq", "10", false),
+                ("--required-sensitivity", "NaN", false),
+                ("--required-sensitivity", "0.01", true),
+                ("--max-debris-percent", "-3", false),
+                ("--min-marrow-specific-percent", "1e308", false),
+                ("--max-debris-percent", "80", true),
+            ][pick(8)];
+            limits.push(option.into());
+            limits.push(value.into());
+            limits_ok = ok;
+        }
+        let out_dir = work.join("out");
+        let before = snapshot(&d, &out_dir);
+        let out = bin()
+            .arg("analyze")
+            .arg(&path)
+            .arg("--out")
+            .arg(&out_dir)
+            .arg("--blast-fcs")
+            .args(&limits)
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let code = out.status.code();
+        assert!(
+            matches!(code, Some(0..=3)) && !stderr.contains("panicked"),
+            "round {round}: {code:?} {stderr}"
+        );
+        assert_eq!(
+            before,
+            snapshot(&d, &out_dir),
+            "round {round} wrote outside --out"
+        );
+        assert!(!out.stdout.contains(&0x1b) && !out.stderr.contains(&0x1b));
+        if !limits_ok {
+            assert_eq!(code, Some(2), "round {round}: {stderr}");
+            assert!(!out_dir.exists());
+            *outcomes.entry("bad limits").or_default() += 1;
+            continue;
+        }
+        let names_ok = names
+            .iter()
+            .all(|n| marrowgate::analysis::case::check_site_name(n).is_ok())
+            && names
+                .iter()
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+                == names.len();
+        if !names_ok {
+            assert_eq!(code, Some(1), "round {round}: {names:?} {stderr}");
+            assert!(!out_dir.exists());
+            *outcomes.entry("bad names").or_default() += 1;
+            continue;
+        }
+        if code == Some(1) {
+            // Nothing analysable (a bad panel entry, every site unreadable).
+            assert!(!stderr.is_empty());
+            *outcomes.entry("nothing analysable").or_default() += 1;
+            continue;
+        }
+        *outcomes.entry("analysed").or_default() += 1;
+        let report: Value =
+            serde_json::from_slice(&std::fs::read(out_dir.join("report.json")).expect("json"))
+                .expect("parses");
+        assert!(complete_set(&out_dir).is_some(), "round {round}");
+        let mut stems = std::collections::BTreeSet::new();
+        for s in report["sites"].as_array().expect("sites") {
+            let stem = s["output_name"].as_str().expect("output name");
+            assert!(stems.insert(stem.to_lowercase()), "round {round}: {stem}");
+            assert!(!stem.contains('/') && !stem.starts_with('.') && stem.len() <= 64);
+            if s["gates"].as_array().is_some_and(|g| g.len() > 1) {
+                assert!(out_dir.join(format!("plots/{stem}.gating.png")).is_file());
+            }
+            if s["blast_events"].as_u64().unwrap_or(0) > 0 {
+                assert!(out_dir.join(format!("{stem}.blasts.fcs")).is_file());
+            }
+        }
+    }
+    eprintln!("property outcomes: {outcomes:?}");
+    // The generator reaches every branch.
+    for kind in ["bad limits", "bad names", "nothing analysable", "analysed"] {
+        assert!(
+            outcomes.get(kind).copied().unwrap_or(0) >= 2,
+            "{outcomes:?}"
+        );
+    }
+}
