@@ -180,6 +180,8 @@ fn two_channels_with_one_marker_are_an_error_unless_a_panel_decides() {
     let (_, report) = analyze_json(&[("ah", &file)], &[]);
     let report = report.expect("report");
     assert_eq!(site(&report, "ah")["markers"]["CD19"], "PE-Cy7-A");
+    let choices = site(&report, "ah")["marker_choices"].to_string();
+    assert!(choices.contains("area channel PE-Cy7-A"), "{choices}");
 }
 
 // 3. Limits.

@@ -201,6 +201,8 @@ pub struct SiteMeasures {
     pub strategy: String,
     /// Marker -> channel (`$PnN`) used.
     pub markers: BTreeMap<String, String>,
+    /// How a marker claimed by several channels was resolved, in words.
+    pub marker_choices: Vec<String>,
     /// Whether the file's spillover matrix was applied.
     pub compensated: bool,
     /// Every gate in order, with its rule, thresholds and counts.
@@ -486,6 +488,7 @@ fn measure_automatic(
         quantifiable: verdict.quantifiable,
         marrow_indicators: Some(marrow),
         strategy: "automatic".into(),
+        marker_choices: markers.resolved.clone(),
         markers: markers
             .iter()
             .map(|(m, j)| (m.name(), channels[j].0.clone()))
@@ -616,6 +619,7 @@ fn gate_with_user_gates(
         marrow_indicators: None,
         strategy: format!("gating-ml {}", u.source),
         markers: BTreeMap::new(),
+        marker_choices: Vec::new(),
         compensated: info.metadata.spillover.is_some(),
         gates,
         clusters: Vec::new(),
