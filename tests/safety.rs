@@ -503,23 +503,17 @@ fn the_output_folder_holds_one_complete_run() {
         b"years of work"
     );
     // Two runs at once on one folder: one complete set survives.
-    let a = bin()
-        .args(["analyze", "--lod", "20", "--site"])
-        .arg(format!("a={}", pos.display()))
-        .arg("--out")
-        .arg(&out_dir)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawns");
-    let b = bin()
-        .args(["analyze", "--lod", "25", "--site"])
-        .arg(format!("a={}", pos.display()))
-        .arg("--out")
-        .arg(&out_dir)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawns");
-    for mut child in [a, b] {
+    let spawn = |lod: &str| {
+        bin()
+            .args(["analyze", "--lod", lod, "--site"])
+            .arg(format!("a={}", pos.display()))
+            .arg("--out")
+            .arg(&out_dir)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("spawns")
+    };
+    for mut child in [spawn("20"), spawn("25")] {
         assert!(child.wait().expect("waits").success());
     }
     let report: Value =

@@ -34,19 +34,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 /// Markers the search reads when present (CD10 and CD45 always are).
-pub const DFN_MARKERS: [Marker; 11] = [
-    Marker::Cd(10),
-    Marker::Cd(20),
-    Marker::Cd(34),
-    Marker::Cd(38),
-    Marker::Cd(45),
-    Marker::Cd(58),
-    Marker::Cd(81),
-    Marker::Cd(66),
-    Marker::Cd(123),
-    Marker::Cd(73),
-    Marker::Cd(304),
-];
+pub const DFN_MARKERS: [Marker; 11] = super::markers::B_PRECURSOR_MARKERS;
 
 /// Total departure (decades beyond the normal bounds) of a cluster centre
 /// that makes it a blast cluster.

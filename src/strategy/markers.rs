@@ -49,15 +49,14 @@ pub const REQUIRED: [Marker; 5] = [
     Marker::SscA,
 ];
 
-/// Markers the analysis reads when present, beside the required ones.
-pub const OPTIONAL: [Marker; 13] = [
-    Marker::FscH,
-    Marker::FscW,
-    Marker::Time,
-    Marker::Viability,
+/// The markers that tell blasts from normal B-cell precursors, read when
+/// present (CD10 and CD45 always are).
+pub const B_PRECURSOR_MARKERS: [Marker; 11] = [
+    Marker::Cd(10),
     Marker::Cd(20),
     Marker::Cd(34),
     Marker::Cd(38),
+    Marker::Cd(45),
     Marker::Cd(58),
     Marker::Cd(81),
     Marker::Cd(66),
@@ -66,9 +65,14 @@ pub const OPTIONAL: [Marker; 13] = [
     Marker::Cd(304),
 ];
 
-/// Whether the B-ALL analysis reads `m` (required or optional).
+/// Pre-gating channels read when present.
+pub const PREGATING_OPTIONAL: [Marker; 4] =
+    [Marker::FscH, Marker::FscW, Marker::Time, Marker::Viability];
+
+/// Whether the B-ALL analysis reads `m` (required, pre-gating or a
+/// B-precursor marker).
 pub fn is_analysed(m: Marker) -> bool {
-    REQUIRED.contains(&m) || OPTIONAL.contains(&m)
+    REQUIRED.contains(&m) || PREGATING_OPTIONAL.contains(&m) || B_PRECURSOR_MARKERS.contains(&m)
 }
 
 /// Viability dyes, as they appear in labels (upper case, punctuation removed).
@@ -284,28 +288,23 @@ impl MarkerMap {
                             ) && channels[j].0.trim().eq_ignore_ascii_case(&m.name())
                         })
                         .collect();
-                    if let [a] = areas.as_slice() {
+                    let all = list
+                        .iter()
+                        .map(|&j| describe(j))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let rule = match (areas.as_slice(), exact.as_slice()) {
+                        ([a], _) => Some((*a, "area channel", "of one detector's ")),
+                        (_, [e]) => Some((*e, "channel named exactly", "of ")),
+                        _ => None,
+                    };
+                    if let Some((j, why, among)) = rule {
                         map.resolved.push(format!(
-                            "{}: area channel {} used (of one detector's {})",
+                            "{}: {why} {} used ({among}{all})",
                             m.name(),
-                            describe(*a),
-                            list.iter()
-                                .map(|&j| describe(j))
-                                .collect::<Vec<_>>()
-                                .join(", ")
+                            describe(j)
                         ));
-                        Some(*a)
-                    } else if let [e] = exact.as_slice() {
-                        map.resolved.push(format!(
-                            "{}: channel named exactly {} used (of {})",
-                            m.name(),
-                            describe(*e),
-                            list.iter()
-                                .map(|&j| describe(j))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ));
-                        Some(*e)
+                        Some(j)
                     } else {
                         map.ambiguous.push(Ambiguity {
                             marker: m.name(),
@@ -332,13 +331,9 @@ impl MarkerMap {
         self.by_marker.retain(|m, _| keep(*m));
         let names: Vec<String> = self.by_marker.keys().map(|m| m.name()).collect();
         self.channels.retain(|n, _| names.contains(n));
-        self.ambiguous.retain(|a| {
-            marker_of(&a.marker, Some(&a.marker)).is_some_and(&keep)
-                || REQUIRED
-                    .iter()
-                    .chain(&OPTIONAL)
-                    .any(|m| m.name() == a.marker && keep(*m))
-        });
+        // A marker's display name reads back as that marker.
+        self.ambiguous
+            .retain(|a| marker_of(&a.marker, Some(&a.marker)).is_some_and(&keep));
     }
 
     /// Channel of `marker`, if present.
