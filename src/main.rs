@@ -111,6 +111,23 @@ enum Command {
         #[arg(long, default_value_t = 2.0, value_name = "PERCENT")]
         min_marrow_specific_percent: f64,
     },
+    /// Show how every channel of FCS files is understood (role, marker,
+    /// from which label) and write a panel file to correct and pass back
+    /// with `analyze --panel`.
+    Panel {
+        /// FCS files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Write the panel file (TOML) of the first file here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// A panel to apply first (to check a corrected one).
+        #[arg(long)]
+        panel: Option<PathBuf>,
+        /// One JSON object per file (one per line).
+        #[arg(long)]
+        json: bool,
+    },
     /// Show what FCS files hold: version, instrument, events, channels,
     /// spillover, warnings.
     Inspect {
@@ -219,6 +236,10 @@ enum Command {
         /// unstained noise and spillover. Repeatable.
         #[arg(long = "failed-stain", value_name = "MARKER")]
         failed_stains: Vec<String>,
+        /// Write the file as this cytometer family does (channel names,
+        /// labels, range, spillover or unmixed data).
+        #[arg(long, value_enum, default_value = "canto")]
+        instrument: marrowgate::simulate::instrument::Instrument,
         /// Blast phenotype: MARKER=INTENSITY (CD10, CD19, CD20, CD34, CD38,
         /// CD45, CD58; linear units, negative is 60) or sigma=SPREAD;
         /// repeatable, e.g. --blast-marker CD45=80 --blast-marker CD38=4000.
@@ -299,6 +320,12 @@ fn main() -> ExitCode {
             };
             analyze(case, &sites, panel, &output, &settings)
         }
+        Command::Panel {
+            files,
+            out,
+            panel,
+            json,
+        } => panel_command(&files, out.as_deref(), panel.as_deref(), json),
         Command::Inspect {
             files,
             json,
@@ -374,6 +401,7 @@ fn main() -> ExitCode {
             doublets,
             cd34_negative_blasts,
             failed_stains,
+            instrument,
             blast_markers,
         } => {
             let mut blast_phenotype = marrowgate::simulate::BlastPhenotype::default();
@@ -408,6 +436,11 @@ fn main() -> ExitCode {
                 failed_stains,
             };
             match marrowgate::simulate::simulate(&cfg)
+                .and_then(|mut sim| {
+                    marrowgate::simulate::instrument::as_instrument(&mut sim, instrument)
+                        .map_err(marrowgate::simulate::SimulateError::Write)?;
+                    Ok(sim)
+                })
                 .and_then(|sim| marrowgate::simulate::write(&sim, &out))
             {
                 Ok(()) => {
@@ -569,6 +602,60 @@ fn analyze(
         ExitCode::FAILURE
     } else if report.has_site_errors() {
         ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// `panel`: print how each file's channels are understood; write the
+/// first file's panel.
+fn panel_command(
+    files: &[PathBuf],
+    out: Option<&std::path::Path>,
+    panel: Option<&std::path::Path>,
+    json: bool,
+) -> ExitCode {
+    use marrowgate::report::panel::read_panel_of;
+    let overrides = match panel.map(marrowgate::analysis::case::read_panel) {
+        Some(Ok(p)) => p,
+        Some(Err(e)) => {
+            print_error(&e);
+            return ExitCode::FAILURE;
+        }
+        None => Vec::new(),
+    };
+    let mut failed = false;
+    let mut first = None;
+    for file in files {
+        match read_panel_of(file, &overrides) {
+            Ok(r) => {
+                let text = if json {
+                    serde_json::to_string(&r).unwrap_or_default() + "\n"
+                } else {
+                    marrowgate::report::terminal::escape_lines(&r.to_text())
+                };
+                print_stdout(&text);
+                if first.is_none() {
+                    first = Some(r);
+                }
+            }
+            Err(e) => {
+                print_error(&e);
+                failed = true;
+            }
+        }
+    }
+    if let (Some(path), Some(r)) = (out, first) {
+        if let Err(e) = marrowgate::io::write_bytes_atomically(path, r.to_panel_toml().as_bytes()) {
+            print_error(&format!("{}: {e}", path.display()));
+            return ExitCode::FAILURE;
+        }
+        if !json {
+            print_stdout(&format!("wrote {}\n", path.display()));
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     }

@@ -86,6 +86,25 @@ pub struct Channel {
     pub scale: Scale,
 }
 
+impl Channel {
+    /// The largest channel value the channel can hold: `$PnR` through its
+    /// scale (`10^decades x offset` for log-amplified data, `$PnR / $PnG`
+    /// with a gain). Display scales start from it, so a 10-bit, 20-bit or
+    /// 22-bit instrument fills its scale.
+    pub fn top_value(&self) -> f64 {
+        match self.scale {
+            Scale::Identity => self.range,
+            Scale::Gain { gain } if gain > 0.0 => self.range / gain,
+            Scale::Gain { .. } => self.range,
+            Scale::Log {
+                decades, offset, ..
+            } => 10f64.powf(decades) * offset,
+            Scale::Time { timestep } if timestep > 0.0 => self.range * timestep,
+            Scale::Time { .. } => self.range,
+        }
+    }
+}
+
 /// The conversion from stored values to channel values, as flowCore and
 /// FlowKit apply it by default.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

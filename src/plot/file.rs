@@ -202,29 +202,34 @@ pub fn plot_file(req: &PlotRequest) -> Result<PlotSummary, PlotFileError> {
         channel(&req.file, &names, &req.x)?,
         channel(&req.file, &names, &req.y)?,
     );
+    let top = crate::strategy::prepare::logicle_top(
+        [xi, yi]
+            .iter()
+            .map(|&j| &info.metadata.channels[j])
+            .filter(|c| {
+                !marker_of(&c.name, c.marker.as_deref()).is_some_and(Marker::is_scatter_or_time)
+            }),
+    );
     let axis_of = |j: usize| -> Result<(Transform, Axis), PlotFileError> {
-        let range = info.metadata.channels[j].range.max(1.0);
+        let range = info.metadata.channels[j].top_value().max(1.0);
         let (name, label) = &names[j];
         let title = match label {
             Some(l) if !l.trim().is_empty() => format!("{l} ({name})"),
             _ => name.clone(),
         };
-        let scatter = matches!(
-            marker_of(name, label.as_deref()),
-            Some(Marker::FscA | Marker::FscH | Marker::FscW | Marker::SscA | Marker::Time)
-        );
+        let scatter = marker_of(name, label.as_deref()).is_some_and(Marker::is_scatter_or_time);
         let invalid = |e: crate::transform::TransformError| PlotError::Draw(e.to_string());
         let t = if scatter || req.scale == Scale::Linear {
             Transform::Linear(Linear::new(range, 0.0).map_err(invalid)?)
         } else if req.scale == Scale::Asinh {
-            Transform::Asinh(Asinh::new(LOGICLE.0, LOGICLE.2, 0.0).map_err(invalid)?)
+            Transform::Asinh(Asinh::new(top, LOGICLE.2, 0.0).map_err(invalid)?)
         } else {
-            let (t, w, m, a) = LOGICLE;
-            Transform::Logicle(Logicle::new(t, w, m, a).map_err(invalid)?)
+            let (_, w, m, a) = LOGICLE;
+            Transform::Logicle(Logicle::new(top, w, m, a).map_err(invalid)?)
         };
         let axis = match &t {
             Transform::Linear(_) => Axis::linear(&title, range, (0.0, 1.0)),
-            other => Axis::for_transform(&title, other, LOGICLE.0),
+            other => Axis::for_transform(&title, other, top),
         };
         Ok((t, axis))
     };

@@ -21,6 +21,26 @@ pub struct ChannelSummary {
     pub amplification: String,
     /// $PnG, if given.
     pub gain: Option<f64>,
+    /// How the analysis understands the channel: its role, and the marker
+    /// with the label it came from ("CD19 ($PnS)", "forward scatter
+    /// area", "not recognised").
+    pub understood: String,
+}
+
+/// Each channel as the analysis reads it, in words.
+fn understood(channels: &[crate::fcs::Channel]) -> Vec<String> {
+    let pairs: Vec<(String, Option<String>)> = channels
+        .iter()
+        .map(|c| (c.name.clone(), c.marker.clone()))
+        .collect();
+    crate::strategy::markers::read_channels(&pairs, &[])
+        .0
+        .into_iter()
+        .map(|r| match (r.role, r.marker) {
+            ("marker" | "viability dye", Some(m)) => format!("{m} ({})", r.source),
+            (role, _) => role.to_string(),
+        })
+        .collect()
 }
 
 /// The summary of one data set of one file.
@@ -85,7 +105,9 @@ pub fn inspect(path: &Path, dataset: usize, with_stats: bool) -> Result<InspectR
         channels: m
             .channels
             .iter()
-            .map(|c| ChannelSummary {
+            .zip(understood(&m.channels))
+            .map(|(c, understood)| ChannelSummary {
+                understood,
                 name: c.name.clone(),
                 marker: c.marker.clone(),
                 range: c.range,
@@ -151,8 +173,8 @@ impl InspectReport {
             .max(6);
         let _ = write!(
             s,
-            "  {:>3}  {:<name_w$}  {:<marker_w$}  {:>10}  {:>4}  {:<28}",
-            "#", "name", "marker", "range", "bits", "amplification"
+            "  {:>3}  {:<name_w$}  {:<marker_w$}  {:>10}  {:>4}  {:<28}  {:<26}",
+            "#", "name", "marker", "range", "bits", "amplification", "understood as"
         );
         if self.stats.is_some() {
             let _ = write!(
@@ -165,13 +187,14 @@ impl InspectReport {
         for (i, c) in self.channels.iter().enumerate() {
             let _ = write!(
                 s,
-                "  {:>3}  {:<name_w$}  {:<marker_w$}  {:>10}  {:>4}  {:<28}",
+                "  {:>3}  {:<name_w$}  {:<marker_w$}  {:>10}  {:>4}  {:<28}  {:<26}",
                 i + 1,
                 c.name,
                 c.marker.as_deref().unwrap_or("-"),
                 c.range,
                 c.bits,
-                c.amplification
+                c.amplification,
+                c.understood
             );
             if let Some(st) = self.stats.as_ref().and_then(|v| v.get(i)) {
                 let _ = write!(

@@ -6,4 +6,5 @@ pub mod csv;
 pub mod gating;
 pub mod html;
 pub mod inspect;
+pub mod panel;
 pub mod terminal;

@@ -13,6 +13,7 @@
 //! matrix, electronic noise and detector saturation, like an instrument.
 //! A seed gives the same file on any machine and thread count.
 
+pub mod instrument;
 pub mod rng;
 
 use crate::fcs::{Keywords, Metadata, Version};

@@ -16,6 +16,10 @@ pub enum Marker {
     FscW,
     /// Side scatter area.
     SscA,
+    /// Side scatter height (recognised, not analysed).
+    SscH,
+    /// Side scatter width (recognised, not analysed).
+    SscW,
     /// Acquisition time.
     Time,
     /// Viability dye (7-AAD, DAPI, PI, fixable dyes).
@@ -25,6 +29,20 @@ pub enum Marker {
 }
 
 impl Marker {
+    /// Scatter and time are shown linear; everything else is fluorescence.
+    pub fn is_scatter_or_time(self) -> bool {
+        matches!(
+            self,
+            Marker::FscA
+                | Marker::FscH
+                | Marker::FscW
+                | Marker::SscA
+                | Marker::SscH
+                | Marker::SscW
+                | Marker::Time
+        )
+    }
+
     /// Display name.
     pub fn name(self) -> String {
         match self {
@@ -32,6 +50,8 @@ impl Marker {
             Marker::FscH => "FSC-H".into(),
             Marker::FscW => "FSC-W".into(),
             Marker::SscA => "SSC-A".into(),
+            Marker::SscH => "SSC-H".into(),
+            Marker::SscW => "SSC-W".into(),
             Marker::Time => "Time".into(),
             Marker::Viability => "viability".into(),
             Marker::Cd(66) => "CD66c".into(),
@@ -100,19 +120,60 @@ pub fn marker_of(name: &str, label: Option<&str>) -> Option<Marker> {
     label.and_then(parse_label).or_else(|| parse_label(name))
 }
 
+/// Scatter and time from a channel name as instruments write them:
+/// BD, CytoFLEX, Aurora, Attune, MACSQuant, NovoCyte, Accuri (`FSC-A`,
+/// `SSC-H`, `FSC-Width`, `SSC-B-A`, `Violet SSC-A`), Beckman Navios,
+/// Gallios and Kaluza (`FS INT` area, `FS PEAK` height, `FS TOF` width,
+/// `SS INT`), FC500 (`FS Lin`), Sysmex/Partec CyFlow (`FSC`, `SSC`),
+/// Sony/Bio-Rad style `FSC LinA` / `SSC LinH`, FlowJo's `Comp-` prefix.
+/// Side-scatter variants (`SSC-B-A`, `Violet SSC-A`) are side scatter too:
+/// when the plain `SSC-A` is present it is chosen by name (see
+/// [`MarkerMap::from_channels`]). Log-amplified scatter copies (`FSC LogA`)
+/// are not the scatter the analysis reads.
 fn scatter_or_time(name: &str) -> Option<Marker> {
-    let n = name.trim().to_ascii_uppercase().replace(' ', "-");
-    match n.as_str() {
-        "TIME" | "HDR-T" => return Some(Marker::Time),
-        "FSC-A" | "FS-A" | "FSC" | "FS" | "FS-LIN" | "FSC-LIN" => return Some(Marker::FscA),
-        "FSC-H" | "FS-H" => return Some(Marker::FscH),
-        "FSC-W" | "FS-W" => return Some(Marker::FscW),
-        "SSC-A" | "SS-A" | "SSC" | "SS" | "SS-LIN" | "SSC-LIN" | "SSC-B-A" | "VSSC-A" => {
-            return Some(Marker::SscA);
-        }
-        _ => {}
+    let upper = name.trim().to_ascii_uppercase();
+    let n = upper.strip_prefix("COMP-").unwrap_or(&upper);
+    if matches!(n, "TIME" | "HDR-T" | "TIME-A" | "TIME LIN") {
+        return Some(Marker::Time);
     }
-    None
+    // The pulse measure: area, height or width.
+    #[derive(PartialEq)]
+    enum Pulse {
+        Area,
+        Height,
+        Width,
+    }
+    const SUFFIXES: [(&str, Pulse); 12] = [
+        ("-A", Pulse::Area),
+        (" INT", Pulse::Area),
+        (" LINA", Pulse::Area),
+        (" LIN", Pulse::Area),
+        ("-LIN", Pulse::Area),
+        ("-H", Pulse::Height),
+        (" PEAK", Pulse::Height),
+        (" LINH", Pulse::Height),
+        ("-W", Pulse::Width),
+        ("-WIDTH", Pulse::Width),
+        (" WIDTH", Pulse::Width),
+        (" TOF", Pulse::Width),
+    ];
+    let (detector, pulse) = SUFFIXES
+        .into_iter()
+        .find_map(|(suffix, p)| n.strip_suffix(suffix).map(|d| (d.trim(), p)))
+        .unwrap_or((n, Pulse::Area));
+    let forward = matches!(detector, "FSC" | "FS");
+    let side = matches!(detector, "SSC" | "SS" | "VSSC" | "SSC-B" | "SSC B")
+        || detector.ends_with(" SSC")
+        || detector.ends_with("-SSC");
+    match (forward, side, pulse) {
+        (true, _, Pulse::Area) => Some(Marker::FscA),
+        (true, _, Pulse::Height) => Some(Marker::FscH),
+        (true, _, Pulse::Width) => Some(Marker::FscW),
+        (_, true, Pulse::Area) => Some(Marker::SscA),
+        (_, true, Pulse::Height) => Some(Marker::SscH),
+        (_, true, Pulse::Width) => Some(Marker::SscW),
+        _ => None,
+    }
 }
 
 /// Finds a CD number or a viability dye in a label such as "CD10 PE",
@@ -164,6 +225,73 @@ pub fn describe_channel(name: &str, label: Option<&str>) -> String {
         Some(s) if !s.trim().is_empty() => format!("{name} ({s})"),
         _ => name.to_string(),
     }
+}
+
+/// How one channel was understood, for `marrowgate panel` and `inspect`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChannelReading {
+    /// `$PnN`.
+    pub channel: String,
+    /// `$PnS`, if any.
+    pub label: Option<String>,
+    /// The marker read, if any.
+    pub marker: Option<String>,
+    /// What the channel is: scatter, time, viability dye, marker, or not
+    /// recognised.
+    pub role: &'static str,
+    /// Where the marker came from: `panel`, `$PnS`, `$PnN`, or the
+    /// instrument's naming of scatter and time.
+    pub source: &'static str,
+    /// Whether the B-ALL analysis reads this channel.
+    pub used: bool,
+}
+
+/// How every channel of a file is understood (with the panel `overrides`),
+/// and the marker map the analysis would use.
+pub fn read_channels(
+    channels: &[(String, Option<String>)],
+    overrides: &[(String, Marker)],
+) -> (Vec<ChannelReading>, MarkerMap) {
+    let mut map = MarkerMap::from_channels(channels, overrides);
+    map.retain(is_analysed);
+    let used: Vec<usize> = map.iter().map(|(_, j)| j).collect();
+    let readings = channels
+        .iter()
+        .enumerate()
+        .map(|(i, (name, label))| {
+            let (marker, source) = match overrides.iter().find(|(n, _)| n == name) {
+                Some((_, m)) => (Some(*m), "panel"),
+                None => match scatter_or_time(name) {
+                    Some(m) => (Some(m), "instrument naming of scatter and time"),
+                    None => match label.as_deref().and_then(parse_label) {
+                        Some(m) => (Some(m), "$PnS"),
+                        None => (parse_label(name), "$PnN"),
+                    },
+                },
+            };
+            let role = match marker {
+                Some(Marker::FscA) => "forward scatter area",
+                Some(Marker::FscH) => "forward scatter height",
+                Some(Marker::FscW) => "forward scatter width",
+                Some(Marker::SscA) => "side scatter area",
+                Some(Marker::SscH) => "side scatter height",
+                Some(Marker::SscW) => "side scatter width",
+                Some(Marker::Time) => "time",
+                Some(Marker::Viability) => "viability dye",
+                Some(Marker::Cd(_)) => "marker",
+                None => "not recognised",
+            };
+            ChannelReading {
+                channel: name.clone(),
+                label: label.clone(),
+                marker: marker.map(Marker::name),
+                role,
+                source: if marker.is_some() { source } else { "" },
+                used: used.contains(&i),
+            }
+        })
+        .collect();
+    (readings, map)
 }
 
 /// Two or more channels that claim one marker, with no rule to choose.
@@ -278,14 +406,8 @@ impl MarkerMap {
                         .iter()
                         .copied()
                         .filter(|&j| {
-                            matches!(
-                                m,
-                                Marker::FscA
-                                    | Marker::FscH
-                                    | Marker::FscW
-                                    | Marker::SscA
-                                    | Marker::Time
-                            ) && channels[j].0.trim().eq_ignore_ascii_case(&m.name())
+                            m.is_scatter_or_time()
+                                && channels[j].0.trim().eq_ignore_ascii_case(&m.name())
                         })
                         .collect();
                     let all = list
@@ -388,6 +510,43 @@ mod tests {
         }
         // "PI" inside a word is not propidium iodide.
         assert_eq!(marker_of("X", Some("Pacific Blue")), None);
+        // Scatter and time as each instrument family names them.
+        let scatter: [(&str, Option<Marker>); 24] = [
+            ("FS INT", Some(Marker::FscA)),
+            ("FS PEAK", Some(Marker::FscH)),
+            ("FS TOF", Some(Marker::FscW)),
+            ("SS INT", Some(Marker::SscA)),
+            ("SS PEAK", Some(Marker::SscH)),
+            ("FSC-Width", Some(Marker::FscW)),
+            ("Violet SSC-A", Some(Marker::SscA)),
+            ("SSC-B-A", Some(Marker::SscA)),
+            ("SSC-B-H", Some(Marker::SscH)),
+            ("FSC", Some(Marker::FscA)),
+            ("SSC", Some(Marker::SscA)),
+            ("FSC LinA", Some(Marker::FscA)),
+            ("SSC LinH", Some(Marker::SscH)),
+            ("FSC LogA", None),
+            ("Comp-FSC-A", Some(Marker::FscA)),
+            ("SSC-W", Some(Marker::SscW)),
+            ("TIME", Some(Marker::Time)),
+            ("FL1 INT", None),
+            ("BL1-A", None),
+            ("V1-A", None),
+            ("PB450-A", None),
+            ("AF-A", None),
+            ("FSC-H", Some(Marker::FscH)),
+            ("SS Lin", Some(Marker::SscA)),
+        ];
+        for (name, expected) in scatter {
+            assert_eq!(marker_of(name, None), expected, "{name}");
+        }
+        // Markers as MACSQuant, Kaluza and spectral labels write them.
+        assert_eq!(
+            marker_of("V2-A", Some("CD45-VioGreen")),
+            Some(Marker::Cd(45))
+        );
+        assert_eq!(marker_of("FL5 INT", Some("CD19-PC7")), Some(Marker::Cd(19)));
+        assert_eq!(marker_of("Comp-CD10 APC-A", None), Some(Marker::Cd(10)));
     }
 
     #[test]

@@ -11,8 +11,27 @@ use crate::transform::{FastTransform, Logicle, Transform};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-/// Logicle parameters for fluorescence (the common 18-bit display).
+/// Logicle parameters for fluorescence (the common 18-bit display). The
+/// top `T` of a file's display follows its channels ([`logicle_top`]); `M`
+/// (decades) and `W` stay, so a display unit is `1/M` decade on every
+/// instrument and every threshold in decades means the same everywhere.
 pub const LOGICLE: (f64, f64, f64, f64) = (262_144.0, 0.5, 4.5, 0.0);
+
+/// Lowest logicle top used: below it (a 10-bit linear channel) the
+/// logicle's decades would not fit.
+const MIN_LOGICLE_TOP: f64 = 10_000.0;
+
+/// The logicle top of a file: the largest value its fluorescence channels
+/// can hold (`$PnR` through each channel's scale), so 20-bit and 22-bit
+/// instruments are not squashed against the top of an 18-bit display nor
+/// 10-bit ones into its bottom; 262,144 when no channel says.
+pub fn logicle_top<'a>(channels: impl Iterator<Item = &'a crate::fcs::Channel>) -> f64 {
+    channels
+        .map(crate::fcs::Channel::top_value)
+        .filter(|t| t.is_finite() && *t > 1.0)
+        .fold(None, |m: Option<f64>, t| Some(m.map_or(t, |m| m.max(t))))
+        .map_or(LOGICLE.0, |t| t.max(MIN_LOGICLE_TOP))
+}
 
 /// Display-scale columns of one site.
 #[derive(Debug, Clone)]
@@ -43,17 +62,20 @@ impl Prepared {
 /// Reads, compensates and scales the markers of `markers` from a file.
 pub fn prepare(file: &FcsFile, dataset: usize, markers: &MarkerMap) -> Result<Prepared, FcsError> {
     let info = file.dataset(dataset)?;
-    let (t, w, m, a) = LOGICLE;
+    let (_, w, m, a) = LOGICLE;
+    let fluorescence = markers
+        .iter()
+        .filter(|(m, _)| !m.is_scatter_or_time())
+        .map(|(_, j)| &info.metadata.channels[j]);
+    let t = logicle_top(fluorescence);
     let logicle = Logicle::new(t, w, m, a).map_err(|e| FcsError::Unsupported(e.to_string()))?;
     let fast = Transform::Logicle(logicle.clone()).fast();
     let wanted: Vec<(Marker, usize, ColumnScale)> = markers
         .iter()
         .map(|(marker, j)| {
-            let range = info.metadata.channels[j].range.max(1.0);
+            let range = info.metadata.channels[j].top_value().max(1.0);
             let scale = match marker {
-                Marker::FscA | Marker::FscH | Marker::FscW | Marker::SscA => {
-                    ColumnScale::Divide(range)
-                }
+                m if m.is_scatter_or_time() && m != Marker::Time => ColumnScale::Divide(range),
                 Marker::Time => ColumnScale::Identity,
                 _ => ColumnScale::Transform(Box::new(fast.clone())),
             };

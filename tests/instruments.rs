@@ -1,0 +1,251 @@
+//! Files as every cytometer family writes them (issue 10, first part): the
+//! channels get the roles a person would give them, and each layout is
+//! analysed end to end with the same result as the BD layout.
+
+use marrowgate::simulate::instrument::{Instrument, as_instrument};
+use marrowgate::simulate::{Config, Population, simulate, write};
+use marrowgate::strategy::markers::read_channels;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_marrowgate"))
+}
+
+fn temp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("mg-inst-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+const ALL: [(Instrument, &str, &str, &str); 8] = [
+    (Instrument::Canto, "canto", "FSC-A", "PE-Cy7-A"),
+    (Instrument::Navios, "navios", "FS INT", "FL5 INT"),
+    (Instrument::Kaluza, "kaluza", "FS INT", "Comp-CD19 PC7"),
+    (Instrument::Cytoflex, "cytoflex", "FSC-A", "PC7-A"),
+    (Instrument::Aurora, "aurora", "FSC-A", "PE-Cy7-A"),
+    (Instrument::Attune, "attune", "FSC-A", "YL4-A"),
+    (Instrument::Macsquant, "macsquant", "FSC-A", "B4-A"),
+    (Instrument::Cyflow, "cyflow", "FSC", "FL4"),
+];
+
+#[test]
+fn every_instrument_layout_is_understood_and_analysed_alike() {
+    let d = temp("layouts");
+    let cfg = Config {
+        events: 60_000,
+        seed: 7,
+        blast_fraction: 0.03,
+        ..Config::default()
+    };
+    let base = simulate(&cfg).expect("simulates");
+    let viable = base
+        .truth
+        .iter()
+        .filter(|p| p.is_viable_nucleated())
+        .count();
+    let blasts = base
+        .truth
+        .iter()
+        .filter(|p| **p == Population::Blast)
+        .count();
+    let truth = 100.0 * blasts as f64 / viable as f64;
+    let mut c = bin();
+    c.args(["analyze", "--json"]);
+    for (instrument, name, _, _) in ALL {
+        let mut sim = base.clone();
+        as_instrument(&mut sim, instrument).expect("layout");
+        let file = d.join(format!("{name}.fcs"));
+        write(&sim, &file).expect("writes");
+        c.arg("--site").arg(format!("{name}={}", file.display()));
+    }
+    let out = c.output().expect("runs");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sites = report["sites"].as_array().expect("sites");
+    let canto = sites[0]["blast_events"].as_u64().expect("blasts");
+    for ((_, name, fsc, cd19), s) in ALL.iter().zip(sites) {
+        assert_eq!(s["status"], "POSITIVE", "{name}: {}", s["reason"]);
+        assert_eq!(s["markers"]["FSC-A"], *fsc, "{name}");
+        assert_eq!(s["markers"]["CD19"], *cd19, "{name}");
+        let pct = s["blast_percent"].as_f64().expect("blast %");
+        assert!(
+            (pct - truth).abs() < 0.1 * truth,
+            "{name}: {pct} vs {truth}"
+        );
+        // The range of the instrument does not move a single event.
+        assert_eq!(s["blast_events"].as_u64(), Some(canto), "{name}");
+    }
+    // Unmixed / already compensated files carry no spillover: analysed
+    // as they are, never called uncompensated.
+    for name in ["kaluza", "aurora"] {
+        let s = sites.iter().find(|s| s["name"] == name).expect("site");
+        assert_eq!(s["compensated"], false);
+        assert!(
+            s["concerns"].as_array().is_some_and(|c| c.is_empty()),
+            "{name}"
+        );
+    }
+}
+
+fn corpus(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/fcs-corpus")
+        .join(name)
+}
+
+/// (channel, role, marker) of a corpus file as marrowgate reads it.
+fn roles(file: &str) -> Vec<(String, &'static str, Option<String>)> {
+    let f = marrowgate::fcs::FcsFile::open(corpus(file)).expect("reads");
+    let channels: Vec<(String, Option<String>)> = f.datasets()[0]
+        .metadata
+        .channels
+        .iter()
+        .map(|c| (c.name.clone(), c.marker.clone()))
+        .collect();
+    read_channels(&channels, &[])
+        .0
+        .into_iter()
+        .map(|r| (r.channel, r.role, r.marker))
+        .collect()
+}
+
+fn role_of<'a>(
+    roles: &'a [(String, &'static str, Option<String>)],
+    channel: &str,
+) -> (&'static str, Option<&'a str>) {
+    let r = roles
+        .iter()
+        .find(|r| r.0 == channel)
+        .unwrap_or_else(|| panic!("{channel}"));
+    (r.1, r.2.as_deref())
+}
+
+#[test]
+fn real_files_get_the_roles_a_person_would_give_them() {
+    // Thermo Attune NxT.
+    let g11 = roles("G11.fcs");
+    assert_eq!(
+        role_of(&g11, "FSC-A"),
+        ("forward scatter area", Some("FSC-A"))
+    );
+    assert_eq!(
+        role_of(&g11, "SSC-H"),
+        ("side scatter height", Some("SSC-H"))
+    );
+    assert_eq!(role_of(&g11, "Time"), ("time", Some("Time")));
+    assert_eq!(role_of(&g11, "BL1-A").0, "not recognised"); // GFP: no CD
+    // Beckman Coulter FC500 (LMD).
+    let lmd = roles("coulter.lmd");
+    assert_eq!(role_of(&lmd, "FS Lin").0, "forward scatter area");
+    assert_eq!(role_of(&lmd, "SS Lin").0, "side scatter area");
+    // BD FACSAria with markers in $PnS.
+    let aria = roles("100715.fcs");
+    assert_eq!(role_of(&aria, "G710-A"), ("marker", Some("CD19")));
+    assert_eq!(role_of(&aria, "R780-A"), ("marker", Some("CD3")));
+    // FACSDiva index sort: "marker;dye;filter" labels, 7-AAD viability.
+    let index = roles("index_sorted_example.fcs");
+    assert_eq!(role_of(&index, "RL 780/60-A"), ("marker", Some("CD19")));
+    assert_eq!(
+        role_of(&index, "BL 695/40-A"),
+        ("viability dye", Some("viability"))
+    );
+    assert_eq!(role_of(&index, "FSC-W").0, "forward scatter width");
+    // BD Accuri C6 (16.7 M range).
+    let accuri = roles("B01_KC-A-W---91-US.fcs");
+    assert_eq!(role_of(&accuri, "SSC-A").0, "side scatter area");
+    assert_eq!(role_of(&accuri, "FL1-A").0, "not recognised");
+    // FACSCalibur: height-only scatter and markers in $PnS.
+    let calibur = roles("data1.fcs");
+    assert_eq!(role_of(&calibur, "FSC-H").0, "forward scatter height");
+    assert_eq!(role_of(&calibur, "FL1-H"), ("marker", Some("CD4")));
+}
+
+#[test]
+fn the_panel_file_round_trips_and_a_correction_is_used() {
+    let d = temp("panel");
+    let mut sim = simulate(&Config {
+        events: 40_000,
+        seed: 8,
+        blast_fraction: 0.05,
+        ..Config::default()
+    })
+    .expect("simulates");
+    as_instrument(&mut sim, Instrument::Navios).expect("layout");
+    let file = d.join("navios.fcs");
+    write(&sim, &file).expect("writes");
+    let panel = d.join("panel.toml");
+    let out = bin()
+        .arg("panel")
+        .arg(&file)
+        .arg("--out")
+        .arg(&panel)
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("FS INT") && text.contains("forward scatter area"),
+        "{text}"
+    );
+    let written = std::fs::read_to_string(&panel).expect("panel");
+    assert!(written.contains("\"FL5 INT\" = \"CD19\""), "{written}");
+    // Passed back unchanged: the same markers.
+    let run = |panel: &Path| -> Value {
+        let out = bin()
+            .args(["analyze", "--json", "--panel"])
+            .arg(panel)
+            .arg("--site")
+            .arg(format!("s={}", file.display()))
+            .output()
+            .expect("runs");
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
+    let same = run(&panel);
+    assert_eq!(same["sites"][0]["markers"]["CD19"], "FL5 INT");
+    assert_eq!(same["sites"][0]["status"], "POSITIVE");
+    // A correction is used: CD19 read from another channel.
+    let edited = written
+        .replace("\"FL5 INT\" = \"CD19\"", "\"FL5 INT\" = \"CD22\"")
+        .replace("\"FL1 INT\" = \"CD20\"", "\"FL1 INT\" = \"CD19\"");
+    let corrected = d.join("corrected.toml");
+    std::fs::write(&corrected, edited).expect("write");
+    let changed = run(&corrected);
+    assert_eq!(changed["sites"][0]["markers"]["CD19"], "FL1 INT");
+}
+
+#[test]
+fn scatter_that_cannot_be_told_apart_names_its_candidates() {
+    let d = temp("scatter");
+    let mut sim = simulate(&Config {
+        events: 5_000,
+        ..Config::default()
+    })
+    .expect("simulates");
+    // Two side-scatter variants and no plain SSC-A.
+    sim.keywords.set("$P3N", "SSC-B-A");
+    sim.keywords.set("$P2N", "Violet SSC-A");
+    let file = d.join("two-ssc.fcs");
+    write(&sim, &file).expect("writes");
+    let out = bin()
+        .args(["analyze", "--json", "--site"])
+        .arg(format!("s={}", file.display()))
+        .output()
+        .expect("runs");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let e = report["sites"][0]["error"].as_str().unwrap_or("");
+    assert!(
+        e.contains("SSC-A is claimed by")
+            && e.contains("SSC-B-A")
+            && e.contains("Violet SSC-A")
+            && e.contains("--panel"),
+        "{e}"
+    );
+}
