@@ -236,6 +236,11 @@ enum Command {
         /// unstained noise and spillover. Repeatable.
         #[arg(long = "failed-stain", value_name = "MARKER")]
         failed_stains: Vec<String>,
+        /// The antibody panel: standard (CD58 and a viability dye) or
+        /// euroflow (the EuroFlow BCP-ALL MRD tube: CD81, CD66c/CD123, no
+        /// viability dye).
+        #[arg(long = "panel-profile", value_enum, default_value = "standard")]
+        panel_profile: marrowgate::simulate::PanelProfile,
         /// Write the file as this cytometer family does (channel names,
         /// labels, range, spillover or unmixed data).
         #[arg(long, value_enum, default_value = "canto")]
@@ -401,6 +406,7 @@ fn main() -> ExitCode {
             doublets,
             cd34_negative_blasts,
             failed_stains,
+            panel_profile,
             instrument,
             blast_markers,
         } => {
@@ -434,6 +440,7 @@ fn main() -> ExitCode {
                 doublet_fraction: doublets,
                 blast_phenotype,
                 failed_stains,
+                panel: panel_profile,
             };
             match marrowgate::simulate::simulate(&cfg)
                 .and_then(|mut sim| {

@@ -23,7 +23,7 @@ fn temp(name: &str) -> PathBuf {
 const ALL: [(Instrument, &str, &str, &str); 8] = [
     (Instrument::Canto, "canto", "FSC-A", "PE-Cy7-A"),
     (Instrument::Navios, "navios", "FS INT", "FL5 INT"),
-    (Instrument::Kaluza, "kaluza", "FS INT", "Comp-CD19 PC7"),
+    (Instrument::Kaluza, "kaluza", "FS INT", "Comp-CD19 PE-Cy7"),
     (Instrument::Cytoflex, "cytoflex", "FSC-A", "PC7-A"),
     (Instrument::Aurora, "aurora", "FSC-A", "PE-Cy7-A"),
     (Instrument::Attune, "attune", "FSC-A", "YL4-A"),
@@ -247,5 +247,54 @@ fn scatter_that_cannot_be_told_apart_names_its_candidates() {
             && e.contains("Violet SSC-A")
             && e.contains("--panel"),
         "{e}"
+    );
+}
+
+#[test]
+fn the_euroflow_tube_is_read_with_every_marker_it_has() {
+    let d = temp("euroflow");
+    let cfg = Config {
+        events: 80_000,
+        seed: 9,
+        blast_fraction: 0.05,
+        panel: marrowgate::simulate::PanelProfile::Euroflow,
+        ..Config::default()
+    };
+    let sim = simulate(&cfg).expect("simulates");
+    let viable = sim.truth.iter().filter(|p| p.is_viable_nucleated()).count();
+    let blasts = sim
+        .truth
+        .iter()
+        .filter(|p| **p == Population::Blast)
+        .count();
+    let truth = 100.0 * blasts as f64 / viable as f64;
+    let file = d.join("euroflow.fcs");
+    write(&sim, &file).expect("writes");
+    let out = bin()
+        .args(["analyze", "--json", "--site"])
+        .arg(format!("s={}", file.display()))
+        .output()
+        .expect("runs");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let s = &report["sites"][0];
+    // CD81 and CD66c/CD123 are read; there is no viability dye, and the
+    // report says how dead cells were judged.
+    assert_eq!(s["markers"]["CD81"], "APC-R700-A");
+    assert_eq!(s["markers"]["CD66c"], "BV421-A");
+    assert!(s["markers"].get("viability").is_none());
+    let viable_gate = &s["gates"][3];
+    assert!(
+        viable_gate["rule"]
+            .as_str()
+            .unwrap_or("")
+            .contains("no viability dye"),
+        "{viable_gate}"
+    );
+    assert_eq!(s["status"], "POSITIVE", "{}", s["reason"]);
+    let pct = s["blast_percent"].as_f64().expect("blast %");
+    assert!((pct - truth).abs() < 0.1 * truth, "{pct} vs {truth}");
+    assert!(
+        s["normal_bounds"].to_string().contains("CD81"),
+        "the CD81 bound is used"
     );
 }

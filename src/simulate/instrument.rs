@@ -68,20 +68,11 @@ fn layout(i: Instrument) -> Layout {
             unmixed: false,
             cytometer: "Navios",
         },
+        // Labelled channels are named `Comp-<label>` (see `as_instrument`).
         Instrument::Kaluza => Layout {
             names: names([
-                "FS INT",
-                "FS PEAK",
-                "SS INT",
-                "Comp-CD20 FITC",
-                "Comp-CD10 PE",
-                "Comp-CD34 PC5.5",
-                "Comp-CD19 PC7",
-                "Comp-CD38 APC",
-                "Comp-CD58 APC-A700",
-                "Comp-CD45 KrO",
-                "Comp-Viability PB",
-                "TIME",
+                "FS INT", "FS PEAK", "SS INT", "FL1 INT", "FL2 INT", "FL4 INT", "FL5 INT",
+                "FL6 INT", "FL7 INT", "FL10 INT", "FL9 INT", "TIME",
             ]),
             range: 1_048_576.0,
             markers_in_label: false,
@@ -194,15 +185,25 @@ pub fn as_instrument(sim: &mut Simulation, instrument: Instrument) -> Result<(),
             column.mapv_inplace(|v| v * factor as f32);
         }
     }
+    let mut names: Vec<String> = Vec::with_capacity(l.names.len());
     for (j, name) in l.names.iter().enumerate() {
         let key = |x: &str| format!("$P{}{x}", j + 1);
-        sim.keywords.set(&key("N"), *name);
+        // The simulation's own label (its panel profile may have changed
+        // the default ones).
+        let simulated = sim.keywords.get(&key("S")).unwrap_or("").to_string();
+        let name = if !l.markers_in_label && !simulated.is_empty() {
+            // Exports that carry the marker in the name.
+            format!("Comp-{simulated}")
+        } else {
+            name.to_string()
+        };
+        sim.keywords.set(&key("N"), name.as_str());
+        names.push(name);
         if j != time {
             sim.keywords.set(&key("R"), format!("{}", l.range as u64));
         }
-        let simulated = CHANNELS[j].1;
         if l.markers_in_label && !simulated.is_empty() {
-            sim.keywords.set(&key("S"), label(instrument, simulated));
+            sim.keywords.set(&key("S"), label(instrument, &simulated));
         } else {
             sim.keywords.remove(&key("S"));
         }
@@ -213,7 +214,7 @@ pub fn as_instrument(sim: &mut Simulation, instrument: Instrument) -> Result<(),
         let n: usize = fields[0].parse().map_err(|_| "spillover count")?;
         for f in fields.iter_mut().skip(1).take(n) {
             if let Some(j) = CHANNELS.iter().position(|c| c.0 == f.as_str()) {
-                *f = l.names[j].to_string();
+                *f = names[j].clone();
             }
         }
         sim.keywords.set("$SPILLOVER", fields.join(","));

@@ -150,6 +150,44 @@ pub struct Config {
     /// Markers whose stain failed (`"CD19"`, `"CD10"`...): their channel
     /// carries only unstained autofluorescence, noise and spillover.
     pub failed_stains: Vec<String>,
+    /// The antibody panel stained.
+    pub panel: PanelProfile,
+}
+
+/// The antibody panel of the simulated tube.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum PanelProfile {
+    /// CD20, CD10, CD34, CD19, CD38, CD58, CD45 and a viability dye.
+    #[default]
+    Standard,
+    /// The EuroFlow BCP-ALL MRD tube: CD81 in place of CD58, CD66c/CD123
+    /// (one channel) in place of the viability dye, no viability dye.
+    Euroflow,
+}
+
+/// CD81 and CD66c/CD123 of a population (EuroFlow): CD81 bright on
+/// hematogones and CD34+ progenitors, moderate on mature B and T cells, dim
+/// on most blasts; CD66c bright on granulocytes, CD123 dim on monocytes and
+/// progenitors.
+fn euroflow_markers(p: Population, t: f64, blast: &BlastPhenotype) -> [f64; 2] {
+    match p {
+        Population::NeutrophilMature => [2.0 * NEG, 6000.0],
+        Population::GranulocytePrecursor => [300.0, 5000.0],
+        Population::Monocyte => [500.0, 700.0],
+        Population::Lymphocyte => [2500.0, NEG],
+        Population::MatureB => [3000.0, NEG],
+        Population::Hematogone => {
+            let lerp = |a: f64, b: f64| (a.ln() * (1.0 - t) + b.ln() * t).exp();
+            [lerp(9000.0, 4000.0), NEG]
+        }
+        Population::Cd34Progenitor => [6000.0, 500.0],
+        Population::Erythroid => [2000.0, NEG],
+        Population::Blast => [blast.cd81, blast.cd66c],
+        Population::Debris => [150.0, 150.0],
+        Population::Dead => [500.0, 600.0],
+        Population::Doublet => [2500.0, NEG],
+    }
 }
 
 /// Median intensities (linear, before spillover) of the blast population,
@@ -171,6 +209,10 @@ pub struct BlastPhenotype {
     pub cd58: f64,
     /// CD45.
     pub cd45: f64,
+    /// CD81 (EuroFlow panel; dim on most common-B-ALL blasts).
+    pub cd81: f64,
+    /// CD66c/CD123 (EuroFlow panel; aberrant on some blasts).
+    pub cd66c: f64,
     /// Log-scale (natural) spread of the positive markers.
     pub sigma: f64,
 }
@@ -187,6 +229,8 @@ impl Default for BlastPhenotype {
             cd38: 1_400.0,
             cd58: 10_000.0,
             cd45: 1_200.0,
+            cd81: 700.0,
+            cd66c: NEG,
             sigma: 0.35,
         }
     }
@@ -204,6 +248,8 @@ impl BlastPhenotype {
             "CD38" => &mut self.cd38,
             "CD58" => &mut self.cd58,
             "CD45" => &mut self.cd45,
+            "CD81" => &mut self.cd81,
+            "CD66C" => &mut self.cd66c,
             "SIGMA" => &mut self.sigma,
             _ => return false,
         };
@@ -224,6 +270,7 @@ impl Default for Config {
             doublet_fraction: 0.02,
             blast_phenotype: BlastPhenotype::default(),
             failed_stains: Vec::new(),
+            panel: PanelProfile::Standard,
         }
     }
 }
@@ -437,8 +484,14 @@ fn spillover() -> [[f64; 8]; 8] {
 }
 
 /// One event's true signals: FSC-A, FSC-H, SSC-A, 8 markers.
-fn draw(p: Population, rng: &mut Rng, blast: &BlastPhenotype) -> [f64; 11] {
-    let ph = phenotype(p, rng.uniform(), blast);
+fn draw(p: Population, rng: &mut Rng, blast: &BlastPhenotype, panel: PanelProfile) -> [f64; 11] {
+    let t = rng.uniform();
+    let mut ph = phenotype(p, t, blast);
+    if panel == PanelProfile::Euroflow {
+        let [cd81, cd66] = euroflow_markers(p, t, blast);
+        ph.markers[5] = cd81;
+        ph.markers[7] = cd66;
+    }
     let mut e = [0.0; 11];
     e[0] = rng.lognormal(ph.fsc, 0.12);
     e[1] = e[0] * 0.88 * (1.0 + 0.03 * rng.normal());
@@ -517,11 +570,13 @@ pub fn simulate(cfg: &Config) -> Result<Simulation, SimulateError> {
                         singlets[(rng.next_u64() % singlets.len() as u64) as usize],
                         &mut rng,
                         &cfg.blast_phenotype,
+                        cfg.panel,
                     );
                     let c = draw(
                         singlets[(rng.next_u64() % singlets.len() as u64) as usize],
                         &mut rng,
                         &cfg.blast_phenotype,
+                        cfg.panel,
                     );
                     let mut s = [0.0; 11];
                     for k in 0..11 {
@@ -531,7 +586,7 @@ pub fn simulate(cfg: &Config) -> Result<Simulation, SimulateError> {
                     s[1] = a[1].max(c[1]) * 1.08;
                     s
                 } else {
-                    draw(population, &mut rng, &cfg.blast_phenotype)
+                    draw(population, &mut rng, &cfg.blast_phenotype, cfg.panel)
                 };
                 let mut signal = signal;
                 for (k, _) in failed.iter().enumerate().filter(|(_, f)| **f) {
@@ -578,6 +633,11 @@ fn keywords(cfg: &Config) -> Keywords {
         k.set(&key("B"), "32");
         k.set(&key("E"), "0,0");
         k.set(&key("R"), "262144");
+    }
+    if cfg.panel == PanelProfile::Euroflow {
+        // CD58 APC-R700 -> CD81; the viability channel -> CD66c/CD123.
+        k.set("$P9S", "CD81 APC-R700");
+        k.set("$P11S", "CD66c/CD123 BV421");
     }
     let spill = spillover();
     let mut value = format!("{}", spill.len());
