@@ -10,7 +10,7 @@
 use marrowgate::analysis::case::Site;
 use marrowgate::analysis::site::{Settings, analyze_site};
 use marrowgate::qc::Status;
-use marrowgate::simulate::{BlastPhenotype, Config, Population, simulate, write};
+use marrowgate::simulate::{BlastPhenotype, Config, simulate, write};
 use std::path::PathBuf;
 
 struct Outcome {
@@ -22,12 +22,7 @@ struct Outcome {
 fn run(cfg: &Config, dir: &std::path::Path) -> Outcome {
     let file = dir.join(format!("s{}.fcs", cfg.seed));
     let sim = simulate(cfg).expect("valid configuration");
-    let viable = sim.truth.iter().filter(|p| p.is_viable_nucleated()).count();
-    let blasts = sim
-        .truth
-        .iter()
-        .filter(|p| **p == Population::Blast)
-        .count();
+    let true_percent = sim.true_blast_percent();
     write(&sim, &file).expect("temporary folder is writable");
     let site = Site {
         name: "s".into(),
@@ -40,7 +35,7 @@ fn run(cfg: &Config, dir: &std::path::Path) -> Outcome {
     Outcome {
         status: report.status,
         found_percent: report.measures.map_or(0.0, |m| m.blast_percent),
-        true_percent: 100.0 * blasts as f64 / viable.max(1) as f64,
+        true_percent,
     }
 }
 

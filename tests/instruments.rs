@@ -3,7 +3,7 @@
 //! analysed end to end with the same result as the BD layout.
 
 use marrowgate::simulate::instrument::{Instrument, as_instrument};
-use marrowgate::simulate::{Config, Population, simulate, write};
+use marrowgate::simulate::{Config, simulate, write};
 use marrowgate::strategy::markers::read_channels;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -41,17 +41,7 @@ fn every_instrument_layout_is_understood_and_analysed_alike() {
         ..Config::default()
     };
     let base = simulate(&cfg).expect("simulates");
-    let viable = base
-        .truth
-        .iter()
-        .filter(|p| p.is_viable_nucleated())
-        .count();
-    let blasts = base
-        .truth
-        .iter()
-        .filter(|p| **p == Population::Blast)
-        .count();
-    let truth = 100.0 * blasts as f64 / viable as f64;
+    let truth = base.true_blast_percent();
     let mut c = bin();
     c.args(["analyze", "--json"]);
     for (instrument, name, _, _) in ALL {
@@ -104,12 +94,8 @@ fn corpus(name: &str) -> PathBuf {
 /// (channel, role, marker) of a corpus file as marrowgate reads it.
 fn roles(file: &str) -> Vec<(String, &'static str, Option<String>)> {
     let f = marrowgate::fcs::FcsFile::open(corpus(file)).expect("reads");
-    let channels: Vec<(String, Option<String>)> = f.datasets()[0]
-        .metadata
-        .channels
-        .iter()
-        .map(|c| (c.name.clone(), c.marker.clone()))
-        .collect();
+    let channels: Vec<(String, Option<String>)> =
+        marrowgate::fcs::metadata::names_and_labels(&f.datasets()[0].metadata.channels);
     read_channels(&channels, &[])
         .0
         .into_iter()
@@ -261,13 +247,7 @@ fn the_euroflow_tube_is_read_with_every_marker_it_has() {
         ..Config::default()
     };
     let sim = simulate(&cfg).expect("simulates");
-    let viable = sim.truth.iter().filter(|p| p.is_viable_nucleated()).count();
-    let blasts = sim
-        .truth
-        .iter()
-        .filter(|p| **p == Population::Blast)
-        .count();
-    let truth = 100.0 * blasts as f64 / viable as f64;
+    let truth = sim.true_blast_percent();
     let file = d.join("euroflow.fcs");
     write(&sim, &file).expect("writes");
     let out = bin()

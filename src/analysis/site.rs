@@ -388,12 +388,8 @@ fn measure_automatic(
 ) -> Result<Measured, SiteError> {
     let limits = &settings.limits;
     let path = site.file.display().to_string();
-    let channels: Vec<(String, Option<String>)> = info
-        .metadata
-        .channels
-        .iter()
-        .map(|c| (c.name.clone(), c.marker.clone()))
-        .collect();
+    let channels: Vec<(String, Option<String>)> =
+        crate::fcs::metadata::names_and_labels(&info.metadata.channels);
     let mut markers = MarkerMap::from_channels(&channels, &site.panel);
     markers.retain(crate::strategy::markers::is_analysed);
     if !markers.ambiguous.is_empty() {

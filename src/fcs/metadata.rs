@@ -86,6 +86,14 @@ pub struct Channel {
     pub scale: Scale,
 }
 
+/// `($PnN, $PnS)` of each channel, as marker recognition reads them.
+pub fn names_and_labels(channels: &[Channel]) -> Vec<(String, Option<String>)> {
+    channels
+        .iter()
+        .map(|c| (c.name.clone(), c.marker.clone()))
+        .collect()
+}
+
 impl Channel {
     /// The largest channel value the channel can hold: `$PnR` through its
     /// scale (`10^decades x offset` for log-amplified data, `$PnR / $PnG`

@@ -192,12 +192,8 @@ pub fn plot_file(req: &PlotRequest) -> Result<PlotSummary, PlotFileError> {
         path: req.file.clone(),
         source,
     })?;
-    let names: Vec<(String, Option<String>)> = info
-        .metadata
-        .channels
-        .iter()
-        .map(|c| (c.name.clone(), c.marker.clone()))
-        .collect();
+    let names: Vec<(String, Option<String>)> =
+        crate::fcs::metadata::names_and_labels(&info.metadata.channels);
     let (xi, yi) = (
         channel(&req.file, &names, &req.x)?,
         channel(&req.file, &names, &req.y)?,

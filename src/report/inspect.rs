@@ -29,10 +29,7 @@ pub struct ChannelSummary {
 
 /// Each channel as the analysis reads it, in words.
 fn understood(channels: &[crate::fcs::Channel]) -> Vec<String> {
-    let pairs: Vec<(String, Option<String>)> = channels
-        .iter()
-        .map(|c| (c.name.clone(), c.marker.clone()))
-        .collect();
+    let pairs = crate::fcs::metadata::names_and_labels(channels);
     crate::strategy::markers::read_channels(&pairs, &[])
         .0
         .into_iter()

@@ -36,12 +36,8 @@ pub fn read_panel_of(
         path: path.to_path_buf(),
         source,
     })?;
-    let channels: Vec<(String, Option<String>)> = info
-        .metadata
-        .channels
-        .iter()
-        .map(|c| (c.name.clone(), c.marker.clone()))
-        .collect();
+    let channels: Vec<(String, Option<String>)> =
+        crate::fcs::metadata::names_and_labels(&info.metadata.channels);
     let (readings, map) = read_channels(&channels, panel);
     Ok(PanelReading {
         file: path.display().to_string(),

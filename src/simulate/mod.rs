@@ -298,6 +298,24 @@ pub enum SimulateError {
     Write(String),
 }
 
+impl Simulation {
+    /// The true blast percentage: blasts, % of viable nucleated single
+    /// cells (what `blast_percent` of an analysis estimates).
+    pub fn true_blast_percent(&self) -> f64 {
+        let viable = self
+            .truth
+            .iter()
+            .filter(|p| p.is_viable_nucleated())
+            .count();
+        let blasts = self
+            .truth
+            .iter()
+            .filter(|p| **p == Population::Blast)
+            .count();
+        100.0 * blasts as f64 / viable.max(1) as f64
+    }
+}
+
 /// A simulated sample.
 #[derive(Debug, Clone)]
 pub struct Simulation {

@@ -31,12 +31,8 @@ pub(crate) mod testing {
         let sim = simulate(cfg).expect("simulates");
         write(&sim, &path).expect("writes");
         let f = FcsFile::open(&path).expect("reads");
-        let ch: Vec<(String, Option<String>)> = f.datasets()[0]
-            .metadata
-            .channels
-            .iter()
-            .map(|c| (c.name.clone(), c.marker.clone()))
-            .collect();
+        let ch: Vec<(String, Option<String>)> =
+            crate::fcs::metadata::names_and_labels(&f.datasets()[0].metadata.channels);
         let markers = MarkerMap::from_channels(&ch, &[]);
         assert!(markers.missing_required().is_empty());
         let prepared = prepare(&f, 0, &markers).expect("prepares");
