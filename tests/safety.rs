@@ -332,6 +332,32 @@ fn unusable_spillover_is_never_silently_ignored() {
     assert_ne!(status(&report, "garbled"), "NOT_EVALUABLE");
     assert!(reason(&report, "garbled").contains("analysed uncompensated"));
     assert_eq!(site(&report, "garbled")["compensated"], false);
+    // User gates read through the file's own matrix (Gating-ML "FCS") are
+    // held to the same rule.
+    let gates = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/bench_gates.xml"),
+    )
+    .expect("gates")
+    .replace("compensation-ref=\"spill\"", "compensation-ref=\"FCS\"");
+    let gml = d.join("fcs-compensated.xml");
+    std::fs::write(&gml, gates).expect("write");
+    let user = [
+        "--gating-ml",
+        gml.to_str().expect("utf8"),
+        "--blast-gate",
+        "cd19_cd10",
+        "--nucleated-gate",
+        "cells",
+    ];
+    let (_, report) = analyze_json(&[("garbled", &file)], &user);
+    let report = report.expect("report");
+    assert_eq!(status(&report, "garbled"), "NOT_EVALUABLE");
+    assert!(reason(&report, "garbled").contains("--accept-uncompensated"));
+    let mut accepted = user.to_vec();
+    accepted.push("--accept-uncompensated");
+    let (_, report) = analyze_json(&[("garbled", &file)], &accepted);
+    let report = report.expect("report");
+    assert!(reason(&report, "garbled").contains("analysed uncompensated"));
 }
 
 // 7. Folder input.

@@ -301,7 +301,7 @@ pub fn analyze_site(site: &Site, settings: &Settings) -> (SiteReport, Option<Sit
         Strategy::Automatic => measure_automatic(site, settings, file, &info),
         Strategy::UserGates(u) => {
             let (status, reason, measures, mut gating) =
-                gate_with_user_gates(site, &settings.limits, u, &file, &info)?;
+                gate_with_user_gates(site, settings, u, &file, &info)?;
             if settings.keep_blast_events {
                 gating.blast_events = Some(blast_events(&file, &info, &gating.blasts)?);
             }
@@ -354,6 +354,34 @@ fn with_first_dataset<T>(
         })?
         .clone();
     f(file, info)
+}
+
+/// What the file itself limits, whichever strategy gated it: a file cut
+/// short forbids a NEGATIVE; a declared spillover matrix that could not be
+/// applied (`compensation_problem`) blocks the verdict unless the user
+/// accepted uncompensated data, which is then stated.
+fn file_concerns(
+    info: &DataSetInfo,
+    compensation_problem: Option<&str>,
+    accept_uncompensated: bool,
+) -> Vec<Concern> {
+    let mut concerns: Vec<Concern> = info
+        .incomplete()
+        .into_iter()
+        .map(Concern::no_negative)
+        .collect();
+    if let Some(problem) = compensation_problem {
+        concerns.push(if accept_uncompensated {
+            Concern::note(format!(
+                "{problem}; analysed uncompensated as the user accepted (--accept-uncompensated): marker levels include spillover"
+            ))
+        } else {
+            Concern::blocks(format!(
+                "{problem}; uncompensated data can shift blasts in or out of every gate (to analyse it anyway, pass --accept-uncompensated)"
+            ))
+        });
+    }
+    concerns
 }
 
 /// The events flagged in `members`, all channels, channel values.
@@ -428,21 +456,12 @@ fn measure_automatic(
         .filter_map(|c| c.finding.clone())
         .map(Concern::no_negative)
         .collect();
-    if let Some(why) = info.incomplete() {
-        concerns.push(Concern::no_negative(why));
-    }
     concerns.extend(g.warnings.iter().cloned().map(Concern::note));
-    if let Some(problem) = &prepared.compensation_problem {
-        concerns.push(if settings.accept_uncompensated {
-            Concern::note(format!(
-                "{problem}; analysed uncompensated as the user accepted (--accept-uncompensated): marker levels include spillover"
-            ))
-        } else {
-            Concern::blocks(format!(
-                "{problem}; uncompensated data can shift blasts in or out of every gate (to analyse it anyway, pass --accept-uncompensated)"
-            ))
-        });
-    }
+    concerns.extend(file_concerns(
+        info,
+        prepared.compensation_problem.as_deref(),
+        settings.accept_uncompensated,
+    ));
     let total = prepared.events as u64;
     let (stable, cells, singlets, viable) = (
         count(&g.stable),
@@ -527,11 +546,12 @@ fn measure_automatic(
 
 fn gate_with_user_gates(
     site: &Site,
-    limits: &Limits,
+    settings: &Settings,
     u: &UserGates,
     file: &FcsFile,
     info: &DataSetInfo,
 ) -> Result<Measured, SiteError> {
+    let limits = &settings.limits;
     let path = site.file.display().to_string();
     let gate_error = |message: String| SiteError::Gates {
         file: path.clone(),
@@ -565,11 +585,22 @@ fn gate_with_user_gates(
         .map(|(b, n)| *b && *n)
         .collect();
     let cd19 = u.cd19_gate.as_deref().map(gate).transpose()?.map(count);
-    let concerns: Vec<Concern> = info
-        .incomplete()
-        .into_iter()
-        .map(Concern::no_negative)
-        .collect();
+    // Gates read through the file's compensation (Gating-ML "FCS") are
+    // uncompensated when its declared matrix cannot be read: never silently.
+    let reads_file_compensation = u.tree.gates.iter().any(|g| {
+        g.kind
+            .dimensions()
+            .iter()
+            .any(|d| d.compensation == crate::gate::CompensationRef::FromFile)
+    });
+    let compensation_problem = reads_file_compensation
+        .then(|| crate::strategy::prepare::compensation_problem(info))
+        .flatten();
+    let concerns = file_concerns(
+        info,
+        compensation_problem.as_deref(),
+        settings.accept_uncompensated,
+    );
     let total = membership.total as u64;
     let viable = count(nucleated);
     let blast_events = count(&blasts);

@@ -144,7 +144,8 @@ fn file_compensation(
         let why = info
             .warnings
             .iter()
-            .filter(|w| w.contains("ignored") || w.contains("spill") || w.contains("DFC"))
+            // The spillover reader's own warnings name their keyword.
+            .filter(|w| ["SPILL", "$COMP", "$DFC"].iter().any(|k| w.contains(k)))
             .cloned()
             .collect::<Vec<_>>()
             .join("; ");
@@ -170,12 +171,9 @@ fn file_compensation(
                 s.keyword
             )),
         ),
-        Ok(c) => match c
-            .outputs
-            .iter()
-            .enumerate()
-            .find_map(|(o, _)| c.output_weights(names, o).err())
-        {
+        // Every output reads the same detectors: one check tells whether
+        // they are all channels of the file.
+        Ok(c) => match c.output_weights(names, 0).err() {
             Some(e) => (
                 None,
                 Some(format!(
@@ -186,6 +184,18 @@ fn file_compensation(
             None => (Some(c), None),
         },
     }
+}
+
+/// Why the spillover matrix a data set declares cannot be applied, or
+/// `None` when it can (or none is declared).
+pub fn compensation_problem(info: &crate::fcs::DataSetInfo) -> Option<String> {
+    let names: Vec<String> = info
+        .metadata
+        .channels
+        .iter()
+        .map(|c| c.name.clone())
+        .collect();
+    file_compensation(info, &names).1
 }
 
 /// Reads channels `(index, scale)` of a data set, each compensated by the
