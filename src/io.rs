@@ -68,6 +68,12 @@ pub enum OutputDirError {
     },
 }
 
+/// The error of an I/O operation on `path`, as `map_err` takes it.
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputDirError {
+    let path = path.to_path_buf();
+    move |source| OutputDirError::Io { path, source }
+}
+
 /// An output folder built apart and put in place as a whole: files are
 /// written into a fresh hidden sibling (`.NAME.marrowgate-XXXXXX`), and
 /// [`OutputSet::commit`] swaps it with the target in one step. Readers of
@@ -83,10 +89,6 @@ impl OutputSet {
     /// Starts a set for `target`. Refuses a target that is not a folder,
     /// or a non-empty folder without [`OUTPUT_MARK`] unless `replace`.
     pub fn begin(target: &Path, replace: bool) -> Result<OutputSet, OutputDirError> {
-        let io = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| OutputDirError::Io { path, source }
-        };
         match std::fs::metadata(target) {
             Ok(m) if !m.is_dir() => return Err(OutputDirError::NotAFolder(target.into())),
             Ok(_) => {
@@ -144,10 +146,6 @@ impl OutputSet {
 
     /// Marks the set complete and puts it in place of the target.
     pub fn commit(self, mark: &[u8]) -> Result<(), OutputDirError> {
-        let io = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| OutputDirError::Io { path, source }
-        };
         let staging = self.staging.path().to_path_buf();
         write_bytes_atomically(&staging.join(OUTPUT_MARK), mark).map_err(io(&staging))?;
         sync_dir(&staging);

@@ -418,8 +418,7 @@ fn measure_automatic(
     let path = site.file.display().to_string();
     let channels: Vec<(String, Option<String>)> =
         crate::fcs::metadata::names_and_labels(&info.metadata.channels);
-    let mut markers = MarkerMap::from_channels(&channels, &site.panel);
-    markers.retain(crate::strategy::markers::is_analysed);
+    let markers = MarkerMap::for_analysis(&channels, &site.panel);
     if !markers.ambiguous.is_empty() {
         return Err(SiteError::AmbiguousMarkers {
             file: path,

@@ -145,7 +145,9 @@ struct Kept {
 pub struct CaseWriter {
     set: OutputSet,
     options: OutputOptions,
-    sites: usize,
+    /// Whether report.html embeds the figures (at most
+    /// [`EMBED_UP_TO_SITES`] sites) or links them.
+    embed: bool,
     kept: std::sync::Mutex<Kept>,
 }
 
@@ -166,7 +168,7 @@ impl CaseWriter {
         Ok(CaseWriter {
             set,
             options,
-            sites,
+            embed: sites <= EMBED_UP_TO_SITES,
             kept: std::sync::Mutex::new(Kept::default()),
         })
     }
@@ -197,11 +199,7 @@ impl CaseWriter {
                         name: f.name,
                         title: f.title,
                         site: site.name.clone(),
-                        png: if self.sites <= EMBED_UP_TO_SITES {
-                            f.png
-                        } else {
-                            Vec::new()
-                        },
+                        png: if self.embed { f.png } else { Vec::new() },
                     });
                 }
                 Err(e) => errors.push(fail(&staging.join("plots"), &e)),
@@ -274,7 +272,7 @@ impl CaseWriter {
         }
         let mut site_figures = kept.figures;
         site_figures.sort_by_key(|f| f.index);
-        let embed = report.sites.len() <= EMBED_UP_TO_SITES;
+        let embed = self.embed;
         let refs: Vec<FigureRef<'_>> = figures
             .iter()
             .map(|f| FigureRef {

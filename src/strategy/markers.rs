@@ -252,8 +252,7 @@ pub fn read_channels(
     channels: &[(String, Option<String>)],
     overrides: &[(String, Marker)],
 ) -> (Vec<ChannelReading>, MarkerMap) {
-    let mut map = MarkerMap::from_channels(channels, overrides);
-    map.retain(is_analysed);
+    let map = MarkerMap::for_analysis(channels, overrides);
     let used: Vec<usize> = map.iter().map(|(_, j)| j).collect();
     let readings = channels
         .iter()
@@ -444,6 +443,17 @@ impl MarkerMap {
             map.by_marker.insert(m, j);
             map.channels.insert(m.name(), j);
         }
+        map
+    }
+
+    /// The markers the B-ALL analysis reads ([`is_analysed`]), from the
+    /// labels and `overrides` as [`MarkerMap::from_channels`] reads them.
+    pub fn for_analysis(
+        channels: &[(String, Option<String>)],
+        overrides: &[(String, Marker)],
+    ) -> MarkerMap {
+        let mut map = MarkerMap::from_channels(channels, overrides);
+        map.retain(is_analysed);
         map
     }
 

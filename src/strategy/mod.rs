@@ -33,7 +33,7 @@ pub(crate) mod testing {
         let f = FcsFile::open(&path).expect("reads");
         let ch: Vec<(String, Option<String>)> =
             crate::fcs::metadata::names_and_labels(&f.datasets()[0].metadata.channels);
-        let markers = MarkerMap::from_channels(&ch, &[]);
+        let markers = MarkerMap::for_analysis(&ch, &[]);
         assert!(markers.missing_required().is_empty());
         let prepared = prepare(&f, 0, &markers).expect("prepares");
         std::fs::remove_dir_all(dir).ok();

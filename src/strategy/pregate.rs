@@ -49,6 +49,10 @@ pub struct PreGates {
     /// plots; blasts are judged inside CD19+CD10+, and the denominator keeps
     /// every viable cell, CD45- nucleated red cells and blasts included).
     pub blast_region: Vec<bool>,
+    /// The viable lymphocytes (brightest CD45 peak, lower SSC half; see
+    /// [`lymphocytes`]): the reference of the blast region and the stain
+    /// checks. Empty without CD45.
+    pub lymphocytes: Vec<usize>,
     /// Every gate, in order.
     pub records: Vec<GateRecord>,
     /// What the gates could not do as designed (e.g. a Time channel that
@@ -505,6 +509,7 @@ pub fn pregate(p: &Prepared) -> PreGates {
     );
 
     PreGates {
+        lymphocytes: lymph.1,
         warnings,
         stable,
         cells,

@@ -16,7 +16,7 @@
 
 use super::density::{quantile, quantiles, sorted_finite};
 use super::markers::Marker;
-use super::pregate::{PreGates, count, lymphocytes};
+use super::pregate::{PreGates, count};
 use super::prepare::{LOGICLE, Prepared};
 use serde::Serialize;
 
@@ -74,10 +74,7 @@ pub fn check_stains(p: &Prepared, g: &PreGates, lod: u64) -> Vec<StainCheck> {
     // CD10: positive on neutrophils (granulocytic SSC, CD19-) or on any
     // CD19+ precursor or blast, above the CD10 threshold of the CD19+CD10+
     // gate (the CD10- cells' negative peak + 4 SD).
-    let lymph = match (p.get(Marker::Cd(45)), p.get(Marker::SscA)) {
-        (Some(cd45), Some(ssc)) => lymphocytes(cd45, ssc, &g.viable),
-        _ => Vec::new(),
-    };
+    let lymph = &g.lymphocytes;
     if let (Some(cd10), Some(ssc)) = (p.get(Marker::Cd(10)), p.get(Marker::SscA)) {
         let cut = g
             .records
