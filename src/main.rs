@@ -341,15 +341,16 @@ fn main() -> ExitCode {
             for file in &files {
                 match marrowgate::report::inspect::inspect(file, dataset, stats) {
                     Ok(report) if json => match serde_json::to_string(&report) {
-                        Ok(line) => println!("{line}"),
+                        Ok(line) => print_stdout(&(line + "\n")),
                         Err(e) => {
-                            eprintln!("{}: cannot serialise report: {e}", file.display());
+                            print_error(&format!(
+                                "{}: cannot serialise report: {e}",
+                                file.display()
+                            ));
                             failed = true;
                         }
                     },
-                    Ok(report) => print_stdout(&marrowgate::report::terminal::escape_lines(
-                        &report.to_text(),
-                    )),
+                    Ok(report) => print_terminal(&report.to_text()),
                     Err(e) => {
                         print_error(&e);
                         failed = true;
@@ -376,18 +377,16 @@ fn main() -> ExitCode {
         ) {
             Ok(report) if json => match serde_json::to_string_pretty(&report) {
                 Ok(text) => {
-                    println!("{text}");
+                    print_stdout(&(text + "\n"));
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
-                    eprintln!("error: cannot serialise report: {e}");
+                    print_error(&format!("cannot serialise report: {e}"));
                     ExitCode::FAILURE
                 }
             },
             Ok(report) => {
-                print_stdout(&marrowgate::report::terminal::escape_lines(
-                    &report.to_text(),
-                ));
+                print_terminal(&report.to_text());
                 ExitCode::SUCCESS
             }
             Err(e) => {
@@ -422,9 +421,9 @@ fn main() -> ExitCode {
                 match parsed {
                     Some((m, v)) if blast_phenotype.set(m, v) => {}
                     _ => {
-                        eprintln!(
-                            "error: --blast-marker {spec}: expected MARKER=VALUE with MARKER one of CD10, CD19, CD20, CD34, CD38, CD45, CD58, sigma and a positive number"
-                        );
+                        print_error(&format!(
+                            "--blast-marker {spec}: expected MARKER=VALUE with MARKER one of CD10, CD19, CD20, CD34, CD38, CD45, CD58, CD81, CD66c, sigma and a positive number"
+                        ));
                         return ExitCode::FAILURE;
                     }
                 }
@@ -451,11 +450,11 @@ fn main() -> ExitCode {
                 .and_then(|sim| marrowgate::simulate::write(&sim, &out))
             {
                 Ok(()) => {
-                    println!(
-                        "{events} events written to {} (truth in {})",
+                    print_terminal(&format!(
+                        "{events} events written to {} (truth in {})\n",
                         out.display(),
                         marrowgate::simulate::truth_path(&out).display()
-                    );
+                    ));
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
@@ -471,7 +470,7 @@ fn main() -> ExitCode {
             dataset,
         } => match marrowgate::report::csv::export_csv(&file, &csv, dataset, raw) {
             Ok(n) => {
-                println!("{n} events written to {}", csv.display());
+                print_terminal(&format!("{n} events written to {}\n", csv.display()));
                 ExitCode::SUCCESS
             }
             Err(e) => {
@@ -495,6 +494,12 @@ fn print_stdout(text: &str) {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+/// Text for a person on standard output: control characters that came
+/// from files, names or paths are escaped, line breaks kept.
+fn print_terminal(text: &str) {
+    print_stdout(&marrowgate::report::terminal::escape_lines(text));
 }
 
 /// An error line on standard error, control characters escaped.
@@ -603,7 +608,7 @@ fn analyze(
         for f in written {
             text.push_str(&format!("wrote {}\n", f.display()));
         }
-        print_stdout(&marrowgate::report::terminal::escape_lines(&text));
+        print_terminal(&text);
     }
     if report.sites.iter().all(|s| s.error.is_some()) {
         ExitCode::FAILURE
@@ -636,12 +641,17 @@ fn panel_command(
     for file in files {
         match read_panel_of(file, &overrides) {
             Ok(r) => {
-                let text = if json {
-                    serde_json::to_string(&r).unwrap_or_default() + "\n"
+                if json {
+                    match serde_json::to_string(&r) {
+                        Ok(line) => print_stdout(&(line + "\n")),
+                        Err(e) => {
+                            print_error(&format!("{}: cannot serialise: {e}", file.display()));
+                            failed = true;
+                        }
+                    }
                 } else {
-                    marrowgate::report::terminal::escape_lines(&r.to_text())
-                };
-                print_stdout(&text);
+                    print_terminal(&r.to_text());
+                }
                 if first.is_none() {
                     first = Some(r);
                 }
@@ -658,7 +668,7 @@ fn panel_command(
             return ExitCode::FAILURE;
         }
         if !json {
-            print_stdout(&format!("wrote {}\n", path.display()));
+            print_terminal(&format!("wrote {}\n", path.display()));
         }
     }
     if failed {
@@ -684,7 +694,9 @@ fn plot(
         "asinh" => Scale::Asinh,
         "linear" => Scale::Linear,
         other => {
-            eprintln!("error: --transform {other}: expected logicle, asinh or linear");
+            print_error(&format!(
+                "--transform {other}: expected logicle, asinh or linear"
+            ));
             return ExitCode::from(2);
         }
     };
@@ -695,7 +707,9 @@ fn plot(
     {
         Some(s) => s,
         None => {
-            eprintln!("error: --size {size}: expected WIDTHxHEIGHT, 200-4000 pixels each");
+            print_error(&format!(
+                "--size {size}: expected WIDTHxHEIGHT, 200-4000 pixels each"
+            ));
             return ExitCode::from(2);
         }
     };
@@ -731,7 +745,7 @@ fn plot(
                     g.name, g.events, g.percent
                 ));
             }
-            print_stdout(&marrowgate::report::terminal::escape_lines(&text));
+            print_terminal(&text);
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -100,7 +100,10 @@ fn stable_flow(t: &[f64], n: usize) -> Result<(Vec<bool>, String, f64), String> 
         .for_each(|b| counts[b] += 1);
     let mut filled: Vec<u64> = counts.iter().copied().filter(|&c| c > 0).collect();
     filled.sort_unstable();
-    let median = filled[filled.len() / 2] as f64;
+    let Some(&median) = filled.get(filled.len() / 2) else {
+        return Err("no time values inside the acquisition".into());
+    };
+    let median = median as f64;
     let good: Vec<bool> = counts
         .iter()
         .map(|&c| c == 0 || (c as f64 >= 0.5 * median && c as f64 <= 2.0 * median))
