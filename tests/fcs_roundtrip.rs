@@ -113,3 +113,56 @@ fn subset_export_writes_atomically_to_disk() {
     assert_eq!(back.events(0).expect("events"), subset.to_owned());
     std::fs::remove_file(out).ok();
 }
+
+#[test]
+fn integer_data_and_chained_data_sets_read_back() {
+    use marrowgate::fcs::writer::{DataSetToWrite, Header, Storage, encode_chained};
+    // The LMD corpus file: both data sets written again, integers and
+    // chained by $NEXTDATA, read back value for value.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fcs-corpus/coulter.lmd");
+    let original = FcsFile::open(&path).expect("readable");
+    let sets: Vec<_> = (0..2)
+        .map(|d| original.events(d).expect("events"))
+        .collect();
+    let bytes = encode_chained(&[
+        DataSetToWrite {
+            keywords: &original.datasets()[0].keywords,
+            channels: &original.datasets()[0].metadata.channels,
+            events: sets[0].view(),
+            storage: Storage::Float32,
+            header: Header::Fcs2_0,
+        },
+        DataSetToWrite {
+            keywords: &original.datasets()[1].keywords,
+            channels: &original.datasets()[1].metadata.channels,
+            events: sets[1].view(),
+            storage: Storage::UInt32,
+            header: Header::Fcs3_1,
+        },
+    ])
+    .expect("encodes");
+    let back = FcsFile::from_bytes(bytes).expect("re-reads");
+    assert_eq!(back.datasets().len(), 2);
+    assert_eq!(back.datasets()[0].metadata.version, Version::Fcs2_0);
+    assert_eq!(back.datasets()[1].keywords.get("$DATATYPE"), Some("I"));
+    assert_eq!(back.analysed_dataset(), 1);
+    assert_eq!(back.events(0).expect("events"), sets[0]);
+    // The FCS 3.0 set holds integers: they come back exactly.
+    assert_eq!(back.events(1).expect("events"), sets[1]);
+    // Integers are rounded and clamped to 0..$PnR.
+    let mut odd = sets[1].slice(ndarray::s![0..3, ..]).to_owned();
+    odd[[0, 0]] = -5.0;
+    odd[[1, 0]] = 12.6;
+    odd[[2, 0]] = 9e9;
+    let info = &original.datasets()[1];
+    let bytes = marrowgate::fcs::writer::encode_as(
+        &info.keywords,
+        &info.metadata.channels,
+        odd.view(),
+        Storage::UInt32,
+    )
+    .expect("encodes");
+    let back = FcsFile::from_bytes(bytes).expect("re-reads");
+    let col = back.events(0).expect("events").column(0).to_vec();
+    assert_eq!(col, vec![0.0, 13.0, 1_048_575.0]);
+}

@@ -20,8 +20,9 @@ fn temp(name: &str) -> PathBuf {
     d
 }
 
-const ALL: [(Instrument, &str, &str, &str); 8] = [
+const ALL: [(Instrument, &str, &str, &str); 9] = [
     (Instrument::Canto, "canto", "FSC-A", "PE-Cy7-A"),
+    (Instrument::Lyric, "lyric", "FSC-A", "Y 780/60-A"),
     (Instrument::Navios, "navios", "FS INT", "FL5 INT"),
     (Instrument::Kaluza, "kaluza", "FS INT", "Comp-CD19 PE-Cy7"),
     (Instrument::Cytoflex, "cytoflex", "FSC-A", "PC7-A"),
@@ -73,6 +74,16 @@ fn every_instrument_layout_is_understood_and_analysed_alike() {
         // The range of the instrument does not move a single event.
         assert_eq!(s["blast_events"].as_u64(), Some(canto), "{name}");
     }
+    // The Navios LMD file is read from its full-resolution FCS 3 set, and
+    // says so.
+    let navios = sites.iter().find(|s| s["name"] == "navios").expect("site");
+    assert!(
+        navios["concerns"]
+            .to_string()
+            .contains("data set 2 of 2 analysed"),
+        "{}",
+        navios["concerns"]
+    );
     // Unmixed / already compensated files carry no spillover: analysed
     // as they are, never called uncompensated.
     for name in ["kaluza", "aurora"] {
@@ -128,10 +139,18 @@ fn real_files_get_the_roles_a_person_would_give_them() {
     );
     assert_eq!(role_of(&g11, "Time"), ("time", Some("Time")));
     assert_eq!(role_of(&g11, "BL1-A").0, "not recognised"); // GFP: no CD
-    // Beckman Coulter FC500 (LMD).
+    // Beckman Coulter FC500 (LMD): an FCS 2.0 set of 1,024 channels and
+    // the same events at full resolution as FCS 3.0; the analysis reads
+    // the second.
     let lmd = roles("coulter.lmd");
     assert_eq!(role_of(&lmd, "FS Lin").0, "forward scatter area");
     assert_eq!(role_of(&lmd, "SS Lin").0, "side scatter area");
+    let file = marrowgate::fcs::FcsFile::open(corpus("coulter.lmd")).expect("reads");
+    assert_eq!(file.analysed_dataset(), 1);
+    assert_eq!(file.datasets()[1].metadata.channels[0].range, 1_048_576.0);
+    // A single-set file is analysed from its only set.
+    let one = marrowgate::fcs::FcsFile::open(corpus("G11.fcs")).expect("reads");
+    assert_eq!(one.analysed_dataset(), 0);
     // BD FACSAria with markers in $PnS.
     let aria = roles("100715.fcs");
     assert_eq!(role_of(&aria, "G710-A"), ("marker", Some("CD19")));
@@ -277,4 +296,104 @@ fn the_euroflow_tube_is_read_with_every_marker_it_has() {
         s["normal_bounds"].to_string().contains("CD81"),
         "the CD81 bound is used"
     );
+}
+
+#[test]
+fn the_clearllab_tube_and_a_34_channel_spectral_file_are_understood() {
+    let d = temp("wide");
+    let clearllab = Config {
+        events: 80_000,
+        seed: 12,
+        blast_fraction: 0.05,
+        panel: marrowgate::simulate::PanelProfile::Clearllab,
+        ..Config::default()
+    };
+    let spectral = Config {
+        panel: marrowgate::simulate::PanelProfile::Standard,
+        ..clearllab.clone()
+    };
+    let mut c = bin();
+    c.args(["analyze", "--json"]);
+    let mut truths = Vec::new();
+    for (name, cfg, instrument) in [
+        ("clearllab-navios", &clearllab, Instrument::Navios),
+        ("clearllab-cytoflex", &clearllab, Instrument::Cytoflex),
+        ("aurora", &spectral, Instrument::Aurora),
+    ] {
+        let mut sim = simulate(cfg).expect("simulates");
+        truths.push(sim.true_blast_percent());
+        as_instrument(&mut sim, instrument).expect("layout");
+        let file = d.join(format!("{name}.fcs"));
+        write(&sim, &file).expect("writes");
+        c.arg("--site").arg(format!("{name}={}", file.display()));
+    }
+    let out = c.output().expect("runs");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let sites = report["sites"].as_array().expect("sites");
+    for (s, truth) in sites.iter().zip(&truths) {
+        assert_eq!(s["status"], "POSITIVE", "{}: {}", s["name"], s["reason"]);
+        let pct = s["blast_percent"].as_f64().expect("blast %");
+        // No viability dye in ClearLLab: dead cells stay in the
+        // denominator, a few percent of it.
+        assert!(
+            (pct - truth).abs() < 0.1 * truth,
+            "{}: {pct} vs {truth}",
+            s["name"]
+        );
+    }
+    // ClearLLab: CD200 and CD5 in place of CD58 and a dye, light chains
+    // recognised but not read.
+    let cll = &sites[0];
+    assert_eq!(cll["markers"]["CD19"], "FL5 INT");
+    assert!(cll["markers"].get("CD58").is_none());
+    assert!(cll["markers"].get("viability").is_none());
+    // The spectral file: 34 channels, every one understood.
+    let file = d.join("aurora.fcs");
+    let out = bin()
+        .args(["panel", "--json"])
+        .arg(&file)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let panel: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let channels = panel[0]["channels"]
+        .as_array()
+        .or_else(|| panel["channels"].as_array())
+        .expect("channels");
+    assert_eq!(channels.len(), 34);
+    let role = |name: &str| {
+        let c = channels
+            .iter()
+            .find(|c| c["channel"] == name)
+            .unwrap_or_else(|| panic!("{name}"));
+        (
+            c["role"].as_str().unwrap_or("").to_string(),
+            c["marker"].clone(),
+            c["used"].clone(),
+        )
+    };
+    assert_eq!(role("AF-A").0, "autofluorescence");
+    assert_eq!(role("SSC-B-A").0, "side scatter area");
+    assert_eq!(role("SSC-A").2, true, "plain SSC-A is the one used");
+    assert_eq!(role("SSC-B-A").2, false);
+    assert_eq!(role("BV711-A").1, "HLA-DR");
+    assert_eq!(role("PE-Fire 810-A").1, "CD11b");
+    assert_eq!(role("BUV615-A").1, "CD22");
+    // The leukemia-associated antigens of the panel are read.
+    for (ch, marker) in [
+        ("BV480-A", "CD123"),
+        ("BV570-A", "CD73"),
+        ("BV605-A", "CD304"),
+    ] {
+        assert_eq!(role(ch).1, marker);
+        assert_eq!(role(ch).2, true, "{marker} is read");
+    }
+    for ch in channels {
+        assert_ne!(ch["role"], "not recognised", "{ch}");
+    }
 }

@@ -297,7 +297,7 @@ impl AutomaticGating {
 pub fn analyze_site(site: &Site, settings: &Settings) -> (SiteReport, Option<SiteGating>) {
     let file = site.file.display().to_string();
     let output_name = super::case::output_name(0, 1, &site.name);
-    let measured = with_first_dataset(site, |file, info| match &settings.strategy {
+    let measured = with_analysed_dataset(site, |file, info| match &settings.strategy {
         Strategy::Automatic => measure_automatic(site, settings, file, &info),
         Strategy::UserGates(u) => {
             let (status, reason, measures, mut gating) =
@@ -338,22 +338,50 @@ pub fn analyze_site(site: &Site, settings: &Settings) -> (SiteReport, Option<Sit
 
 type Measured = (Status, String, SiteMeasures, SiteGating);
 
+/// The data set a site is analysed on, with its index in the file.
+struct AnalysedDataSet {
+    index: usize,
+    info: DataSetInfo,
+    /// Said when the file holds several data sets.
+    choice: Option<String>,
+}
+
 /// Reads a site's file into memory (a file truncated or replaced while the
-/// case runs is that site's error, never a crash) and hands its first data
-/// set to `f`.
-fn with_first_dataset<T>(
+/// case runs is that site's error, never a crash) and hands the data set
+/// an analysis reads ([`FcsFile::analysed_dataset`]) to `f`.
+fn with_analysed_dataset<T>(
     site: &Site,
-    f: impl FnOnce(FcsFile, DataSetInfo) -> Result<T, SiteError>,
+    f: impl FnOnce(FcsFile, AnalysedDataSet) -> Result<T, SiteError>,
 ) -> Result<T, SiteError> {
     let file = FcsFile::read_to_memory(&site.file)?;
+    let index = file.analysed_dataset();
     let info = file
-        .dataset(0)
+        .dataset(index)
         .map_err(|source| FileError {
             path: site.file.clone(),
             source,
         })?
         .clone();
-    f(file, info)
+    let count = file.datasets().len();
+    let choice = (count > 1).then(|| {
+        if index == 0 {
+            format!("the file holds {count} data sets; the first is analysed")
+        } else {
+            format!(
+                "data set {} of {count} analysed: the file (a Beckman LMD) holds the same events as an FCS 2.0 set and at full resolution as an FCS {} set",
+                index + 1,
+                info.header.version
+            )
+        }
+    });
+    f(
+        file,
+        AnalysedDataSet {
+            index,
+            info,
+            choice,
+        },
+    )
 }
 
 /// What the file itself limits, whichever strategy gated it: a file cut
@@ -361,15 +389,17 @@ fn with_first_dataset<T>(
 /// applied (`compensation_problem`) blocks the verdict unless the user
 /// accepted uncompensated data, which is then stated.
 fn file_concerns(
-    info: &DataSetInfo,
+    data: &AnalysedDataSet,
     compensation_problem: Option<&str>,
     accept_uncompensated: bool,
 ) -> Vec<Concern> {
-    let mut concerns: Vec<Concern> = info
+    let mut concerns: Vec<Concern> = data
+        .info
         .incomplete()
         .into_iter()
         .map(Concern::no_negative)
         .collect();
+    concerns.extend(data.choice.clone().map(Concern::note));
     if let Some(problem) = compensation_problem {
         concerns.push(if accept_uncompensated {
             Concern::note(format!(
@@ -387,14 +417,15 @@ fn file_concerns(
 /// The events flagged in `members`, all channels, channel values.
 fn blast_events(
     file: &FcsFile,
-    info: &DataSetInfo,
+    data: &AnalysedDataSet,
     members: &[bool],
 ) -> Result<BlastEvents, SiteError> {
+    let info = &data.info;
     let read_error = |source| FileError {
         path: file.path().map(Into::into).unwrap_or_default(),
         source,
     };
-    let events = file.events(0).map_err(read_error)?;
+    let events = file.events(data.index).map_err(read_error)?;
     let rows: Vec<usize> = (0..members.len().min(events.nrows()))
         .filter(|&i| members[i])
         .collect();
@@ -412,8 +443,9 @@ fn measure_automatic(
     site: &Site,
     settings: &Settings,
     file: FcsFile,
-    info: &DataSetInfo,
+    data: &AnalysedDataSet,
 ) -> Result<Measured, SiteError> {
+    let info = &data.info;
     let limits = &settings.limits;
     let path = site.file.display().to_string();
     let channels: Vec<(String, Option<String>)> =
@@ -440,7 +472,7 @@ fn measure_automatic(
         return Err(SiteError::NoEvents(path));
     }
     let warnings = info.warnings.iter().map(|w| w.to_string()).collect();
-    let prepared = prepare(&file, 0, &markers).map_err(|source| FileError {
+    let prepared = prepare(&file, data.index, &markers).map_err(|source| FileError {
         path: site.file.clone(),
         source,
     })?;
@@ -457,7 +489,7 @@ fn measure_automatic(
         .collect();
     concerns.extend(g.warnings.iter().cloned().map(Concern::note));
     concerns.extend(file_concerns(
-        info,
+        data,
         prepared.compensation_problem.as_deref(),
         settings.accept_uncompensated,
     ));
@@ -525,7 +557,7 @@ fn measure_automatic(
         stain_checks,
     };
     let blast_events = file
-        .map(|f| blast_events(&f, info, &blasts.members))
+        .map(|f| blast_events(&f, data, &blasts.members))
         .transpose()?;
     Ok((
         verdict.status,
@@ -548,8 +580,9 @@ fn gate_with_user_gates(
     settings: &Settings,
     u: &UserGates,
     file: &FcsFile,
-    info: &DataSetInfo,
+    data: &AnalysedDataSet,
 ) -> Result<Measured, SiteError> {
+    let info = &data.info;
     let limits = &settings.limits;
     let path = site.file.display().to_string();
     let gate_error = |message: String| SiteError::Gates {
@@ -559,7 +592,10 @@ fn gate_with_user_gates(
     let membership = u
         .tree
         .evaluate(
-            &FileEvents { file, dataset: 0 },
+            &FileEvents {
+                file,
+                dataset: data.index,
+            },
             info.metadata.spillover.as_ref(),
         )
         .map_err(|e| gate_error(format!("{}: {e}", u.source)))?;
@@ -596,7 +632,7 @@ fn gate_with_user_gates(
         .then(|| crate::strategy::prepare::compensation_problem(info))
         .flatten();
     let concerns = file_concerns(
-        info,
+        data,
         compensation_problem.as_deref(),
         settings.accept_uncompensated,
     );

@@ -2,7 +2,7 @@
 
 use super::data::{Layout, scale_rows};
 use super::error::{FcsError, FileError, Result};
-use super::header::{HEADER_LEN, Header, Span, parse_header};
+use super::header::{HEADER_LEN, Header, Span, Version, parse_header};
 use super::metadata::{Metadata, count};
 use super::text::{Keywords, parse_pairs, parse_segment};
 use memmap2::Mmap;
@@ -204,6 +204,25 @@ impl FcsFile {
     /// All data sets, in file order.
     pub fn datasets(&self) -> &[DataSetInfo] {
         &self.datasets
+    }
+
+    /// The data set an analysis reads (0-based): the first, except in a
+    /// Beckman LMD file, whose FCS 2.0 set (10-bit, often log-amplified) is
+    /// followed by an FCS 3.x set of the same events at full resolution:
+    /// then that one.
+    pub fn analysed_dataset(&self) -> usize {
+        let first = match self.datasets.first() {
+            Some(first) if first.header.version == Version::Fcs2_0 => first,
+            _ => return 0,
+        };
+        self.datasets
+            .iter()
+            .position(|d| {
+                d.header.version != Version::Fcs2_0
+                    && d.event_count == first.event_count
+                    && d.metadata.channels.len() == first.metadata.channels.len()
+            })
+            .unwrap_or(0)
     }
 
     /// One data set's info (0-based).

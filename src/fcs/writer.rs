@@ -50,9 +50,53 @@ const OFFSET_DIGITS: usize = 20;
 /// Prefix of keywords that keep a source value the writer had to rewrite.
 pub const ORIGINAL_PREFIX: &str = "MARROWGATE_ORIGINAL_";
 
+/// How the DATA segment stores each value (little-endian either way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Storage {
+    /// 32-bit floats (`$DATATYPE F`): every channel value exactly.
+    #[default]
+    Float32,
+    /// 32-bit unsigned integers (`$DATATYPE I`), as integer instruments
+    /// (Beckman Navios, Accuri) write them: values are rounded and clamped
+    /// to `0..$PnR`.
+    UInt32,
+}
+
+impl Storage {
+    fn datatype(self) -> &'static str {
+        match self {
+            Storage::Float32 => "F",
+            Storage::UInt32 => "I",
+        }
+    }
+
+    fn push(self, out: &mut Vec<u8>, value: f32, range: f64) {
+        match self {
+            Storage::Float32 => out.extend_from_slice(&value.to_le_bytes()),
+            Storage::UInt32 => {
+                let top = (range - 1.0).clamp(0.0, f64::from(u32::MAX));
+                let v = f64::from(value).round().clamp(0.0, top);
+                // Clamped into u32 range above; NaN clamps to 0.
+                let v = if v.is_nan() { 0 } else { v as u32 };
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+    }
+}
+
 /// Builds the TEXT keywords of the output from the source keywords and
-/// channels, for `events` events.
+/// channels, for `events` events, stored as 32-bit floats.
 pub fn output_keywords(source: &Keywords, channels: &[Channel], events: usize) -> Keywords {
+    output_keywords_as(source, channels, events, Storage::Float32)
+}
+
+/// [`output_keywords`] for data stored as `storage`.
+pub fn output_keywords_as(
+    source: &Keywords,
+    channels: &[Channel],
+    events: usize,
+    storage: Storage,
+) -> Keywords {
     let mut out = Keywords::new();
     for (k, v) in source.iter() {
         let upper = k.to_ascii_uppercase();
@@ -127,12 +171,11 @@ pub fn output_keywords(source: &Keywords, channels: &[Channel], events: usize) -
         keep(&mut out, "$TIMESTEP", "1".into());
         out.set("$TIMESTEP", "1");
     }
-    out.set("$DATATYPE", "F");
+    out.set("$DATATYPE", storage.datatype());
     out.set("$BYTEORD", "1,2,3,4");
     out.set("$MODE", "L");
     out.set("$PAR", channels.len().to_string());
     out.set("$TOT", events.to_string());
-    out.set("$NEXTDATA", "0");
     out
 }
 
@@ -161,6 +204,79 @@ fn format_number(v: f64) -> String {
 ///
 /// `events` are channel values, events x channels in the order of `channels`.
 pub fn encode(source: &Keywords, channels: &[Channel], events: ArrayView2<f32>) -> Result<Vec<u8>> {
+    encode_as(source, channels, events, Storage::Float32)
+}
+
+/// [`encode`] with the values stored as `storage`.
+pub fn encode_as(
+    source: &Keywords,
+    channels: &[Channel],
+    events: ArrayView2<f32>,
+    storage: Storage,
+) -> Result<Vec<u8>> {
+    Ok(encode_data_set(source, channels, events, storage, Header::Fcs3_1)?.bytes)
+}
+
+/// The version a data set declares in its HEADER.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Header {
+    /// `FCS2.0` (the first data set of a Beckman LMD file).
+    Fcs2_0,
+    /// `FCS3.1`.
+    Fcs3_1,
+}
+
+/// One data set to write with [`encode_chained`].
+pub struct DataSetToWrite<'a> {
+    /// Source keywords (see [`output_keywords`]).
+    pub keywords: &'a Keywords,
+    /// Channels, in column order.
+    pub channels: &'a [Channel],
+    /// Channel values, events x channels.
+    pub events: ArrayView2<'a, f32>,
+    /// How the values are stored.
+    pub storage: Storage,
+    /// The version in its HEADER.
+    pub header: Header,
+}
+
+/// Several data sets in one file, each pointing to the next with
+/// `$NEXTDATA`, as Beckman LMD files hold an FCS 2.0 and an FCS 3.0 set.
+pub fn encode_chained(sets: &[DataSetToWrite]) -> Result<Vec<u8>> {
+    let mut out: Vec<u8> = Vec::new();
+    let mut previous: Option<(usize, usize)> = None;
+    for set in sets {
+        let start = out.len();
+        let encoded = encode_data_set(
+            set.keywords,
+            set.channels,
+            set.events,
+            set.storage,
+            set.header,
+        )?;
+        if let Some((previous_start, slot)) = previous {
+            let digits = format!("{:0width$}", start - previous_start, width = OFFSET_DIGITS);
+            out[slot..slot + OFFSET_DIGITS].copy_from_slice(digits.as_bytes());
+        }
+        previous = Some((start, start + encoded.next_data_slot));
+        out.extend_from_slice(&encoded.bytes);
+    }
+    Ok(out)
+}
+
+/// An encoded data set and where its `$NEXTDATA` digits sit.
+struct EncodedDataSet {
+    bytes: Vec<u8>,
+    next_data_slot: usize,
+}
+
+fn encode_data_set(
+    source: &Keywords,
+    channels: &[Channel],
+    events: ArrayView2<f32>,
+    storage: Storage,
+    header: Header,
+) -> Result<EncodedDataSet> {
     let (n_events, n_channels) = events.dim();
     if n_channels != channels.len() {
         return Err(FcsError::Write(format!(
@@ -168,7 +284,7 @@ pub fn encode(source: &Keywords, channels: &[Channel], events: ArrayView2<f32>) 
             channels.len()
         )));
     }
-    let keywords = output_keywords(source, channels, n_events);
+    let keywords = output_keywords_as(source, channels, n_events, storage);
     let delimiter = pick_delimiter(&keywords)?;
     let mut body = Vec::new();
     for (k, v) in keywords.iter() {
@@ -187,6 +303,7 @@ pub fn encode(source: &Keywords, channels: &[Channel], events: ArrayView2<f32>) 
         "$ENDANALYSIS",
         "$BEGINSTEXT",
         "$ENDSTEXT",
+        "$NEXTDATA",
     ] {
         body.extend_from_slice(key.as_bytes());
         body.push(delimiter);
@@ -205,7 +322,7 @@ pub fn encode(source: &Keywords, channels: &[Channel], events: ArrayView2<f32>) 
         data_begin + data_len - 1
     };
     // Fill the fixed-width placeholders (analysis and supplemental TEXT: 0).
-    for (slot, value) in slots.into_iter().zip([data_begin, data_end]) {
+    for (&slot, value) in slots.iter().zip([data_begin, data_end]) {
         let digits = format!("{value:0width$}", width = OFFSET_DIGITS);
         body[slot..slot + OFFSET_DIGITS].copy_from_slice(digits.as_bytes());
     }
@@ -222,19 +339,35 @@ pub fn encode(source: &Keywords, channels: &[Channel], events: ArrayView2<f32>) 
         (data_begin, data_end)
     };
     let mut out = Vec::with_capacity(data_begin + data_len);
-    out.extend_from_slice(b"FCS3.1    ");
+    out.extend_from_slice(match header {
+        Header::Fcs2_0 => b"FCS2.0    ",
+        Header::Fcs3_1 => b"FCS3.1    ",
+    });
     for v in [text_begin, text_end, hdr_data_begin, hdr_data_end, 0, 0] {
         out.extend_from_slice(header_field(v).as_bytes());
     }
     out.push(delimiter);
     out.extend_from_slice(&body);
     debug_assert_eq!(out.len(), data_begin);
+    let ranges: Vec<f64> = (1..=n_channels)
+        .map(|n| {
+            keywords
+                .get(&format!("$P{n}R"))
+                .and_then(|r| r.trim().parse().ok())
+                .unwrap_or(f64::from(u32::MAX))
+        })
+        .collect();
     for row in events.rows() {
-        for v in row {
-            out.extend_from_slice(&v.to_le_bytes());
+        for (&v, &range) in row.iter().zip(&ranges) {
+            storage.push(&mut out, v, range);
         }
     }
-    Ok(out)
+    // The `$NEXTDATA` digits: one byte of delimiter precedes `body`.
+    let next_data_slot = text_begin + 1 + slots[6];
+    Ok(EncodedDataSet {
+        bytes: out,
+        next_data_slot,
+    })
 }
 
 /// Writes one data set to `path` as FCS 3.1, atomically.

@@ -188,7 +188,8 @@ fn channel(
 /// Plots one file.
 pub fn plot_file(req: &PlotRequest) -> Result<PlotSummary, PlotFileError> {
     let file = FcsFile::open(&req.file)?;
-    let info = file.dataset(0).map_err(|source| FileError {
+    let dataset = file.analysed_dataset();
+    let info = file.dataset(dataset).map_err(|source| FileError {
         path: req.file.clone(),
         source,
     })?;
@@ -233,7 +234,7 @@ pub fn plot_file(req: &PlotRequest) -> Result<PlotSummary, PlotFileError> {
     let (ty, ay) = axis_of(yi)?;
     let (data, _) = read_compensated(
         &file,
-        0,
+        dataset,
         &[(xi, ColumnScale::Identity), (yi, ColumnScale::Identity)],
     )
     .map_err(|source| FileError {

@@ -32,10 +32,12 @@ pub fn read_panel_of(
     panel: &[(String, Marker)],
 ) -> Result<PanelReading, crate::fcs::FileError> {
     let file = FcsFile::open(path)?;
-    let info = file.dataset(0).map_err(|source| crate::fcs::FileError {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let info = file
+        .dataset(file.analysed_dataset())
+        .map_err(|source| crate::fcs::FileError {
+            path: path.to_path_buf(),
+            source,
+        })?;
     let channels: Vec<(String, Option<String>)> =
         crate::fcs::metadata::names_and_labels(&info.metadata.channels);
     let (readings, map) = read_channels(&channels, panel);

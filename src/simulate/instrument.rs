@@ -4,19 +4,24 @@
 //! data. Signals are scaled with the range, as a detector of that
 //! instrument would record them.
 
-use super::{CHANNELS, Simulation};
+use super::{CHANNELS, FileLayout, Simulation};
 use crate::compensation::Compensation;
+use crate::fcs::writer::Storage;
 use serde::Serialize;
 
 /// A cytometer family's file layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Instrument {
-    /// BD FACSCanto II / FACSLyric / Fortessa: `FSC-A`, `PE-Cy7-A`,
+    /// BD FACSCanto II / Fortessa (FACSDiva): `FSC-A`, `PE-Cy7-A`,
     /// markers in `$PnS`, 262,144, `$SPILLOVER` (the simulator's own).
     Canto,
-    /// Beckman Coulter Navios / Gallios: `FS INT`, `FS PEAK`, `SS INT`,
-    /// `FL1 INT`..., markers in `$PnS`, 2^20, `$SPILLOVER`.
+    /// BD FACSLyric (FACSuite): BD names, laser-filter detectors
+    /// (`B 530/30-A`...), markers in `$PnS`, 262,144, `$SPILLOVER`.
+    Lyric,
+    /// Beckman Coulter Navios / Gallios LMD: `FS INT`, `FS PEAK`, `SS INT`,
+    /// `FL1 INT`..., markers in `$PnS`, 32-bit integers on 2^20, an FCS 2.0
+    /// set (1,024 channels) followed by the FCS 3 set, `$SPILLOVER`.
     Navios,
     /// Kaluza export: `Comp-` names carrying the marker, `$PnS` empty,
     /// compensated data, no spillover keyword, 2^20.
@@ -32,7 +37,7 @@ pub enum Instrument {
     /// Miltenyi MACSQuant: `V1-A`, `B1-A`..., markers such as
     /// `CD45-VioGreen`.
     Macsquant,
-    /// Sysmex/Partec CyFlow: `FSC`, `SSC`, `FL1`..., 65,536.
+    /// Sysmex/Partec CyFlow: `FSC`, `SSC`, `FL1`..., integers on 65,536.
     Cyflow,
 }
 
@@ -46,7 +51,13 @@ struct Layout {
     markers_in_label: bool,
     unmixed: bool,
     cytometer: &'static str,
+    file: FileLayout,
 }
+
+const FLOAT: FileLayout = FileLayout {
+    storage: Storage::Float32,
+    lmd: false,
+};
 
 fn layout(i: Instrument) -> Layout {
     let names = |n: [&'static str; 12]| n;
@@ -57,6 +68,28 @@ fn layout(i: Instrument) -> Layout {
             markers_in_label: true,
             unmixed: false,
             cytometer: "FACSCanto II",
+            file: FLOAT,
+        },
+        Instrument::Lyric => Layout {
+            names: names([
+                "FSC-A",
+                "FSC-H",
+                "SSC-A",
+                "B 530/30-A",
+                "Y 585/42-A",
+                "B 700/54-A",
+                "Y 780/60-A",
+                "R 660/20-A",
+                "R 730/45-A",
+                "V 528/45-A",
+                "V 448/45-A",
+                "Time",
+            ]),
+            range: 262_144.0,
+            markers_in_label: true,
+            unmixed: false,
+            cytometer: "FACSLyric",
+            file: FLOAT,
         },
         Instrument::Navios => Layout {
             names: names([
@@ -67,6 +100,10 @@ fn layout(i: Instrument) -> Layout {
             markers_in_label: true,
             unmixed: false,
             cytometer: "Navios",
+            file: FileLayout {
+                storage: Storage::UInt32,
+                lmd: true,
+            },
         },
         // Labelled channels are named `Comp-<label>` (see `as_instrument`).
         Instrument::Kaluza => Layout {
@@ -78,6 +115,7 @@ fn layout(i: Instrument) -> Layout {
             markers_in_label: false,
             unmixed: true,
             cytometer: "Navios (Kaluza export)",
+            file: FLOAT,
         },
         Instrument::Cytoflex => Layout {
             names: names([
@@ -98,6 +136,7 @@ fn layout(i: Instrument) -> Layout {
             markers_in_label: true,
             unmixed: false,
             cytometer: "CytoFLEX LX",
+            file: FLOAT,
         },
         Instrument::Aurora => Layout {
             names: names([
@@ -118,6 +157,7 @@ fn layout(i: Instrument) -> Layout {
             markers_in_label: true,
             unmixed: true,
             cytometer: "Aurora",
+            file: FLOAT,
         },
         Instrument::Attune => Layout {
             names: names([
@@ -128,6 +168,7 @@ fn layout(i: Instrument) -> Layout {
             markers_in_label: true,
             unmixed: false,
             cytometer: "Attune NxT",
+            file: FLOAT,
         },
         Instrument::Macsquant => Layout {
             names: names([
@@ -138,6 +179,7 @@ fn layout(i: Instrument) -> Layout {
             markers_in_label: true,
             unmixed: false,
             cytometer: "MACSQuant Analyzer 16",
+            file: FLOAT,
         },
         Instrument::Cyflow => Layout {
             names: names([
@@ -148,6 +190,10 @@ fn layout(i: Instrument) -> Layout {
             markers_in_label: true,
             unmixed: false,
             cytometer: "CyFlow Cube 8",
+            file: FileLayout {
+                storage: Storage::UInt32,
+                lmd: false,
+            },
         },
     }
 }
@@ -161,7 +207,10 @@ fn label(i: Instrument, simulated: &str) -> String {
     }
 }
 
-/// Rewrites a simulation as `instrument` writes its files.
+/// Rewrites a simulation as `instrument` writes its files. A spectral
+/// instrument (Aurora) also gets its wide panel's other channels
+/// ([`super::extra::SPECTRAL_EXTRAS`]); channels a panel profile added
+/// keep their names, except where the family writes markers into names.
 pub fn as_instrument(sim: &mut Simulation, instrument: Instrument) -> Result<(), String> {
     let l = layout(instrument);
     let factor = l.range / super::RANGE;
@@ -179,33 +228,50 @@ pub fn as_instrument(sim: &mut Simulation, instrument: Instrument) -> Result<(),
             .map_err(|e| e.to_string())?;
         sim.keywords.remove("$SPILLOVER");
     }
+    if instrument == Instrument::Aurora {
+        // The seed of the simulation, so the added channels follow it.
+        let seed = sim
+            .keywords
+            .get("MARROWGATE_SIMULATION")
+            .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+            .and_then(|v| v["seed"].as_u64())
+            .unwrap_or(0);
+        super::extra::append(sim, &super::extra::SPECTRAL_EXTRAS, seed);
+    }
     let time = CHANNELS.len() - 1;
     for (j, mut column) in sim.events.columns_mut().into_iter().enumerate() {
         if j != time {
             column.mapv_inplace(|v| v * factor as f32);
         }
     }
+    let key = |j: usize, x: &str| format!("$P{}{x}", j + 1);
+    let old_names: Vec<String> = (0..CHANNELS.len())
+        .map(|j| sim.keywords.get(&key(j, "N")).unwrap_or("").to_string())
+        .collect();
     let mut names: Vec<String> = Vec::with_capacity(l.names.len());
-    for (j, name) in l.names.iter().enumerate() {
-        let key = |x: &str| format!("$P{}{x}", j + 1);
+    for j in 0..sim.events.ncols() {
         // The simulation's own label (its panel profile may have changed
         // the default ones).
-        let simulated = sim.keywords.get(&key("S")).unwrap_or("").to_string();
+        let simulated = sim.keywords.get(&key(j, "S")).unwrap_or("").to_string();
         let name = if !l.markers_in_label && !simulated.is_empty() {
             // Exports that carry the marker in the name.
             format!("Comp-{simulated}")
-        } else {
+        } else if let Some(name) = l.names.get(j) {
             name.to_string()
+        } else {
+            sim.keywords.get(&key(j, "N")).unwrap_or("").to_string()
         };
-        sim.keywords.set(&key("N"), name.as_str());
+        sim.keywords.set(&key(j, "N"), name.as_str());
         names.push(name);
         if j != time {
-            sim.keywords.set(&key("R"), format!("{}", l.range as u64));
+            sim.keywords
+                .set(&key(j, "R"), format!("{}", l.range as u64));
         }
         if l.markers_in_label && !simulated.is_empty() {
-            sim.keywords.set(&key("S"), label(instrument, &simulated));
+            sim.keywords
+                .set(&key(j, "S"), label(instrument, &simulated));
         } else {
-            sim.keywords.remove(&key("S"));
+            sim.keywords.remove(&key(j, "S"));
         }
     }
     if let Some(spill) = sim.keywords.get("$SPILLOVER").map(str::to_string) {
@@ -213,7 +279,7 @@ pub fn as_instrument(sim: &mut Simulation, instrument: Instrument) -> Result<(),
         let mut fields: Vec<String> = spill.split(',').map(str::to_string).collect();
         let n: usize = fields[0].parse().map_err(|_| "spillover count")?;
         for f in fields.iter_mut().skip(1).take(n) {
-            if let Some(j) = CHANNELS.iter().position(|c| c.0 == f.as_str()) {
+            if let Some(j) = old_names.iter().position(|c| c == f.as_str()) {
                 *f = names[j].clone();
             }
         }
@@ -221,5 +287,6 @@ pub fn as_instrument(sim: &mut Simulation, instrument: Instrument) -> Result<(),
     }
     sim.keywords
         .set("$CYT", format!("{} (simulated)", l.cytometer));
+    sim.file_layout = l.file;
     Ok(())
 }

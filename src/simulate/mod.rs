@@ -13,6 +13,7 @@
 //! matrix, electronic noise and detector saturation, like an instrument.
 //! A seed gives the same file on any machine and thread count.
 
+pub mod extra;
 pub mod instrument;
 pub mod rng;
 
@@ -164,6 +165,11 @@ pub enum PanelProfile {
     /// The EuroFlow BCP-ALL MRD tube: CD81 in place of CD58, CD66c/CD123
     /// (one channel) in place of the viability dye, no viability dye.
     Euroflow,
+    /// The Beckman ClearLLab 10C B-cell tube: kappa, lambda, CD10, CD5,
+    /// CD200, CD34, CD38, CD20, CD19, CD45 (CD200 in place of CD58, CD5 in
+    /// place of the viability dye, the light chains added); no CD58, no
+    /// viability dye.
+    Clearllab,
 }
 
 /// CD81 and CD66c/CD123 of a population (EuroFlow): CD81 bright on
@@ -321,10 +327,23 @@ impl Simulation {
 pub struct Simulation {
     /// FCS keywords (channels, spillover, instrument).
     pub keywords: Keywords,
-    /// Channel values, events x channels (as [`CHANNELS`]).
+    /// Channel values, events x channels (as [`CHANNELS`], then any
+    /// channels an instrument profile adds).
     pub events: Array2<f32>,
     /// Population of every event.
     pub truth: Vec<Population>,
+    /// How the file is laid out on disk.
+    pub file_layout: FileLayout,
+}
+
+/// How a simulated file is stored, as the instrument family writes it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FileLayout {
+    /// Float or integer values.
+    pub storage: crate::fcs::writer::Storage,
+    /// A Beckman LMD file: the events first as an FCS 2.0 set on a 1,024
+    /// channel scale, then at full resolution as an FCS 3.1 set.
+    pub lmd: bool,
 }
 
 /// Median phenotype of a population: FSC-A, SSC-A and the 8 fluorescence
@@ -505,10 +524,18 @@ fn spillover() -> [[f64; 8]; 8] {
 fn draw(p: Population, rng: &mut Rng, blast: &BlastPhenotype, panel: PanelProfile) -> [f64; 11] {
     let t = rng.uniform();
     let mut ph = phenotype(p, t, blast);
-    if panel == PanelProfile::Euroflow {
-        let [cd81, cd66] = euroflow_markers(p, t, blast);
-        ph.markers[5] = cd81;
-        ph.markers[7] = cd66;
+    match panel {
+        PanelProfile::Standard => {}
+        PanelProfile::Euroflow => {
+            let [cd81, cd66] = euroflow_markers(p, t, blast);
+            ph.markers[5] = cd81;
+            ph.markers[7] = cd66;
+        }
+        PanelProfile::Clearllab => {
+            use extra::{Extra, median};
+            ph.markers[5] = median(p, Extra::Cd(200), t, ph.ssc);
+            ph.markers[7] = median(p, Extra::Cd(5), t, ph.ssc);
+        }
     }
     let mut e = [0.0; 11];
     e[0] = rng.lognormal(ph.fsc, 0.12);
@@ -627,11 +654,16 @@ pub fn simulate(cfg: &Config) -> Result<Simulation, SimulateError> {
     for (i, mut row) in events.rows_mut().into_iter().enumerate() {
         row[p - 1] = (600.0 * i as f64 / n) as f32;
     }
-    Ok(Simulation {
+    let mut sim = Simulation {
         keywords: keywords(cfg),
         events,
         truth,
-    })
+        file_layout: FileLayout::default(),
+    };
+    if cfg.panel == PanelProfile::Clearllab {
+        extra::append(&mut sim, &extra::CLEARLLAB_LIGHT_CHAINS, cfg.seed);
+    }
+    Ok(sim)
 }
 
 fn keywords(cfg: &Config) -> Keywords {
@@ -652,10 +684,28 @@ fn keywords(cfg: &Config) -> Keywords {
         k.set(&key("E"), "0,0");
         k.set(&key("R"), "262144");
     }
-    if cfg.panel == PanelProfile::Euroflow {
-        // CD58 APC-R700 -> CD81; the viability channel -> CD66c/CD123.
-        k.set("$P9S", "CD81 APC-R700");
-        k.set("$P11S", "CD66c/CD123 BV421");
+    match cfg.panel {
+        PanelProfile::Standard => {}
+        PanelProfile::Euroflow => {
+            // CD58 APC-R700 -> CD81; the viability channel -> CD66c/CD123.
+            k.set("$P9S", "CD81 APC-R700");
+            k.set("$P11S", "CD66c/CD123 BV421");
+        }
+        PanelProfile::Clearllab => {
+            // The tube's own dyes; CD58 -> CD200, viability -> CD5.
+            for (n, label) in [
+                (4, "CD20 APC-A750"),
+                (5, "CD10 ECD"),
+                (6, "CD34 APC"),
+                (7, "CD19 PB"),
+                (8, "CD38 APC-A700"),
+                (9, "CD200 PC7"),
+                (10, "CD45 KrO"),
+                (11, "CD5 PC5.5"),
+            ] {
+                k.set(&format!("$P{n}S"), label);
+            }
+        }
     }
     let spill = spillover();
     let mut value = format!("{}", spill.len());
@@ -676,6 +726,9 @@ fn keywords(cfg: &Config) -> Keywords {
     k
 }
 
+/// The channel scale of an LMD file's FCS 2.0 data set.
+const LMD_CHANNELS: f64 = 1024.0;
+
 /// Path of the truth file written beside `fcs`.
 pub fn truth_path(fcs: &Path) -> PathBuf {
     let mut name = fcs
@@ -686,12 +739,52 @@ pub fn truth_path(fcs: &Path) -> PathBuf {
     fcs.with_file_name(name)
 }
 
-/// Writes the sample as FCS 3.1 and its truth beside it, atomically.
+/// Writes the sample as FCS 3.1 (preceded by an FCS 2.0 set for an LMD
+/// layout) and its truth beside it, atomically.
 pub fn write(sim: &Simulation, path: &Path) -> Result<(), SimulateError> {
-    let mut warnings = Vec::new();
-    let meta = Metadata::from_keywords(Version::Fcs3_1, &sim.keywords, &mut warnings)
-        .map_err(|e| SimulateError::Write(e.to_string()))?;
-    crate::fcs::writer::write(path, &sim.keywords, &meta.channels, sim.events.view())
+    use crate::fcs::writer::{DataSetToWrite, Header, Storage, encode_chained};
+    let channels_of = |version, keywords: &Keywords| {
+        let mut warnings = Vec::new();
+        Metadata::from_keywords(version, keywords, &mut warnings)
+            .map(|m| m.channels)
+            .map_err(|e| SimulateError::Write(e.to_string()))
+    };
+    let full = channels_of(Version::Fcs3_1, &sim.keywords)?;
+    let full_set = DataSetToWrite {
+        keywords: &sim.keywords,
+        channels: &full,
+        events: sim.events.view(),
+        storage: sim.file_layout.storage,
+        header: Header::Fcs3_1,
+    };
+    let bytes = if sim.file_layout.lmd {
+        // The FCS 2.0 set: every non-time channel on a 1,024-channel scale.
+        let mut keywords = sim.keywords.clone();
+        let mut events = sim.events.clone();
+        for (j, c) in full.iter().enumerate() {
+            if c.name.eq_ignore_ascii_case("time") {
+                continue;
+            }
+            let factor = (LMD_CHANNELS / c.range.max(1.0)) as f32;
+            events.column_mut(j).mapv_inplace(|v| v * factor);
+            keywords.set(&format!("$P{}R", j + 1), format!("{LMD_CHANNELS}"));
+        }
+        let short = channels_of(Version::Fcs2_0, &keywords)?;
+        encode_chained(&[
+            DataSetToWrite {
+                keywords: &keywords,
+                channels: &short,
+                events: events.view(),
+                storage: Storage::UInt32,
+                header: Header::Fcs2_0,
+            },
+            full_set,
+        ])
+    } else {
+        encode_chained(&[full_set])
+    }
+    .map_err(|e| SimulateError::Write(format!("{}: {e}", path.display())))?;
+    crate::io::write_bytes_atomically(path, &bytes)
         .map_err(|e| SimulateError::Write(format!("{}: {e}", path.display())))?;
     let truth = truth_path(path);
     crate::io::write_atomically(&truth, |out| {

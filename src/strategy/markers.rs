@@ -26,6 +26,13 @@ pub enum Marker {
     Viability,
     /// A CD antigen, by number (CD19 is `Cd(19)`); `CD66c` is `Cd(66)`.
     Cd(u16),
+    /// A CD antigen with a letter (CD11b, CD79a, CD66b): a different
+    /// antigen from the bare number, never read in its place.
+    CdLettered(u16, char),
+    /// A named marker that is not a CD number (HLA-DR, kappa, lambda, TdT,
+    /// MPO) or the autofluorescence channel of unmixed spectral data:
+    /// recognised, not read by the B-ALL analysis.
+    Named(&'static str),
 }
 
 impl Marker {
@@ -56,6 +63,8 @@ impl Marker {
             Marker::Viability => "viability".into(),
             Marker::Cd(66) => "CD66c".into(),
             Marker::Cd(n) => format!("CD{n}"),
+            Marker::CdLettered(n, c) => format!("CD{n}{c}"),
+            Marker::Named(name) => name.into(),
         }
     }
 }
@@ -176,10 +185,25 @@ fn scatter_or_time(name: &str) -> Option<Marker> {
     }
 }
 
-/// Finds a CD number or a viability dye in a label such as "CD10 PE",
-/// "CD19-PECy7", "Comp-CD45 V500-C-A", "cd66c/cd123 PE" (first antigen).
+/// Markers known by name, as they appear in labels (upper case, letters
+/// and digits only), and how they are shown.
+const NAMED_MARKERS: [(&str, &str); 6] = [
+    ("HLADR", "HLA-DR"),
+    ("KAPPA", "kappa"),
+    ("LAMBDA", "lambda"),
+    ("TDT", "TdT"),
+    ("MPO", "MPO"),
+    ("AUTOFLUORESCENCE", "autofluorescence"),
+];
+
+/// Finds a CD number, a viability dye or a named marker in a label such
+/// as "CD10 PE", "CD19-PECy7", "Comp-CD45 V500-C-A", "cd66c/cd123 PE"
+/// (first antigen), "HLA-DR BV711", "AF-A" (unmixed autofluorescence).
 fn parse_label(label: &str) -> Option<Marker> {
     let upper = label.to_ascii_uppercase();
+    if matches!(upper.trim(), "AF" | "AF-A" | "AF-H") {
+        return Some(Marker::Named("autofluorescence"));
+    }
     let compact: String = upper
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '/')
@@ -203,19 +227,42 @@ fn parse_label(label: &str) -> Option<Marker> {
     let bytes = upper.as_bytes();
     let mut i = 0;
     while i + 2 < bytes.len() {
-        let boundary = i == 0 || !bytes[i - 1].is_ascii_alphabetic();
+        // A word start, or the cytoplasmic prefix of "cyCD79a", "cCD3".
+        let word_start = |k: usize| k == 0 || !bytes[k - 1].is_ascii_alphabetic();
+        let boundary = word_start(i)
+            || (i >= 2 && &bytes[i - 2..i] == b"CY" && word_start(i - 2))
+            || (i >= 1 && bytes[i - 1] == b'C' && word_start(i - 1));
         if boundary && &bytes[i..i + 2] == b"CD" && bytes[i + 2].is_ascii_digit() {
             let digits: String = upper[i + 2..]
                 .chars()
                 .take_while(|c| c.is_ascii_digit())
                 .collect();
             if let Ok(n) = digits.parse::<u16>() {
-                return Some(Marker::Cd(n));
+                // A letter right after the number names another antigen
+                // (CD11b, CD79a), except CD66c, read as `Cd(66)`; a letter
+                // that starts a word ("CD19PE") does not.
+                let after = &bytes[i + 2 + digits.len()..];
+                let letter = after
+                    .first()
+                    .filter(|b| b.is_ascii_alphabetic())
+                    .filter(|_| after.get(1).is_none_or(|b| !b.is_ascii_alphabetic()));
+                return Some(match letter {
+                    Some(b'C') if n == 66 => Marker::Cd(66),
+                    Some(&c) => Marker::CdLettered(n, c.to_ascii_lowercase() as char),
+                    None => Marker::Cd(n),
+                });
             }
         }
         i += 1;
     }
-    None
+    NAMED_MARKERS
+        .iter()
+        .find(|(word, _)| {
+            upper
+                .split(|c: char| !c.is_ascii_alphanumeric() && c != '-')
+                .any(|t| t.replace('-', "") == *word || t.split('-').any(|p| p == *word))
+        })
+        .map(|(_, name)| Marker::Named(name))
 }
 
 /// A channel as error messages list it: `$PnN ($PnS)`, or `$PnN` alone
@@ -277,7 +324,9 @@ pub fn read_channels(
                 Some(Marker::SscW) => "side scatter width",
                 Some(Marker::Time) => "time",
                 Some(Marker::Viability) => "viability dye",
-                Some(Marker::Cd(_)) => "marker",
+                Some(Marker::Cd(_) | Marker::CdLettered(..)) => "marker",
+                Some(Marker::Named("autofluorescence")) => "autofluorescence",
+                Some(Marker::Named(_)) => "marker",
                 None => "not recognised",
             };
             ChannelReading {
@@ -543,7 +592,7 @@ mod tests {
             ("BL1-A", None),
             ("V1-A", None),
             ("PB450-A", None),
-            ("AF-A", None),
+            ("AF-A", Some(Marker::Named("autofluorescence"))),
             ("FSC-H", Some(Marker::FscH)),
             ("SS Lin", Some(Marker::SscA)),
         ];
@@ -557,6 +606,29 @@ mod tests {
         );
         assert_eq!(marker_of("FL5 INT", Some("CD19-PC7")), Some(Marker::Cd(19)));
         assert_eq!(marker_of("Comp-CD10 APC-A", None), Some(Marker::Cd(10)));
+    }
+
+    #[test]
+    fn lettered_and_named_antigens_are_their_own_markers() {
+        let of = |label: &str| marker_of("X-A", Some(label));
+        // CD66b (granulocytes) is not CD66c; CD11b is not CD11.
+        assert_eq!(of("CD66b FITC"), Some(Marker::CdLettered(66, 'b')));
+        assert_eq!(of("CD66c/CD123 PE"), Some(Marker::Cd(66)));
+        assert_eq!(of("CD11b PE-Fire 810"), Some(Marker::CdLettered(11, 'b')));
+        assert_eq!(of("cyCD79a APC"), Some(Marker::CdLettered(79, 'a')));
+        assert_eq!(of("CD19PE"), Some(Marker::Cd(19)));
+        assert_eq!(of("HLA-DR BV711"), Some(Marker::Named("HLA-DR")));
+        assert_eq!(of("Kappa FITC"), Some(Marker::Named("kappa")));
+        assert_eq!(of("anti-Lambda PE"), Some(Marker::Named("lambda")));
+        assert_eq!(
+            marker_of("AF-A", None),
+            Some(Marker::Named("autofluorescence"))
+        );
+        // A dye abbreviation is not autofluorescence.
+        assert_eq!(marker_of("AF647-A", None), None);
+        for m in [Marker::CdLettered(11, 'b'), Marker::Named("HLA-DR")] {
+            assert_eq!(marker_of(&m.name(), Some(&m.name())), Some(m));
+        }
     }
 
     #[test]
