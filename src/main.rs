@@ -236,9 +236,9 @@ enum Command {
         /// unstained noise and spillover. Repeatable.
         #[arg(long = "failed-stain", value_name = "MARKER")]
         failed_stains: Vec<String>,
-        /// The antibody panel: standard (CD58 and a viability dye) or
-        /// euroflow (the EuroFlow BCP-ALL MRD tube: CD81, CD66c/CD123, no
-        /// viability dye).
+        /// The antibody panel: standard (CD58 and a viability dye),
+        /// euroflow (the EuroFlow BCP-ALL MRD tube) or clearllab (the
+        /// ClearLLab 10C B-cell tube).
         #[arg(long = "panel-profile", value_enum, default_value = "standard")]
         panel_profile: marrowgate::simulate::PanelProfile,
         /// Write the file as this cytometer family does (channel names,

@@ -397,3 +397,78 @@ fn the_clearllab_tube_and_a_34_channel_spectral_file_are_understood() {
         assert_ne!(ch["role"], "not recognised", "{ch}");
     }
 }
+
+#[test]
+fn every_instrument_with_every_panel_profile_is_analysed() {
+    use marrowgate::simulate::PanelProfile;
+    let d = temp("matrix");
+    let mut c = bin();
+    c.args(["analyze", "--json"]);
+    let mut expected = Vec::new();
+    for panel in [
+        PanelProfile::Standard,
+        PanelProfile::Euroflow,
+        PanelProfile::Clearllab,
+    ] {
+        let cfg = Config {
+            events: 40_000,
+            seed: 21,
+            blast_fraction: 0.05,
+            panel,
+            ..Config::default()
+        };
+        let base = simulate(&cfg).expect("simulates");
+        for (instrument, name, _, _) in ALL {
+            let mut sim = base.clone();
+            as_instrument(&mut sim, instrument).expect("layout");
+            let site = format!("{name}-{panel:?}");
+            let file = d.join(format!("{site}.fcs"));
+            write(&sim, &file).expect("writes");
+            c.arg("--site").arg(format!("{site}={}", file.display()));
+            expected.push((site, base.true_blast_percent()));
+        }
+    }
+    let out = c.output().expect("runs");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let sites = report["sites"].as_array().expect("sites");
+    assert_eq!(sites.len(), expected.len());
+    for (s, (site, truth)) in sites.iter().zip(&expected) {
+        assert_eq!(s["name"], site.as_str());
+        assert_eq!(s["status"], "POSITIVE", "{site}: {}", s["reason"]);
+        for m in [
+            "FSC-A", "SSC-A", "CD19", "CD10", "CD45", "CD34", "CD20", "CD38",
+        ] {
+            assert!(s["markers"].get(m).is_some(), "{site}: {m}");
+        }
+        let pct = s["blast_percent"].as_f64().expect("blast %");
+        assert!(
+            (pct - truth).abs() < 0.1 * truth,
+            "{site}: {pct} vs {truth}"
+        );
+    }
+}
+
+#[test]
+fn the_bundled_navios_case_of_lmd_files_is_analysed() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/case-navios");
+    let out = bin()
+        .args(["analyze", "--json"])
+        .arg(&case)
+        .output()
+        .expect("runs");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let sites = report["sites"].as_array().expect("sites");
+    // Both `.lmd` files are sites (sorted by name), read from their FCS 3
+    // data set.
+    assert_eq!(sites.len(), 2);
+    assert_eq!(sites[0]["name"], "left-iliac");
+    assert_eq!(sites[0]["status"], "NEGATIVE", "{}", sites[0]["reason"]);
+    assert_eq!(sites[1]["name"], "right-iliac");
+    assert_eq!(sites[1]["status"], "POSITIVE", "{}", sites[1]["reason"]);
+    let pct = sites[1]["blast_percent"].as_f64().expect("blast %");
+    assert!((pct - 8.0).abs() < 1.0, "{pct}");
+    for s in sites {
+        assert_eq!(s["markers"]["FSC-A"], "FS INT");
+        assert!(s["concerns"].to_string().contains("data set 2 of 2"));
+    }
+}

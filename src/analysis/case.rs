@@ -328,7 +328,7 @@ impl Case {
         })
     }
 
-    /// Every `.fcs` file of a folder is a site named after the file (sorted
+    /// Every `.fcs` or `.lmd` file of a folder is a site named after the file (sorted
     /// by name); the folder's name is the case id. Hidden files (`.name`,
     /// among them macOS `._name.fcs` resource forks) and marrowgate's own
     /// outputs (`*.blasts.fcs`) are not sites; an entry that cannot be
@@ -344,11 +344,13 @@ impl Case {
             let entry = entry.map_err(io)?;
             let name = entry.file_name().to_string_lossy().into_owned();
             let lower = name.to_lowercase();
-            if name.starts_with('.') || !lower.ends_with(".fcs") || lower.ends_with(".blasts.fcs") {
+            // FCS files, and Beckman's `.lmd` (FCS data sets in one file).
+            let fcs = lower.ends_with(".fcs") || lower.ends_with(".lmd");
+            if name.starts_with('.') || !fcs || lower.ends_with(".blasts.fcs") {
                 continue;
             }
             let path = entry.path();
-            // Folders named *.fcs are not sites; anything else is (a broken
+            // Folders named *.fcs or *.lmd are not sites; anything else is (a broken
             // link fails to open and says so as that site's error).
             if std::fs::metadata(&path).is_ok_and(|m| m.is_dir()) {
                 continue;
