@@ -472,3 +472,40 @@ fn the_bundled_navios_case_of_lmd_files_is_analysed() {
         assert!(s["concerns"].to_string().contains("data set 2 of 2"));
     }
 }
+
+#[test]
+fn a_file_without_marker_labels_says_how_to_name_them() {
+    let d = temp("unlabelled");
+    let lmd = corpus("coulter.lmd");
+    let run = |panel: Option<&Path>| {
+        let mut c = bin();
+        c.args(["analyze", "--json", "--site"])
+            .arg(format!("fc500={}", lmd.display()));
+        if let Some(p) = panel {
+            c.arg("--panel").arg(p);
+        }
+        let out = c.output().expect("runs");
+        let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+        report["sites"][0].clone()
+    };
+    let s = run(None);
+    let reason = s["reason"].as_str().unwrap_or("");
+    assert_eq!(s["status"], "NOT_EVALUABLE");
+    for part in ["CD19, CD10, CD45", "FL1", "marrowgate panel", "--panel"] {
+        assert!(reason.contains(part), "{part}: {reason}");
+    }
+    // The panel the message asks for is taken: the markers are found.
+    let panel = d.join("panel.toml");
+    std::fs::write(&panel, "FL1 = \"CD19\"\nFL2 = \"CD10\"\nFL3 = \"CD45\"\n").expect("panel");
+    let s = run(Some(&panel));
+    assert_eq!(s["markers"]["CD19"], "FL1", "{}", s["reason"]);
+    assert_eq!(s["markers"]["FSC-A"], "FS");
+    assert!(
+        !s["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("missing required"),
+        "{}",
+        s["reason"]
+    );
+}

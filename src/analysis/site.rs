@@ -25,9 +25,10 @@ pub enum SiteError {
     Read(#[from] FileError),
     /// Required markers are missing.
     #[error(
-        "{file}: missing required marker(s) {}; channels found: {}",
+        "{file}: missing required marker(s) {}; channels found: {}; if the file names them another way, write a panel (`marrowgate panel {file} --out panel.toml`, write the marker beside each channel, e.g. `\"<channel>\" = \"{}\"`) and pass it with --panel panel.toml",
         missing.join(", "),
-        list_channels(found)
+        list_channels(found),
+        missing.first().map_or("CD19", |m| m.as_str())
     )]
     MissingMarkers {
         /// File.
