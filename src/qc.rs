@@ -308,10 +308,31 @@ pub fn judge(c: &SiteCounts, limits: &Limits) -> Verdict {
             .filter(move |k| k.effect == effect)
             .map(|k| k.reason.clone())
     };
-    let blocking: Vec<String> = concerns(ConcernEffect::Blocks).collect();
+    let mut blocking: Vec<String> = concerns(ConcernEffect::Blocks).collect();
+    // A necrotic sample blocks every verdict, a POSITIVE too: dead cells and
+    // debris bind antibodies non-specifically and can form a "cluster" of
+    // any phenotype. Another site or a biopsy is the answer.
+    if !within(debris_percent, limits.max_debris_percent) {
+        blocking.push(format!(
+            "necrosis/debris: {} of events are debris or dead cells (at most {} allowed); dead cells stain non-specifically, so neither a blast cluster nor its absence can be relied on",
+            format_percent(debris_percent),
+            format_percent(limits.max_debris_percent)
+        ));
+    }
     let found = c.blast_events >= limits.lod_events.max(1) && n > 0;
+    let required = limits.required_sensitivity_fraction();
+    // A NaN limit must never pass: it is "not within", not "not above".
+    let too_few_cells = (!within(sensitivity, required)).then(|| {
+        format!(
+            "too few viable nucleated cells ({n}): sensitivity reached {} but {} is required (needs at least {} cells)",
+            pct(sensitivity),
+            pct(required),
+            (limits.lod_events as f64 / required).ceil() as u64
+        )
+    });
     let (status, reason) = if !blocking.is_empty() {
         let mut r = blocking;
+        r.extend(too_few_cells.clone());
         r.extend(concerns(ConcernEffect::NoNegative));
         if found {
             r.push(format!(
@@ -341,23 +362,7 @@ pub fn judge(c: &SiteCounts, limits: &Limits) -> Verdict {
         }
         (Status::Positive, r)
     } else {
-        let mut problems = Vec::new();
-        let required = limits.required_sensitivity_fraction();
-        // A NaN limit must never pass: it is "not within", not "not above".
-        if !within(sensitivity, required) {
-            problems.push(format!(
-                "too few viable nucleated cells ({n}): sensitivity reached {} but {} is required (needs at least {} cells)",
-                pct(sensitivity),
-                pct(required),
-                (limits.lod_events as f64 / required).ceil() as u64
-            ));
-        }
-        if !within(debris_percent, limits.max_debris_percent) {
-            problems.push(format!(
-                "necrosis/debris: {} of events are debris or dead cells",
-                format_percent(debris_percent)
-            ));
-        }
+        let mut problems: Vec<String> = too_few_cells.into_iter().collect();
         if let Some(marrow) = c.marrow_specific_percent
             && !within(limits.min_marrow_specific_percent, marrow)
             && n > 0

@@ -207,6 +207,14 @@ const MIN_PEAK_SEPARATION: f64 = 0.15;
 /// half of their SSC. A density peak, not a quantile: debris can outnumber
 /// cells a hundredfold in a necrotic aspirate, and blasts can fill a marrow.
 pub fn lymphocytes(cd45: &[f64], ssc: &[f64], mask: &[bool]) -> Vec<usize> {
+    // Lymphoid side scatter first: in a necrotic aspirate, dead cells with
+    // granulocyte scatter can be brighter in CD45 than the few lymphocytes
+    // are frequent, so the CD45 peak is sought among low-SSC events only.
+    let lymphoid = lymphoid_scatter(cd45, ssc, mask);
+    let mask: Vec<bool> = (0..cd45.len())
+        .map(|i| mask[i] && ssc[i] <= lymphoid)
+        .collect();
+    let mask = &mask[..];
     let d = density(cd45, mask, -0.1, 1.1);
     let Some(bright) = d
         .peaks(0.002)
@@ -223,6 +231,37 @@ pub fn lymphocytes(cd45: &[f64], ssc: &[f64], mask: &[bool]) -> Vec<usize> {
         return Vec::new();
     };
     near.into_iter().filter(|&i| ssc[i] <= ssc_mid).collect()
+}
+
+/// The debris cut is at least this fraction of the lymphocytes' FSC.
+const MIN_DEBRIS_CUT: f64 = 0.4;
+
+/// Dead cells judged by scatter (no dye) have SSC above this multiple of
+/// the live lymphocytes' median.
+const DEAD_SSC_FACTOR: f64 = 2.0;
+
+/// Lymphocytes needed to judge dead cells by scatter.
+const MIN_SCATTER_REFERENCE: usize = 50;
+
+/// The top of lymphoid side scatter: twice the lowest SSC mode of the
+/// CD45-brightest fifth of `mask` (lymphocytes and monocytes in any marrow;
+/// the lowest SSC among them is the lymphocytes'), or no limit when that
+/// cannot be found.
+fn lymphoid_scatter(cd45: &[f64], ssc: &[f64], mask: &[bool]) -> f64 {
+    let Some(bright_cut) = quantile(&sorted_finite(select(cd45, mask)), 0.8) else {
+        return f64::INFINITY;
+    };
+    let bright: Vec<bool> = (0..cd45.len())
+        .map(|i| mask[i] && cd45[i] >= bright_cut)
+        .collect();
+    let top = quantile(&sorted_finite(select(ssc, &bright)), 0.99).unwrap_or(1.0);
+    density(ssc, &bright, 0.0, top.max(1e-6))
+        .peaks(0.02)
+        .iter()
+        .map(|p| p.position)
+        .filter(|&p| p > 0.0)
+        .min_by(f64::total_cmp)
+        .map_or(f64::INFINITY, |mode| 2.0 * mode)
 }
 
 /// Median FSC-A of the [`lymphocytes`]; of all stable events when CD45 is
@@ -333,11 +372,16 @@ pub fn pregate(p: &Prepared) -> PreGates {
         .filter(|&p| p < 0.6 * lymph_fsc)
         .min_by(f64::total_cmp)
         .unwrap_or(0.0);
+    // Debris smears upwards from its mode; a valley deep inside the smear
+    // (below 40 % of the lymphocytes' FSC) would count the smear as cells,
+    // so the cut never sits below that (nucleated cells, nucleated red
+    // cells included, are at least two thirds of a lymphocyte's size).
     let debris_cut = d
         .valley_between(debris_mode, lymph_fsc)
         .filter(|v| v.depth_ratio < 0.7 && v.position < 0.8 * lymph_fsc)
-        .map(|v| v.position)
-        .unwrap_or(0.25 * lymph_fsc);
+        .map_or(0.5 * lymph_fsc, |v| {
+            v.position.max(MIN_DEBRIS_CUT * lymph_fsc)
+        });
     let cells: Vec<bool> = (0..n).map(|i| stable[i] && fsc[i] >= debris_cut).collect();
     rec.push(
         Rule {
@@ -419,18 +463,54 @@ pub fn pregate(p: &Prepared) -> PreGates {
             m
         }
         None => {
-            rec.push(
-                Rule {
-                    name: "viable",
-                    parent: Some("singlets"),
-                    dimensions: &[],
-                    text: "no viability dye: dead cells excluded by scatter only".into(),
-                    thresholds: vec![],
-                },
-                &singlets,
-                &singlets,
-            );
-            singlets.clone()
+            // Without a dye, dead cells are judged by scatter: a dying cell
+            // shrinks (FSC falls) while its side scatter rises, so events
+            // smaller than the live lymphocytes yet more granular than
+            // twice their SSC are dead; no live leukocyte sits there
+            // (granulocytes and monocytes are larger, nucleated red cells
+            // less granular).
+            let reference = p
+                .get(Marker::Cd(45))
+                .map(|cd45| lymphocytes(cd45, ssc, &singlets))
+                .unwrap_or_default();
+            let median_of =
+                |v: &[f64]| quantile(&sorted_finite(reference.iter().map(|&i| v[i])), 0.5);
+            match (median_of(fsc), median_of(ssc)) {
+                (Some(fsc_top), Some(lymph_ssc)) if reference.len() >= MIN_SCATTER_REFERENCE => {
+                    let ssc_floor = DEAD_SSC_FACTOR * lymph_ssc;
+                    let m: Vec<bool> = (0..n)
+                        .map(|i| singlets[i] && !(fsc[i] < fsc_top && ssc[i] > ssc_floor))
+                        .collect();
+                    rec.push(
+                        Rule {
+                            name: "viable",
+                            parent: Some("singlets"),
+                            dimensions: &["FSC-A", "SSC-A"],
+                            text: format!(
+                                "no viability dye: dead cells judged by scatter, excluded where FSC-A < {fsc_top:.4} (the live lymphocytes' median) and SSC-A > {ssc_floor:.4} ({DEAD_SSC_FACTOR}x theirs); dead cells of larger size are not recognised without a dye"
+                            ),
+                            thresholds: vec![fsc_top, ssc_floor],
+                        },
+                        &m,
+                        &singlets,
+                    );
+                    m
+                }
+                _ => {
+                    rec.push(
+                        Rule {
+                            name: "viable",
+                            parent: Some("singlets"),
+                            dimensions: &[],
+                            text: "no viability dye and no lymphocytes to judge scatter by: dead cells not excluded".into(),
+                            thresholds: vec![],
+                        },
+                        &singlets,
+                        &singlets,
+                    );
+                    singlets.clone()
+                }
+            }
         }
     };
 
