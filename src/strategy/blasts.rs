@@ -347,6 +347,110 @@ fn absorb_split_blast_components(model: &Mixture, clusters: &mut [Cluster]) {
     }
 }
 
+/// Normal precursors (clusters inside every bound) needed before the
+/// sample's own hematogones serve as a reference.
+const MIN_HEMATOGONE_REFERENCE: u64 = 100;
+
+/// Markers that stay level along normal B-cell maturation (CD38 bright,
+/// CD58 moderate, CD81 bright from stage I to III), with the direction in
+/// which common-B-ALL blasts leave them.
+const LEVEL_MARKERS: [(Marker, Direction); 3] = [
+    (Marker::Cd(38), Direction::Below),
+    (Marker::Cd(58), Direction::Above),
+    (Marker::Cd(81), Direction::Below),
+];
+
+/// A second judgement against the sample's own hematogones, where it has
+/// them: the clusters inside every bound are its normal precursors, and a
+/// cluster that leaves their level, by more than their own spread, on at
+/// least two of the markers that stay level along maturation (CD38 lower,
+/// CD58 higher, CD81 lower) is a blast cluster. Markers that change with
+/// maturation (CD10, CD20, CD34, CD45) are not used here, so early and
+/// late hematogones never differ from the reference by stage alone; one
+/// marker is not enough (late hematogones lose some CD38). Returns the
+/// reference in words.
+fn judge_against_hematogones(
+    f: &Features<'_>,
+    model: &Mixture,
+    clusters: &mut [Cluster],
+) -> Option<String> {
+    let normal: Vec<usize> = (0..clusters.len())
+        .filter(|&c| clusters[c].deviation_decades == 0.0 && clusters[c].events > 0)
+        .collect();
+    let events: u64 = normal.iter().map(|&c| clusters[c].events).sum();
+    let markers: Vec<(usize, Marker, Direction)> = LEVEL_MARKERS
+        .iter()
+        .filter_map(|&(m, dir)| f.dim(m).map(|d| (d, m, dir)))
+        .collect();
+    if events < MIN_HEMATOGONE_REFERENCE || markers.len() < 2 {
+        return None;
+    }
+    // Event-weighted level and spread of each marker over the normal
+    // clusters (decades).
+    let weighted = |value: &dyn Fn(usize) -> f64| {
+        normal
+            .iter()
+            .map(|&c| value(c) * clusters[c].events as f64)
+            .sum::<f64>()
+            / events as f64
+    };
+    let reference: Vec<(usize, Marker, Direction, f64, f64)> = markers
+        .iter()
+        .map(|&(d, m, dir)| {
+            let level = weighted(&|c| model.components[c].mean[d]);
+            let spread = weighted(&|c| model.components[c].sd(d));
+            (d, m, dir, level, spread)
+        })
+        .collect();
+    for (c, cluster) in clusters.iter_mut().enumerate() {
+        if cluster.blast || normal.contains(&c) || cluster.spread_decades > MAX_CLUSTER_SD {
+            continue;
+        }
+        let mean = &model.components[c].mean;
+        let departures: Vec<(Marker, f64)> = reference
+            .iter()
+            .map(|&(d, m, dir, level, spread)| {
+                let beyond = match dir {
+                    Direction::Below => level - spread - mean[d],
+                    Direction::Above => mean[d] - level - spread,
+                };
+                (m, beyond.clamp(0.0, MAX_PER_BOUND))
+            })
+            .filter(|(_, b)| *b > 0.0)
+            .collect();
+        let total: f64 = departures.iter().map(|(_, b)| b).sum();
+        if departures.len() >= 2 && total >= CLUSTER_DEVIATION {
+            cluster.blast = true;
+            for (m, b) in departures {
+                cluster.aberrancies.push(format!(
+                    "{} {b:.2} decades {} the sample's own hematogones (beyond their spread)",
+                    m.name(),
+                    if matches!(
+                        LEVEL_MARKERS.iter().find(|x| x.0 == m).map(|x| x.1),
+                        Some(Direction::Above)
+                    ) {
+                        "above"
+                    } else {
+                        "below"
+                    }
+                ));
+            }
+        }
+    }
+    Some(format!(
+        "hematogone reference: {events} normal precursors in {} clusters ({}); a cluster beyond their spread on two or more of these is also a blast cluster",
+        normal.len(),
+        reference
+            .iter()
+            .map(|(_, m, _, level, spread)| format!(
+                "{} {level:.2} +/- {spread:.2} decades",
+                m.name()
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+}
+
 /// Searches the CD19+CD10+ events of a prepared site for blast clusters.
 pub fn find_blasts(p: &Prepared, g: &PreGates, lod_events: u64) -> BlastSearch {
     let n = p.events;
@@ -406,6 +510,7 @@ pub fn find_blasts(p: &Prepared, g: &PreGates, lod_events: u64) -> BlastSearch {
 
     let mut members = vec![false; n];
     let mut clusters = Vec::new();
+    let mut hematogone_reference: Option<String> = None;
     if d > 0 && candidates.len() as u64 >= lod_events.max(2) {
         // 3. The mixture: a stride sample plus every seed.
         let stride = candidates.len().div_ceil(FIT_EVENTS).max(1);
@@ -464,6 +569,7 @@ pub fn find_blasts(p: &Prepared, g: &PreGates, lod_events: u64) -> BlastSearch {
                 blast: deviation >= CLUSTER_DEVIATION && spread <= MAX_CLUSTER_SD,
             });
         }
+        hematogone_reference = judge_against_hematogones(&f, &model, &mut clusters);
         absorb_split_blast_components(&model, &mut clusters);
         for (&i, &c) in candidates.iter().zip(&assigned) {
             members[i] = clusters[c].blast;
@@ -477,14 +583,17 @@ pub fn find_blasts(p: &Prepared, g: &PreGates, lod_events: u64) -> BlastSearch {
         parent: Some("CD19+CD10+".into()),
         dimensions: f.markers.iter().map(|m| m.name()).collect(),
         rule: format!(
-            "{} of {} clusters of CD19+CD10+ cells leave the normal B-precursor pattern by >= {CLUSTER_DEVIATION} decades (bounds: {})",
+            "{} of {} clusters of CD19+CD10+ cells leave the normal B-precursor pattern by >= {CLUSTER_DEVIATION} decades (bounds: {}); {}",
             blast_clusters,
             clusters.len(),
             bounds
                 .iter()
                 .map(|b| b.meaning.as_str())
                 .collect::<Vec<_>>()
-                .join("; ")
+                .join("; "),
+            hematogone_reference.as_deref().unwrap_or(
+                "no hematogone reference in this sample: bounds from the lymphocytes and mature B cells only"
+            )
         ),
         thresholds: bounds.iter().map(|b| b.decades / f.scale).collect(),
         events,
