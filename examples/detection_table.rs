@@ -1,41 +1,81 @@
-//! The detector's figures over many seeds, as a Markdown table:
-//! `cargo run --release --example detection_table [SEEDS]`.
+//! The detector's figures over many seeds, as Markdown tables:
+//! `cargo run --release --example detection_table [SEEDS [textbook|tuning|held-out]]`
+//! (all three tables by default).
 //!
-//! Every row simulates marrow with known truth, analyses it as `analyze`
-//! does (one site at a time) and compares with the truth: blast % against
-//! the true blast % of viable nucleated cells, calls at 0.01 % with a
-//! million cells, hematogone-rich normal marrows, necrotic and hemodiluted
-//! sites.
+//! Every row simulates marrow with known truth, writes it as an
+//! instrument family does, analyses it as `analyze` does (one site at a
+//! time) and compares with the truth: the call, blast % against the true
+//! blast % of viable nucleated cells, and the event-level precision,
+//! recall and F1 of the blast call. Two tables:
+//! - textbook populations (realism 0) on the BD layout;
+//! - marrow as messy as the real thing (realism 1), every scenario of
+//!   issue 11, split into the instrument profiles and seeds the detector
+//!   was tuned on (Canto, Navios, CytoFLEX; seeds from 1) and the ones held
+//!   out while tuning (Lyric, Kaluza, Aurora, Attune, MACSQuant, CyFlow;
+//!   seeds from 100,000). Odd seeds stain the EuroFlow tube (no viability
+//!   dye), even seeds the standard tube.
 
 use marrowgate::analysis::case::Site;
 use marrowgate::analysis::site::{Settings, analyze_site};
 use marrowgate::qc::Status;
-use marrowgate::simulate::{BlastPhenotype, Config, simulate, write};
-use std::path::PathBuf;
+use marrowgate::simulate::instrument::{Instrument, as_instrument};
+use marrowgate::simulate::{BlastPhenotype, Config, PanelProfile, Population, simulate, write};
+use std::path::{Path, PathBuf};
 
+/// What one simulated site gave.
 struct Outcome {
     status: Status,
     found_percent: f64,
     true_percent: f64,
+    true_blasts: usize,
+    /// Event-level precision, recall, F1 (None without true or called
+    /// blasts).
+    f1: Option<(f64, f64, f64)>,
 }
 
-fn run(cfg: &Config, dir: &std::path::Path) -> Outcome {
+fn run(cfg: &Config, instrument: Instrument, dir: &Path) -> Outcome {
     let file = dir.join(format!("s{}.fcs", cfg.seed));
-    let sim = simulate(cfg).expect("valid configuration");
+    let mut sim = simulate(cfg).expect("valid configuration");
     let true_percent = sim.true_blast_percent();
+    as_instrument(&mut sim, instrument).expect("instrument layout");
     write(&sim, &file).expect("temporary folder is writable");
     let site = Site {
         name: "s".into(),
         file: file.clone(),
         panel: Vec::new(),
     };
-    let (report, _) = analyze_site(&site, &Settings::default());
+    let (report, gating) = analyze_site(&site, &Settings::default());
     std::fs::remove_file(&file).ok();
     std::fs::remove_file(marrowgate::simulate::truth_path(&file)).ok();
+    let called = gating.map(|g| g.blasts).unwrap_or_default();
+    let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
+    for (i, p) in sim.truth.iter().enumerate() {
+        match (
+            *p == Population::Blast,
+            called.get(i).copied().unwrap_or(false),
+        ) {
+            (true, true) => tp += 1,
+            (false, true) => fp += 1,
+            (true, false) => fn_ += 1,
+            _ => {}
+        }
+    }
+    let f1 = (tp + fn_ > 0 && tp + fp > 0).then(|| {
+        let precision = tp as f64 / (tp + fp) as f64;
+        let recall = tp as f64 / (tp + fn_) as f64;
+        let f1 = if tp == 0 {
+            0.0
+        } else {
+            2.0 * precision * recall / (precision + recall)
+        };
+        (precision, recall, f1)
+    });
     Outcome {
         status: report.status,
         found_percent: report.measures.map_or(0.0, |m| m.blast_percent),
         true_percent,
+        true_blasts: tp + fn_,
+        f1,
     }
 }
 
@@ -47,13 +87,183 @@ fn phenotype(changes: &[(&str, f64)]) -> BlastPhenotype {
     p
 }
 
-fn main() {
-    let seeds: u64 = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10);
-    let dir: PathBuf = std::env::temp_dir().join(format!("mg-table-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temporary folder");
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    v.sort_by(f64::total_cmp);
+    (!v.is_empty()).then(|| v[v.len() / 2])
+}
+
+/// One scenario of the messy-marrow table.
+struct Scenario {
+    name: &'static str,
+    events: usize,
+    blasts: f64,
+    hematogones: f64,
+    necrosis: f64,
+    hemodilution: f64,
+    phenotype: BlastPhenotype,
+    /// The calls that are right.
+    accepted: &'static [Status],
+}
+
+fn scenarios() -> Vec<Scenario> {
+    let base = |name, blasts, hematogones| Scenario {
+        name,
+        events: 100_000,
+        blasts,
+        hematogones,
+        necrosis: 0.0,
+        hemodilution: 0.0,
+        phenotype: BlastPhenotype::default(),
+        accepted: if blasts > 0.0 {
+            &[Status::Positive]
+        } else {
+            &[Status::Negative]
+        },
+    };
+    vec![
+        base("normal marrow", 0.0, 0.05),
+        base("regenerating marrow, 35 % hematogones", 0.0, 0.35),
+        Scenario {
+            necrosis: 0.97,
+            events: 60_000,
+            accepted: &[Status::NotEvaluable],
+            ..base("necrotic marrow, no blasts", 0.0, 0.05)
+        },
+        Scenario {
+            necrosis: 0.97,
+            events: 60_000,
+            accepted: &[Status::NotEvaluable],
+            ..base("necrotic marrow, 2 % blasts", 0.02, 0.05)
+        },
+        Scenario {
+            hemodilution: 1.0,
+            events: 60_000,
+            accepted: &[Status::NotEvaluable],
+            ..base("peripheral blood only", 0.0, 0.05)
+        },
+        base("blasts 1 %", 0.01, 0.05),
+        base("blasts 5 %", 0.05, 0.05),
+        base("blasts 30 %", 0.30, 0.05),
+        base("blasts 90 %, scarce references", 0.90, 0.02),
+        Scenario {
+            events: 1_000_000,
+            ..base("blasts 0.03 %, 1 M events", 0.0003, 0.05)
+        },
+        Scenario {
+            phenotype: phenotype(&[("CD10", 15_000.0)]),
+            ..base(
+                "blasts 3 %, CD10 only moderately brighter than hematogones",
+                0.03,
+                0.08,
+            )
+        },
+        Scenario {
+            phenotype: phenotype(&[("CD34", 60.0), ("CD45", 80.0)]),
+            ..base("blasts 5 %, CD34- CD45-", 0.05, 0.05)
+        },
+        Scenario {
+            phenotype: phenotype(&[("CD20", 800.0), ("sigma", 0.5)]),
+            ..base("blasts 10 %, CD20 partial", 0.10, 0.03)
+        },
+        Scenario {
+            phenotype: phenotype(&[("CD38", 3000.0), ("CD81", 3000.0)]),
+            ..base(
+                "blasts 5 %, CD38 and CD81 at the mature-B level",
+                0.05,
+                0.05,
+            )
+        },
+    ]
+}
+
+const TUNING: [Instrument; 3] = [Instrument::Canto, Instrument::Navios, Instrument::Cytoflex];
+const HELD_OUT: [Instrument; 6] = [
+    Instrument::Lyric,
+    Instrument::Kaluza,
+    Instrument::Aurora,
+    Instrument::Attune,
+    Instrument::Macsquant,
+    Instrument::Cyflow,
+];
+
+fn messy_table(title: &str, instruments: &[Instrument], first_seed: u64, seeds: u64, dir: &Path) {
+    println!("\n### {title}\n");
+    println!(
+        "| scenario | sites | right calls | wrong calls | blast % found / true (median) | median precision / recall / F1 |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- |");
+    let mut seed = first_seed;
+    let mut all_f1 = Vec::new();
+    for s in scenarios() {
+        let (mut right, mut wrong) = (0, Vec::new());
+        let (mut found, mut truth) = (Vec::new(), Vec::new());
+        let (mut p, mut r, mut f) = (Vec::new(), Vec::new(), Vec::new());
+        let n = if s.events >= 1_000_000 {
+            seeds.div_ceil(3)
+        } else {
+            seeds
+        };
+        for k in 0..n {
+            seed += 1;
+            let instrument = instruments[(k as usize) % instruments.len()];
+            let cfg = Config {
+                events: s.events,
+                seed,
+                blast_fraction: s.blasts,
+                hematogone_fraction: s.hematogones,
+                necrosis: s.necrosis,
+                hemodilution: s.hemodilution,
+                blast_phenotype: s.phenotype,
+                panel: if seed % 2 == 1 {
+                    PanelProfile::Euroflow
+                } else {
+                    PanelProfile::Standard
+                },
+                realism: 1.0,
+                ..Config::default()
+            };
+            let o = run(&cfg, instrument, dir);
+            if s.accepted.contains(&o.status) {
+                right += 1;
+            } else {
+                wrong.push(format!("{:?} ({instrument:?}, seed {seed})", o.status));
+            }
+            if o.true_blasts >= 20 && s.necrosis == 0.0 {
+                found.push(o.found_percent);
+                truth.push(o.true_percent);
+                let (pp, rr, ff) = o.f1.unwrap_or((0.0, 0.0, 0.0));
+                p.push(pp);
+                r.push(rr);
+                f.push(ff);
+            }
+        }
+        all_f1.extend(f.iter().copied());
+        let fmt = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.3}"));
+        println!(
+            "| {} | {n} | {right} | {} | {} / {} | {} / {} / {} |",
+            s.name,
+            if wrong.is_empty() {
+                "0".to_string()
+            } else {
+                wrong.join(", ")
+            },
+            fmt(median(found)),
+            fmt(median(truth)),
+            fmt(median(p)),
+            fmt(median(r)),
+            fmt(median(f)),
+        );
+    }
+    println!(
+        "\nMedian F1 over the positive sites: {}",
+        median(all_f1).map_or("-".to_string(), |x| format!("{x:.3}"))
+    );
+}
+
+fn textbook_table(seeds: u64, dir: &Path) {
+    println!("### Textbook populations (realism 0), BD layout\n");
+    println!("| scenario | sites (seeds) | result |");
+    println!("| --- | --- | --- |");
     let phenotypes = [
         (
             "typical (CD34+ CD45 dim CD38 dim CD58 bright)",
@@ -73,13 +283,10 @@ fn main() {
             phenotype(&[("CD38", 9000.0), ("CD58", 1100.0)]),
         ),
     ];
-    println!("| scenario | sites (seeds) | result |");
-    println!("| --- | --- | --- |");
     let mut seed = 1000;
     for (name, ph) in &phenotypes {
         for fraction in [0.01, 0.05, 0.30] {
-            let mut errors = Vec::new();
-            let mut positive = 0;
+            let (mut positive, mut errors, mut f1) = (0, Vec::new(), Vec::new());
             for _ in 0..seeds {
                 seed += 1;
                 let o = run(
@@ -91,42 +298,22 @@ fn main() {
                         blast_phenotype: *ph,
                         ..Config::default()
                     },
-                    &dir,
+                    Instrument::Canto,
+                    dir,
                 );
                 positive += (o.status == Status::Positive) as u32;
                 errors.push((o.found_percent - o.true_percent).abs() / o.true_percent);
+                f1.push(o.f1.map_or(0.0, |x| x.2));
             }
             let mean = 100.0 * errors.iter().sum::<f64>() / errors.len() as f64;
             let max = 100.0 * errors.iter().copied().fold(0.0, f64::max);
             println!(
-                "| blasts {}%, {name}, 100k events | {seeds} | POSITIVE {positive}/{seeds}; blast % relative error mean {mean:.2}%, max {max:.2}% |",
-                100.0 * fraction
+                "| blasts {}%, {name}, 100k events | {seeds} | POSITIVE {positive}/{seeds}; blast % relative error mean {mean:.2}%, max {max:.2}%; median F1 {:.3} |",
+                100.0 * fraction,
+                median(f1).unwrap_or(0.0)
             );
         }
     }
-    let rare = seeds.div_ceil(2);
-    let (mut called, mut found) = (0, Vec::new());
-    for _ in 0..rare {
-        seed += 1;
-        let o = run(
-            &Config {
-                events: 1_150_000,
-                seed,
-                blast_fraction: 0.0001,
-                ..Config::default()
-            },
-            &dir,
-        );
-        called += (o.status == Status::Positive) as u32;
-        found.push(format!(
-            "{:.4}% (true {:.4}%)",
-            o.found_percent, o.true_percent
-        ));
-    }
-    println!(
-        "| blasts 0.01%, 1.15 M events (>= 1 M viable nucleated) | {rare} | POSITIVE {called}/{rare}: {} |",
-        found.join(", ")
-    );
     for hg in [0.2, 0.3] {
         let mut calls = [0u32; 3];
         for _ in 0..2 * seeds {
@@ -138,7 +325,8 @@ fn main() {
                     hematogone_fraction: hg,
                     ..Config::default()
                 },
-                &dir,
+                Instrument::Canto,
+                dir,
             );
             calls[o.status as usize] += 1;
         }
@@ -151,35 +339,36 @@ fn main() {
             calls[2]
         );
     }
-    for (name, necrosis, blasts, hemodilution) in [
-        ("necrotic (necrosis 0.97), no blasts", 0.97, 0.0, 0.0),
-        ("necrotic (necrosis 0.97), 1% blasts", 0.97, 0.01, 0.0),
-        (
-            "peripheral blood (hemodilution 1), no blasts",
-            0.0,
-            0.0,
-            1.0,
-        ),
-    ] {
-        let mut calls = [0u32; 3];
-        for _ in 0..seeds {
-            seed += 1;
-            let o = run(
-                &Config {
-                    events: 40_000,
-                    seed,
-                    necrosis,
-                    blast_fraction: blasts,
-                    hemodilution,
-                    ..Config::default()
-                },
-                &dir,
-            );
-            calls[o.status as usize] += 1;
-        }
-        println!(
-            "| {name}, 40k events | {seeds} | POSITIVE {}, NEGATIVE {}, NOT EVALUABLE {} |",
-            calls[0], calls[1], calls[2]
+}
+
+fn main() {
+    let seeds: u64 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    let only = std::env::args().nth(2);
+    let wanted = |t: &str| only.as_deref().is_none_or(|o| o == t);
+    let dir: PathBuf = std::env::temp_dir().join(format!("mg-table-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temporary folder");
+    if wanted("textbook") {
+        textbook_table(seeds, &dir);
+    }
+    if wanted("tuning") {
+        messy_table(
+            "Messy marrow (realism 1): tuning profiles and seeds",
+            &TUNING,
+            0,
+            seeds,
+            &dir,
+        );
+    }
+    if wanted("held-out") {
+        messy_table(
+            "Messy marrow (realism 1): held-out profiles and seeds",
+            &HELD_OUT,
+            100_000,
+            seeds,
+            &dir,
         );
     }
     std::fs::remove_dir_all(dir).ok();

@@ -229,6 +229,12 @@ enum Command {
         /// Doublets as a fraction of all events.
         #[arg(long, default_value_t = 0.02)]
         doublets: f64,
+        /// How much the sample looks like real marrow, 0 (textbook
+        /// populations) to 1 (populations 0.3 decades wider and skewed,
+        /// early hematogones into dim CD45, debris and dead cells smeared
+        /// into the lymphocyte scatter region).
+        #[arg(long, default_value_t = 0.0)]
+        realism: f64,
         /// Blasts without CD34.
         #[arg(long)]
         cd34_negative_blasts: bool,
@@ -403,6 +409,7 @@ fn main() -> ExitCode {
             necrosis,
             hemodilution,
             doublets,
+            realism,
             cd34_negative_blasts,
             failed_stains,
             panel_profile,
@@ -440,6 +447,7 @@ fn main() -> ExitCode {
                 blast_phenotype,
                 failed_stains,
                 panel: panel_profile,
+                realism,
             };
             match marrowgate::simulate::simulate(&cfg)
                 .and_then(|mut sim| {

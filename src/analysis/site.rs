@@ -483,10 +483,20 @@ fn measure_automatic(
     let marrow = marrow_indicators(&prepared, &g, &blasts.members);
 
     let stain_checks = check_stains(&prepared, &g, limits.lod_events);
+    // A failed stain forbids a NEGATIVE; a failed CD45 check blocks every
+    // verdict: without CD45-bright lymphocytes the references of the blast
+    // search (their CD45, the negative level of every B marker) are not
+    // there, so a "cluster" found against them means nothing either.
     let mut concerns: Vec<Concern> = stain_checks
         .iter()
-        .filter_map(|c| c.finding.clone())
-        .map(Concern::no_negative)
+        .filter_map(|c| {
+            let finding = c.finding.clone()?;
+            Some(if c.marker == "CD45" {
+                Concern::blocks(finding)
+            } else {
+                Concern::no_negative(finding)
+            })
+        })
         .collect();
     concerns.extend(g.warnings.iter().cloned().map(Concern::note));
     concerns.extend(file_concerns(

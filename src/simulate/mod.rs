@@ -153,6 +153,29 @@ pub struct Config {
     pub failed_stains: Vec<String>,
     /// The antibody panel stained.
     pub panel: PanelProfile,
+    /// How much the sample looks like real marrow rather than textbook
+    /// populations, 0 (tight, symmetric, well separated: the default) to 1
+    /// ([`Realism`]).
+    pub realism: f64,
+}
+
+/// What `realism` = 1 changes, each part scaled by the knob:
+/// - every stained population is 0.3 decades wider (log-normal spread
+///   +0.35 natural log) and skewed towards bright values;
+/// - the hematogone continuum's earliest stage reaches into dim CD45 (half
+///   the CD45 of the textbook stage I) and CD34 stays positive longer (to
+///   45 % of the way instead of 30 %);
+/// - debris is larger (its FSC mode 2.5x higher, smearing into the smallest
+///   cells) and dead cells shrink less and scatter less (closer to the
+///   lymphocytes), so both reach the lymphocyte scatter region.
+#[derive(Debug, Clone, Copy)]
+pub struct Realism;
+
+impl Realism {
+    /// Extra log-normal spread (natural log) at full realism.
+    pub const EXTRA_SIGMA: f64 = 0.35;
+    /// Right skew at full realism (coefficient of the second-order term).
+    pub const SKEW: f64 = 0.25;
 }
 
 /// The antibody panel of the simulated tube.
@@ -277,6 +300,7 @@ impl Default for Config {
             blast_phenotype: BlastPhenotype::default(),
             failed_stains: Vec::new(),
             panel: PanelProfile::Standard,
+            realism: 0.0,
         }
     }
 }
@@ -360,7 +384,7 @@ struct Phenotype {
 /// Unstained level (autofluorescence) of a marker the cell lacks.
 const NEG: f64 = 60.0;
 
-fn phenotype(p: Population, t: f64, blast: &BlastPhenotype) -> Phenotype {
+fn phenotype(p: Population, t: f64, blast: &BlastPhenotype, realism: f64) -> Phenotype {
     // markers: CD20, CD10, CD34, CD19, CD38, CD58, CD45, viability
     let m = |cd20, cd10, cd34, cd19, cd38, cd58, cd45| {
         [cd20, cd10, cd34, cd19, cd38, cd58, cd45, 120.0]
@@ -399,7 +423,13 @@ fn phenotype(p: Population, t: f64, blast: &BlastPhenotype) -> Phenotype {
         Population::Hematogone => {
             // Stage I (t = 0) to stage III (t = 1), interpolated on log scale.
             let lerp = |a: f64, b: f64| (a.ln() * (1.0 - t) + b.ln() * t).exp();
-            let cd34 = if t < 0.3 { lerp(2500.0, 200.0) } else { NEG };
+            let cd34_end = 0.3 + 0.15 * realism;
+            let cd34 = if t < cd34_end {
+                lerp(2500.0, 200.0)
+            } else {
+                NEG
+            };
+            let cd45_start = 3500.0 * (1.0 - 0.5 * realism);
             Phenotype {
                 fsc: 46e3,
                 ssc: 11e3,
@@ -410,7 +440,7 @@ fn phenotype(p: Population, t: f64, blast: &BlastPhenotype) -> Phenotype {
                     6500.0,
                     lerp(14000.0, 3000.0),
                     1100.0,
-                    lerp(3500.0, 17000.0),
+                    lerp(cd45_start, 17000.0),
                 ),
                 sigma: 0.35,
             }
@@ -436,18 +466,18 @@ fn phenotype(p: Population, t: f64, blast: &BlastPhenotype) -> Phenotype {
             sigma: blast.sigma,
         },
         Population::Debris => Phenotype {
-            fsc: 9e3,
+            fsc: 9e3 * (1.0 + 1.5 * realism),
             ssc: 7e3,
             markers: [150.0, 150.0, 150.0, 150.0, 150.0, 150.0, 200.0, 1500.0],
             sigma: 0.7,
         },
         Population::Dead => Phenotype {
-            fsc: 28e3,
-            ssc: 35e3,
+            fsc: 28e3 * (1.0 + 0.3 * realism),
+            ssc: 35e3 * (1.0 - 0.3 * realism),
             markers: [400.0, 500.0, 300.0, 400.0, 600.0, 500.0, 1500.0, 9000.0],
             sigma: 0.6,
         },
-        Population::Doublet => phenotype(Population::Lymphocyte, t, blast),
+        Population::Doublet => phenotype(Population::Lymphocyte, t, blast, realism),
     }
 }
 
@@ -521,9 +551,10 @@ fn spillover() -> [[f64; 8]; 8] {
 }
 
 /// One event's true signals: FSC-A, FSC-H, SSC-A, 8 markers.
-fn draw(p: Population, rng: &mut Rng, blast: &BlastPhenotype, panel: PanelProfile) -> [f64; 11] {
+fn draw(p: Population, rng: &mut Rng, cfg: &Config) -> [f64; 11] {
+    let (blast, panel, realism) = (&cfg.blast_phenotype, cfg.panel, cfg.realism);
     let t = rng.uniform();
-    let mut ph = phenotype(p, t, blast);
+    let mut ph = phenotype(p, t, blast, realism);
     match panel {
         PanelProfile::Standard => {}
         PanelProfile::Euroflow => {
@@ -542,8 +573,14 @@ fn draw(p: Population, rng: &mut Rng, blast: &BlastPhenotype, panel: PanelProfil
     e[1] = e[0] * 0.88 * (1.0 + 0.03 * rng.normal());
     e[2] = rng.lognormal(ph.ssc, 0.2);
     for (k, &median) in ph.markers.iter().enumerate() {
-        let sigma = if median <= NEG { 0.5 } else { ph.sigma };
-        e[3 + k] = rng.lognormal(median, sigma);
+        e[3 + k] = if median <= NEG {
+            rng.lognormal(median, 0.5)
+        } else {
+            // Wider and right-skewed with realism.
+            let z = rng.normal();
+            let z = z + Realism::SKEW * realism * (z * z - 1.0);
+            median * ((ph.sigma + Realism::EXTRA_SIGMA * realism) * z).exp()
+        };
     }
     e
 }
@@ -563,6 +600,7 @@ pub fn simulate(cfg: &Config) -> Result<Simulation, SimulateError> {
     check("necrosis", cfg.necrosis, 1.0)?;
     check("hemodilution", cfg.hemodilution, 1.0)?;
     check("doublet_fraction", cfg.doublet_fraction, 0.2)?;
+    check("realism", cfg.realism, 1.0)?;
     if cfg.blast_fraction + cfg.hematogone_fraction > 0.98 {
         return Err(SimulateError::OutOfRange {
             name: "blast_fraction + hematogone_fraction",
@@ -614,14 +652,12 @@ pub fn simulate(cfg: &Config) -> Result<Simulation, SimulateError> {
                     let a = draw(
                         singlets[(rng.next_u64() % singlets.len() as u64) as usize],
                         &mut rng,
-                        &cfg.blast_phenotype,
-                        cfg.panel,
+                        cfg,
                     );
                     let c = draw(
                         singlets[(rng.next_u64() % singlets.len() as u64) as usize],
                         &mut rng,
-                        &cfg.blast_phenotype,
-                        cfg.panel,
+                        cfg,
                     );
                     let mut s = [0.0; 11];
                     for k in 0..11 {
@@ -631,7 +667,7 @@ pub fn simulate(cfg: &Config) -> Result<Simulation, SimulateError> {
                     s[1] = a[1].max(c[1]) * 1.08;
                     s
                 } else {
-                    draw(population, &mut rng, &cfg.blast_phenotype, cfg.panel)
+                    draw(population, &mut rng, cfg)
                 };
                 let mut signal = signal;
                 for (k, _) in failed.iter().enumerate().filter(|(_, f)| **f) {

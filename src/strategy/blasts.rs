@@ -40,6 +40,13 @@ pub const DFN_MARKERS: [Marker; 11] = super::markers::B_PRECURSOR_MARKERS;
 /// that makes it a blast cluster.
 pub const CLUSTER_DEVIATION: f64 = 0.3;
 
+/// A cluster that leaves the normal pattern on one marker only must leave
+/// it by this much (decades) to be a blast cluster: on real marrow one
+/// marker's tail of the hematogone continuum (wide and skewed populations)
+/// leaves a bound by less; two markers at once, or a CD45-negative
+/// cluster, is a phenotype.
+const SINGLE_MARKER_DEPARTURE: f64 = 0.8;
+
 /// Total departure of a single event that makes it a seed of its own
 /// cluster (stricter: single events are noisy).
 const SEED_DEVIATION: f64 = 0.6;
@@ -215,9 +222,9 @@ fn normal_bounds(
         push(
                 Marker::Cd(45),
                 Direction::Below,
-                l.median - 0.9,
+                l.median - 1.3,
                 None,
-                "CD45 no more than 0.9 decades below the lymphocytes (hematogones are CD45 dim at most)".into(),
+                "CD45 no more than 1.3 decades below the lymphocytes (the earliest hematogones are CD45 dim, never negative)".into(),
             );
     }
     if let Some(d) = f.dim(Marker::Cd(38))
@@ -351,6 +358,14 @@ fn absorb_split_blast_components(model: &Mixture, clusters: &mut [Cluster]) {
 /// sample's own hematogones serve as a reference.
 const MIN_HEMATOGONE_REFERENCE: u64 = 100;
 
+/// With one level marker in the panel, the departure beyond the
+/// hematogones' spread it needs (decades).
+const SINGLE_LEVEL_MARKER_DEPARTURE: f64 = 0.3;
+
+/// Reference hematogones are at least this far (decades) above the CD38
+/// bound (which is 0.2 decades above the B-cell reference).
+const CD38_BRIGHT_MARGIN: f64 = 0.3;
+
 /// Markers that stay level along normal B-cell maturation (CD38 bright,
 /// CD58 moderate, CD81 bright from stage I to III), with the direction in
 /// which common-B-ALL blasts leave them.
@@ -367,24 +382,45 @@ const LEVEL_MARKERS: [(Marker, Direction); 3] = [
 /// CD58 higher, CD81 lower) is a blast cluster. Markers that change with
 /// maturation (CD10, CD20, CD34, CD45) are not used here, so early and
 /// late hematogones never differ from the reference by stage alone; one
-/// marker is not enough (late hematogones lose some CD38). Returns the
-/// reference in words.
+/// marker is not enough (late hematogones lose some CD38). Needs CD38.
+/// Returns the reference in words.
 fn judge_against_hematogones(
     f: &Features<'_>,
+    bounds: &[Bound],
     model: &Mixture,
     clusters: &mut [Cluster],
 ) -> Option<String> {
+    // The reference: clusters inside every bound that are also clearly
+    // CD38 bright (half a decade above the B-cell reference, where the CD38
+    // bound sits 0.2 above it), as hematogones are and blasts are not: a
+    // sample with more blasts than hematogones must not make its blasts
+    // the reference.
+    let cd38 = bounds
+        .iter()
+        .find(|b| b.marker == Marker::Cd(38).name())
+        .map(|b| (b.dim, b.decades + CD38_BRIGHT_MARGIN))?;
     let normal: Vec<usize> = (0..clusters.len())
-        .filter(|&c| clusters[c].deviation_decades == 0.0 && clusters[c].events > 0)
+        .filter(|&c| {
+            clusters[c].deviation_decades == 0.0
+                && clusters[c].events > 0
+                && model.components[c].mean[cd38.0] >= cd38.1
+        })
         .collect();
     let events: u64 = normal.iter().map(|&c| clusters[c].events).sum();
     let markers: Vec<(usize, Marker, Direction)> = LEVEL_MARKERS
         .iter()
         .filter_map(|&(m, dir)| f.dim(m).map(|d| (d, m, dir)))
         .collect();
-    if events < MIN_HEMATOGONE_REFERENCE || markers.len() < 2 {
+    if events < MIN_HEMATOGONE_REFERENCE || markers.is_empty() {
         return None;
     }
+    // Two markers beyond the spread make a phenotype; a panel with only one
+    // of them (CD38 in the ClearLLab tube) needs that one clearly beyond.
+    let (needed, minimum) = if markers.len() >= 2 {
+        (2, CLUSTER_DEVIATION)
+    } else {
+        (1, SINGLE_LEVEL_MARKER_DEPARTURE)
+    };
     // Event-weighted level and spread of each marker over the normal
     // clusters (decades).
     let weighted = |value: &dyn Fn(usize) -> f64| {
@@ -419,7 +455,7 @@ fn judge_against_hematogones(
             .filter(|(_, b)| *b > 0.0)
             .collect();
         let total: f64 = departures.iter().map(|(_, b)| b).sum();
-        if departures.len() >= 2 && total >= CLUSTER_DEVIATION {
+        if departures.len() >= needed && total >= minimum {
             cluster.blast = true;
             for (m, b) in departures {
                 cluster.aberrancies.push(format!(
@@ -438,7 +474,7 @@ fn judge_against_hematogones(
         }
     }
     Some(format!(
-        "hematogone reference: {events} normal precursors in {} clusters ({}); a cluster beyond their spread on two or more of these is also a blast cluster",
+        "hematogone reference: {events} normal precursors in {} clusters ({}); a cluster beyond their spread on {} is also a blast cluster",
         normal.len(),
         reference
             .iter()
@@ -447,7 +483,12 @@ fn judge_against_hematogones(
                 m.name()
             ))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", "),
+        if needed >= 2 {
+            "two or more of these".to_string()
+        } else {
+            format!("it by {SINGLE_LEVEL_MARKER_DEPARTURE} decades or more")
+        }
     ))
 }
 
@@ -555,6 +596,17 @@ pub fn find_blasts(p: &Prepared, g: &PreGates, lod_events: u64) -> BlastSearch {
                 .filter(|b| b.departure(&comp.mean) > 0.0)
                 .map(|b| format!("{} (by {:.2} decades)", b.meaning, b.departure(&comp.mean)))
                 .collect();
+            let departed = bounds
+                .iter()
+                .filter(|b| b.departure(&comp.mean) > 0.0)
+                .map(|b| b.marker.as_str())
+                .collect::<std::collections::BTreeSet<_>>()
+                .len();
+            let strongest = bounds
+                .iter()
+                .map(|b| b.departure(&comp.mean))
+                .fold(0.0, f64::max);
+            let pattern = departed >= 2 || strongest >= SINGLE_MARKER_DEPARTURE;
             clusters.push(Cluster {
                 events: counts[c],
                 centre: f
@@ -566,10 +618,10 @@ pub fn find_blasts(p: &Prepared, g: &PreGates, lod_events: u64) -> BlastSearch {
                 spread_decades: spread,
                 deviation_decades: deviation,
                 aberrancies,
-                blast: deviation >= CLUSTER_DEVIATION && spread <= MAX_CLUSTER_SD,
+                blast: deviation >= CLUSTER_DEVIATION && spread <= MAX_CLUSTER_SD && pattern,
             });
         }
-        hematogone_reference = judge_against_hematogones(&f, &model, &mut clusters);
+        hematogone_reference = judge_against_hematogones(&f, &bounds, &model, &mut clusters);
         absorb_split_blast_components(&model, &mut clusters);
         for (&i, &c) in candidates.iter().zip(&assigned) {
             members[i] = clusters[c].blast;
@@ -669,15 +721,16 @@ mod tests {
 
     #[test]
     fn a_blast_population_split_by_the_mixture_is_counted_whole() {
-        // Blasts whose only departure is CD45 dim: the mixture cut them in
-        // three along CD45 and one piece fell short of the threshold (24 %
-        // found of 30 %) until split pieces were joined.
+        // Blasts that leave the pattern only slightly (CD45 very dim, CD58
+        // a little above mature B cells, CD38 normal): the mixture cut such
+        // a population in three along CD45 and one piece fell short of the
+        // threshold (24 % found of 30 %) until split pieces were joined.
         let cfg = Config {
             events: 100_000,
             seed: 1143,
             blast_fraction: 0.3,
             hematogone_fraction: 0.08,
-            blast_phenotype: phenotype(&[("CD38", 9000.0), ("CD58", 1100.0)]),
+            blast_phenotype: phenotype(&[("CD38", 9000.0), ("CD58", 4000.0), ("CD45", 400.0)]),
             ..Config::default()
         };
         let (found, hits, truth, _, s) = run(&cfg);

@@ -17,8 +17,9 @@ use serde::Serialize;
 /// cells.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct MarrowIndicators {
-    /// CD34+ progenitors (CD19-, CD34 above the negative cells + 4 SD);
-    /// `None` without a CD34 channel.
+    /// CD34+ progenitors (CD19-, CD34 above the negative cells + 4 SD, CD45
+    /// dimmer than the lymphocytes, SSC at most 3x theirs); `None` without
+    /// a CD34 channel.
     pub cd34_progenitor_percent: Option<f64>,
     /// Normal B-cell precursors (CD19+CD10+ cells that are not blasts).
     pub b_precursor_percent: f64,
@@ -37,29 +38,51 @@ pub fn marrow_indicators(p: &Prepared, g: &PreGates, blasts: &[bool]) -> MarrowI
     let base: Vec<bool> = (0..n).map(|i| g.viable[i] && !blasts[i]).collect();
     let reference = count(&base);
     let non_b: Vec<bool> = (0..n).map(|i| base[i] && !g.b_lineage[i]).collect();
-    let cd34_positive: Option<Vec<bool>> = p.get(Marker::Cd(34)).map(|cd34| {
-        let cut = negative_bound(cd34, &non_b, 4.0).unwrap_or(f64::INFINITY);
-        (0..n).map(|i| non_b[i] && cd34[i] >= cut).collect()
-    });
     let b_precursor: Vec<bool> = (0..n).map(|i| base[i] && g.cd10_positive[i]).collect();
-    let nucleated_red: Vec<bool> = match (p.get(Marker::Cd(45)), p.get(Marker::SscA)) {
+    // The lymphocytes anchor the CD34+ progenitors and the nucleated red
+    // cells: both sit in CD45 and SSC relative to them.
+    let lymph = match (p.get(Marker::Cd(45)), p.get(Marker::SscA)) {
         (Some(cd45), Some(ssc)) => {
             let lymph = lymphocytes(cd45, ssc, &non_b);
             let median = |v: &mut dyn Iterator<Item = f64>| quantile(&sorted_finite(v), 0.5);
             match (
                 median(&mut lymph.iter().map(|&i| cd45[i])),
+                median(&mut lymph.iter().map(|&i| ssc[i])),
                 quantile(&sorted_finite(lymph.iter().map(|&i| ssc[i])), 0.9),
             ) {
-                (Some(l45), Some(ssc_top)) => {
-                    let cut = l45 - 1.5 / LOGICLE.2;
-                    (0..n)
-                        .map(|i| non_b[i] && cd45[i] < cut && ssc[i] <= ssc_top)
-                        .collect()
+                (Some(l45), Some(ssc_mid), Some(ssc_top)) => {
+                    Some((cd45, ssc, l45, ssc_mid, ssc_top))
                 }
-                _ => vec![false; n],
+                _ => None,
             }
         }
-        _ => vec![false; n],
+        _ => None,
+    };
+    // CD34+ progenitors: CD34 above the negative cells + 4 SD, in the
+    // CD45-dim, SSC-low region where progenitors sit (CD45 at least 0.3
+    // decades dimmer than the lymphocytes, SSC at most 3x theirs): the
+    // spreading of bright neutrophils and monocytes into the CD34 channel
+    // is outside it, so peripheral blood does not look like marrow.
+    let cd34_positive: Option<Vec<bool>> = p.get(Marker::Cd(34)).map(|cd34| {
+        let cut = negative_bound(cd34, &non_b, 4.0).unwrap_or(f64::INFINITY);
+        (0..n)
+            .map(|i| {
+                non_b[i]
+                    && cd34[i] >= cut
+                    && lymph.is_none_or(|(cd45, ssc, l45, ssc_mid, _)| {
+                        cd45[i] <= l45 - 0.3 / LOGICLE.2 && ssc[i] <= 3.0 * ssc_mid
+                    })
+            })
+            .collect()
+    });
+    let nucleated_red: Vec<bool> = match lymph {
+        Some((cd45, ssc, l45, _, ssc_top)) => {
+            let cut = l45 - 1.5 / LOGICLE.2;
+            (0..n)
+                .map(|i| non_b[i] && cd45[i] < cut && ssc[i] <= ssc_top)
+                .collect()
+        }
+        None => vec![false; n],
     };
     let of_reference = |m: &[bool]| percent(count(m), reference);
     let any = (0..n)

@@ -131,10 +131,17 @@ pub fn check_stains(p: &Prepared, g: &PreGates, lod: u64) -> Vec<StainCheck> {
             among_events: viable,
             passed,
             finding: (!passed).then(|| {
-                format!(
-                    "CD45 shows no bright lymphocyte population ({:.1} decades above the dimmest cells, at least 1 expected): did the CD45 stain fail? The CD45 references of the blast search are then unusable",
-                    above / decade()
-                )
+                if (lymph.len() as u64) < need {
+                    format!(
+                        "only {} CD45-bright lymphocytes found (at least {need} needed as the reference of the blast search): a sample this poor in lymphocytes (necrosis, or a failed CD45 stain) cannot be judged",
+                        lymph.len()
+                    )
+                } else {
+                    format!(
+                        "CD45 shows no bright lymphocyte population ({:.1} decades above the dimmest cells, at least 1 expected): did the CD45 stain fail? The CD45 references of the blast search are then unusable",
+                        above / decade()
+                    )
+                }
             }),
         });
     }
