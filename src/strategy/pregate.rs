@@ -215,7 +215,9 @@ pub fn lymphocytes(cd45: &[f64], ssc: &[f64], mask: &[bool]) -> Vec<usize> {
         .map(|i| mask[i] && ssc[i] <= lymphoid)
         .collect();
     let mask = &mask[..];
-    let d = density(cd45, mask, -0.1, 1.1);
+    // The top of the scale is left out: events piled up at the detector's
+    // maximum (saturation) form a "peak" that is no population.
+    let d = density(cd45, mask, -0.1, SATURATION_DISPLAY);
     let Some(bright) = d
         .peaks(0.002)
         .iter()
@@ -232,6 +234,9 @@ pub fn lymphocytes(cd45: &[f64], ssc: &[f64], mask: &[bool]) -> Vec<usize> {
     };
     near.into_iter().filter(|&i| ssc[i] <= ssc_mid).collect()
 }
+
+/// Display-scale level above which a CD45 value counts as saturated.
+const SATURATION_DISPLAY: f64 = 0.97;
 
 /// The debris cut is at least this fraction of the lymphocytes' FSC.
 const MIN_DEBRIS_CUT: f64 = 0.4;

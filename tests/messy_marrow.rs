@@ -1,0 +1,200 @@
+//! The detector on marrow as messy as the real thing (issue 11): each
+//! failure mode once seen on independent files, on simulated truth with
+//! `realism` 1 (wide, skewed populations; stage-I hematogones CD45 dim;
+//! debris and dead cells near the lymphocytes).
+
+use marrowgate::analysis::case::Site;
+use marrowgate::analysis::site::{Settings, analyze_site};
+use marrowgate::qc::Status;
+use marrowgate::simulate::instrument::{Instrument, as_instrument};
+use marrowgate::simulate::{BlastPhenotype, Config, PanelProfile, Population, simulate, write};
+use std::path::PathBuf;
+
+fn temp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("mg-messy-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+/// (status, true blasts, called blasts, true blasts among the called)
+fn analyse(
+    cfg: &Config,
+    instrument: Instrument,
+    name: &str,
+) -> (Status, usize, usize, usize, String) {
+    let d = temp(name);
+    let mut sim = simulate(cfg).expect("simulates");
+    as_instrument(&mut sim, instrument).expect("layout");
+    let file = d.join("site.fcs");
+    write(&sim, &file).expect("writes");
+    let (report, gating) = analyze_site(
+        &Site {
+            name: name.into(),
+            file,
+            panel: Vec::new(),
+        },
+        &Settings::default(),
+    );
+    let called = gating.map(|g| g.blasts).unwrap_or_default();
+    let truth = sim
+        .truth
+        .iter()
+        .filter(|p| **p == Population::Blast)
+        .count();
+    let hits = sim
+        .truth
+        .iter()
+        .zip(&called)
+        .filter(|(p, c)| **c && **p == Population::Blast)
+        .count();
+    let _ = std::fs::remove_dir_all(d);
+    (
+        report.status,
+        truth,
+        called.iter().filter(|c| **c).count(),
+        hits,
+        report.reason,
+    )
+}
+
+fn messy(seed: u64, blasts: f64, hematogones: f64) -> Config {
+    Config {
+        events: 80_000,
+        seed,
+        blast_fraction: blasts,
+        hematogone_fraction: hematogones,
+        realism: 1.0,
+        panel: if seed % 2 == 1 {
+            PanelProfile::Euroflow
+        } else {
+            PanelProfile::Standard
+        },
+        ..Config::default()
+    }
+}
+
+#[test]
+fn realistic_normal_and_regenerating_marrow_is_never_called_positive() {
+    // Wide, skewed hematogone continua once made single-marker tails and
+    // CD45-dim stage-I hematogones into "blast clusters".
+    for (k, instrument) in [
+        Instrument::Canto,
+        Instrument::Cytoflex,
+        Instrument::Navios,
+        Instrument::Aurora,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        for hematogones in [0.05, 0.35] {
+            let seed = 500 + k as u64 * 7 + (hematogones * 100.0) as u64;
+            let (status, _, called, _, reason) =
+                analyse(&messy(seed, 0.0, hematogones), instrument, "normal");
+            assert_ne!(
+                status,
+                Status::Positive,
+                "{instrument:?} seed {seed}, {hematogones} hematogones: {called} called: {reason}"
+            );
+        }
+    }
+}
+
+fn assert_found(cfg: &Config, instrument: Instrument, what: &str) {
+    let (status, truth, called, hits, reason) = analyse(cfg, instrument, what);
+    assert_eq!(status, Status::Positive, "{what}: {reason}");
+    let precision = hits as f64 / called.max(1) as f64;
+    let recall = hits as f64 / truth.max(1) as f64;
+    assert!(
+        precision >= 0.9 && recall >= 0.85,
+        "{what}: precision {precision:.3}, recall {recall:.3} ({hits} of {truth}, {called} called)"
+    );
+}
+
+#[test]
+fn blasts_at_the_mature_b_level_of_cd38_and_cd81_are_found_whole() {
+    // Bounds from mature B cells alone left such blasts inside the normal
+    // pattern (64.7 % reported for 90 %); the sample's own hematogones show
+    // them (standard tube: CD38 and CD58; with the EuroFlow tube, CD38 and
+    // CD81 at the mature-B level alone are missed in some seeds: README).
+    let mut phenotype = BlastPhenotype::default();
+    phenotype.set("CD38", 3000.0);
+    phenotype.set("CD81", 3000.0);
+    assert_found(
+        &Config {
+            blast_phenotype: phenotype,
+            ..messy(42, 0.05, 0.08)
+        },
+        Instrument::Canto,
+        "CD38/CD81 at the mature-B level",
+    );
+}
+
+#[test]
+fn a_blast_rich_marrow_with_scarce_references_is_measured_whole() {
+    // 90 % blasts: the blasts must never become the "normal" reference.
+    assert_found(&messy(43, 0.90, 0.02), Instrument::Cytoflex, "90 % blasts");
+}
+
+#[test]
+fn blasts_only_moderately_brighter_in_cd10_than_hematogones_are_found() {
+    let mut phenotype = BlastPhenotype::default();
+    phenotype.set("CD10", 15_000.0);
+    assert_found(
+        &Config {
+            blast_phenotype: phenotype,
+            ..messy(44, 0.03, 0.10)
+        },
+        Instrument::Navios,
+        "CD10 moderate",
+    );
+}
+
+#[test]
+fn without_a_dye_dead_cells_are_judged_by_scatter_and_said_so() {
+    // The viable gate claimed "dead cells excluded by scatter" and excluded
+    // none.
+    let d = temp("dye");
+    let sim = simulate(&Config {
+        events: 60_000,
+        ..messy(45, 0.0, 0.05)
+    })
+    .expect("simulates");
+    let file = d.join("site.fcs");
+    write(&sim, &file).expect("writes");
+    let (report, gating) = analyze_site(
+        &Site {
+            name: "dye".into(),
+            file,
+            panel: Vec::new(),
+        },
+        &Settings::default(),
+    );
+    let gating = gating.expect("gated");
+    let auto = gating.automatic.expect("automatic");
+    let kept = |pop: Population| {
+        let (mut all, mut kept) = (0usize, 0usize);
+        for (p, v) in sim.truth.iter().zip(&auto.pregates.viable) {
+            if *p == pop {
+                all += 1;
+                kept += *v as usize;
+            }
+        }
+        kept as f64 / all.max(1) as f64
+    };
+    assert!(
+        kept(Population::Dead) < 0.7,
+        "dead kept {}",
+        kept(Population::Dead)
+    );
+    for live in [
+        Population::Lymphocyte,
+        Population::Hematogone,
+        Population::NeutrophilMature,
+    ] {
+        assert!(kept(live) > 0.97, "{live:?} kept {}", kept(live));
+    }
+    let rule = &report.measures.expect("measured").gates[3].rule;
+    assert!(rule.contains("judged by scatter"), "{rule}");
+    let _ = std::fs::remove_dir_all(d);
+}
