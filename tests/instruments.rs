@@ -255,16 +255,21 @@ fn scatter_that_cannot_be_told_apart_names_its_candidates() {
     );
 }
 
+/// 80,000 events, 5 % blasts, stained with `panel`.
+fn tube(seed: u64, panel: marrowgate::simulate::PanelProfile) -> Config {
+    Config {
+        events: 80_000,
+        seed,
+        blast_fraction: 0.05,
+        panel,
+        ..Config::default()
+    }
+}
+
 #[test]
 fn the_euroflow_tube_is_read_with_every_marker_it_has() {
     let d = temp("euroflow");
-    let cfg = Config {
-        events: 80_000,
-        seed: 9,
-        blast_fraction: 0.05,
-        panel: marrowgate::simulate::PanelProfile::Euroflow,
-        ..Config::default()
-    };
+    let cfg = tube(9, marrowgate::simulate::PanelProfile::Euroflow);
     let sim = simulate(&cfg).expect("simulates");
     let truth = sim.true_blast_percent();
     let file = d.join("euroflow.fcs");
@@ -301,13 +306,7 @@ fn the_euroflow_tube_is_read_with_every_marker_it_has() {
 #[test]
 fn the_clearllab_tube_and_a_34_channel_spectral_file_are_understood() {
     let d = temp("wide");
-    let clearllab = Config {
-        events: 80_000,
-        seed: 12,
-        blast_fraction: 0.05,
-        panel: marrowgate::simulate::PanelProfile::Clearllab,
-        ..Config::default()
-    };
+    let clearllab = tube(12, marrowgate::simulate::PanelProfile::Clearllab);
     let spectral = Config {
         panel: marrowgate::simulate::PanelProfile::Standard,
         ..clearllab.clone()

@@ -100,6 +100,18 @@ fn realistic_normal_and_regenerating_marrow_is_never_called_positive() {
     }
 }
 
+/// `cfg` with blasts of the default phenotype changed by `changes`.
+fn with_blasts(changes: &[(&str, f64)], cfg: Config) -> Config {
+    let mut blast_phenotype = BlastPhenotype::default();
+    for (marker, value) in changes {
+        assert!(blast_phenotype.set(marker, *value), "{marker}");
+    }
+    Config {
+        blast_phenotype,
+        ..cfg
+    }
+}
+
 fn assert_found(cfg: &Config, instrument: Instrument, what: &str) {
     let (status, truth, called, hits, reason) = analyse(cfg, instrument, what);
     assert_eq!(status, Status::Positive, "{what}: {reason}");
@@ -117,14 +129,8 @@ fn blasts_at_the_mature_b_level_of_cd38_and_cd81_are_found_whole() {
     // pattern (64.7 % reported for 90 %); the sample's own hematogones show
     // them (standard tube: CD38 and CD58; with the EuroFlow tube, CD38 and
     // CD81 at the mature-B level alone are missed in some seeds: README).
-    let mut phenotype = BlastPhenotype::default();
-    phenotype.set("CD38", 3000.0);
-    phenotype.set("CD81", 3000.0);
     assert_found(
-        &Config {
-            blast_phenotype: phenotype,
-            ..messy(42, 0.05, 0.08)
-        },
+        &with_blasts(&[("CD38", 3000.0), ("CD81", 3000.0)], messy(42, 0.05, 0.08)),
         Instrument::Canto,
         "CD38/CD81 at the mature-B level",
     );
@@ -138,13 +144,8 @@ fn a_blast_rich_marrow_with_scarce_references_is_measured_whole() {
 
 #[test]
 fn blasts_only_moderately_brighter_in_cd10_than_hematogones_are_found() {
-    let mut phenotype = BlastPhenotype::default();
-    phenotype.set("CD10", 15_000.0);
     assert_found(
-        &Config {
-            blast_phenotype: phenotype,
-            ..messy(44, 0.03, 0.10)
-        },
+        &with_blasts(&[("CD10", 15_000.0)], messy(44, 0.03, 0.10)),
         Instrument::Navios,
         "CD10 moderate",
     );
