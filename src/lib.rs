@@ -32,6 +32,7 @@ pub mod memory;
 pub mod plot;
 pub mod qc;
 pub mod report;
+pub mod rng;
 pub mod simulate;
 pub mod strategy;
 pub mod transform;

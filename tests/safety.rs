@@ -859,7 +859,7 @@ fn snapshot(
 // its own outputs, and exit as documented (0, 1, 2 or 3).
 #[test]
 fn random_cases_names_and_limits_are_handled_as_documented() {
-    use marrowgate::simulate::rng::Rng;
+    use marrowgate::rng::Rng;
     let d = temp("property");
     let inputs = d.join("inputs");
     std::fs::create_dir_all(&inputs).expect("dir");

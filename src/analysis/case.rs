@@ -468,7 +468,7 @@ mod tests {
     fn mutated_case_files_give_errors_not_panics() {
         let d = temp("mutated");
         let good = b"case_id = \"C\"\n[[sites]]\nname = \"a\"\nfile = \"a.fcs\"\npanel = { \"FL1\" = \"CD19\" }\n";
-        let mut rng = crate::simulate::rng::Rng::new(9);
+        let mut rng = crate::rng::Rng::new(9);
         let (mut ok, mut bad) = (0, 0);
         for i in 0..600 {
             let mut bytes = good.to_vec();

@@ -4,7 +4,7 @@ use super::axis::Axis;
 use super::bivariate::{Bivariate, Frame, GateOutline, Highlight, Shape};
 use super::colour::{BLAST, GATE};
 use super::*;
-use crate::simulate::rng::Rng;
+use crate::rng::Rng;
 
 fn clusters() -> (Vec<f64>, Vec<f64>, Vec<bool>) {
     let mut rng = Rng::new(3);

@@ -5,8 +5,8 @@
 //! after the core simulation, already compensated (unmixed), so adding them
 //! never changes the core channels of a seed.
 
-use super::rng::Rng;
 use super::{NEG, Population, RANGE, Simulation};
+use crate::rng::Rng;
 use rayon::prelude::*;
 
 /// What an added channel measures.

@@ -15,12 +15,11 @@
 
 pub mod extra;
 pub mod instrument;
-pub mod rng;
 
 use crate::fcs::{Keywords, Metadata, Version};
+use crate::rng::Rng;
 use ndarray::Array2;
 use rayon::prelude::*;
-use rng::Rng;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 

@@ -227,7 +227,7 @@ mod quantile_tests {
 
     #[test]
     fn selection_quantiles_equal_sorted_ones() {
-        let mut rng = crate::simulate::rng::Rng::new(3);
+        let mut rng = crate::rng::Rng::new(3);
         let v: Vec<f64> = (0..10_001)
             .map(|i| if i % 97 == 0 { f64::NAN } else { rng.normal() })
             .collect();
@@ -264,7 +264,7 @@ pub fn bandwidth(values: &[f64], factor: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::simulate::rng::Rng;
+    use crate::rng::Rng;
 
     fn mixture(parts: &[(f64, f64, usize)], seed: u64) -> Vec<f64> {
         let mut r = Rng::new(seed);

@@ -5,7 +5,7 @@
 //! caller (k-means++ seeding is provided by [`seed_means`]), so fits are
 //! deterministic.
 
-use crate::simulate::rng::Rng;
+use crate::rng::Rng;
 use rayon::prelude::*;
 
 /// One Gaussian component.

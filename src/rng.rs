@@ -1,6 +1,8 @@
 //! A small deterministic random source (xoshiro256** seeded by SplitMix64)
-//! with the distributions the simulator needs. Owned here so that a seed
-//! gives the same file across versions of any dependency.
+//! with the distributions the simulator needs; the detector's mixture
+//! seeding uses it too, so it lives apart from both. Owned here so that a
+//! seed gives the same file and the same clusters across versions of any
+//! dependency.
 
 /// Deterministic pseudo-random numbers.
 #[derive(Debug, Clone)]
