@@ -34,5 +34,6 @@ pub mod qc;
 pub mod report;
 pub mod rng;
 pub mod simulate;
+pub mod stats;
 pub mod strategy;
 pub mod transform;

@@ -16,6 +16,7 @@
 //!   debris-dominated (necrosis), or hemodiluted. It is never reported as
 //!   negative.
 
+use crate::stats::{percent, wilson_interval};
 use serde::Serialize;
 
 /// The thresholds of the verdict.
@@ -248,34 +249,6 @@ pub struct Verdict {
     pub quantifiable: bool,
 }
 
-/// `part` as a percentage of `whole` (0 when `whole` is 0).
-pub fn percent(part: u64, whole: u64) -> f64 {
-    if whole > 0 {
-        100.0 * part as f64 / whole as f64
-    } else {
-        0.0
-    }
-}
-
-/// Wilson score interval for `k` successes in `n` trials at `z` (1.96 for
-/// 95 %), as fractions.
-pub fn wilson_interval(k: u64, n: u64, z: f64) -> [f64; 2] {
-    if n == 0 {
-        return [0.0, 1.0];
-    }
-    let (none, all) = (k == 0, k == n);
-    let (k, n) = (k as f64, n as f64);
-    let p = k / n;
-    let z2 = z * z;
-    let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
-    let half = z / (1.0 + z2 / n) * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
-    // Exact bounds at the ends (the formula leaves rounding dust there).
-    [
-        if none { 0.0 } else { (centre - half).max(0.0) },
-        if all { 1.0 } else { (centre + half).min(1.0) },
-    ]
-}
-
 /// `value <= limit`, false when either is NaN: a check a NaN can never
 /// pass.
 fn within(value: f64, limit: f64) -> bool {
@@ -438,20 +411,6 @@ mod tests {
             marrow_specific_percent: marrow,
             concerns: Vec::new(),
         }
-    }
-
-    #[test]
-    fn wilson_matches_published_values() {
-        // 20 of 1000: 95% Wilson interval 1.30%-3.07% (standard tables).
-        let [lo, hi] = wilson_interval(20, 1000, 1.96);
-        assert!(
-            (lo - 0.01298).abs() < 5e-5 && (hi - 0.03066).abs() < 5e-5,
-            "{lo} {hi}"
-        );
-        let [lo, hi] = wilson_interval(0, 50, 1.96);
-        assert_eq!(lo, 0.0);
-        assert!((hi - 0.0713).abs() < 5e-4, "{hi}");
-        assert_eq!(wilson_interval(0, 0, 1.96), [0.0, 1.0]);
     }
 
     #[test]

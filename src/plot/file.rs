@@ -255,7 +255,7 @@ pub fn plot_file(req: &PlotRequest) -> Result<PlotSummary, PlotFileError> {
             .zip(yd.par_iter())
             .filter(|&(&x, &y)| inside_polygon(&vertices, x, y))
             .count() as u64;
-        let percent = crate::qc::percent(inside, n);
+        let percent = crate::stats::percent(inside, n);
         let display = |v: f64, t: &Transform| {
             if v.abs() >= 1e299 {
                 v.signum() * 1e6

@@ -24,12 +24,11 @@
 //!    and that is compact (a cluster, not a smear), is a blast cluster; its
 //!    events are the blasts.
 
-use super::density::median_and_robust_sd;
 use super::markers::Marker;
 use super::mixture::{self, Mixture};
 use super::pregate::{GateRecord, PreGates, count, lymphocytes};
 use super::prepare::{LOGICLE, Prepared};
-use crate::qc::percent;
+use crate::stats::{median_and_robust_sd, percent};
 use rayon::prelude::*;
 use serde::Serialize;
 

@@ -1,6 +1,7 @@
 //! One-dimensional densities on a transformed scale, their peaks and the
 //! valleys between them: where the automated gates put their thresholds.
 
+use crate::stats::{quantile, sorted_finite};
 use serde::Serialize;
 
 /// A smoothed histogram over `[lo, hi]`.
@@ -168,76 +169,6 @@ impl Density {
         by_prominence.sort_by(|a, b| b.prominence.total_cmp(&a.prominence));
         let (a, b) = (by_prominence.first()?, by_prominence.get(1)?);
         self.valley_between(a.position, b.position)
-    }
-}
-
-/// The finite values, sorted ascending.
-pub fn sorted_finite(values: impl Iterator<Item = f64>) -> Vec<f64> {
-    let mut v: Vec<f64> = values.filter(|x| x.is_finite()).collect();
-    v.sort_unstable_by(f64::total_cmp);
-    v
-}
-
-/// The `p` quantile of `sorted` (lower of the bracketing order statistics),
-/// `None` when empty.
-pub fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
-    sorted
-        .get(((sorted.len() as f64 - 1.0) * p) as usize)
-        .copied()
-}
-
-/// The `p` quantiles (ascending `ps`) of the finite `values`, as
-/// [`quantile`] of the sorted values would give them, in linear time by
-/// selection; `None` when there are none.
-pub fn quantiles(values: impl Iterator<Item = f64>, ps: &[f64]) -> Option<Vec<f64>> {
-    let mut v: Vec<f64> = values.filter(|x| x.is_finite()).collect();
-    if v.is_empty() {
-        return None;
-    }
-    let last = v.len() as f64 - 1.0;
-    let mut from = 0;
-    let mut out = Vec::with_capacity(ps.len());
-    for &p in ps {
-        let k = ((last * p) as usize).clamp(from, v.len() - 1);
-        let (_, q, _) = v[from..].select_nth_unstable_by(k - from, f64::total_cmp);
-        out.push(*q);
-        from = k;
-    }
-    Some(out)
-}
-
-/// Median and robust standard deviation (1.4826 x the median absolute
-/// deviation) of the finite `values`, and their count, in linear time;
-/// `None` when empty.
-pub fn median_and_robust_sd(values: impl Iterator<Item = f64>) -> Option<(f64, f64, usize)> {
-    let mut v: Vec<f64> = values.filter(|x| x.is_finite()).collect();
-    if v.is_empty() {
-        return None;
-    }
-    let mid = v.len() / 2;
-    let median = *v.select_nth_unstable_by(mid, f64::total_cmp).1;
-    v.iter_mut().for_each(|x| *x = (*x - median).abs());
-    let mad = *v.select_nth_unstable_by(mid, f64::total_cmp).1;
-    Some((median, 1.4826 * mad, v.len()))
-}
-
-#[cfg(test)]
-mod quantile_tests {
-    use super::*;
-
-    #[test]
-    fn selection_quantiles_equal_sorted_ones() {
-        let mut rng = crate::rng::Rng::new(3);
-        let v: Vec<f64> = (0..10_001)
-            .map(|i| if i % 97 == 0 { f64::NAN } else { rng.normal() })
-            .collect();
-        let sorted = sorted_finite(v.iter().copied());
-        let ps = [0.0, 0.001, 0.01, 0.5, 0.999, 1.0];
-        let q = quantiles(v.iter().copied(), &ps).expect("values");
-        for (p, q) in ps.iter().zip(q) {
-            assert_eq!(Some(q), quantile(&sorted, *p), "{p}");
-        }
-        assert_eq!(quantiles(std::iter::empty(), &[0.5]), None);
     }
 }
 

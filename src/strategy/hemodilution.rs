@@ -6,11 +6,10 @@
 //! nucleated cells that are not blasts (a marrow full of blasts is not
 //! diluted).
 
-use super::density::{quantile, sorted_finite};
 use super::markers::Marker;
 use super::pregate::{PreGates, count, lymphocytes, negative_bound};
 use super::prepare::{LOGICLE, Prepared};
-use crate::qc::percent;
+use crate::stats::{percent, quantile, sorted_finite};
 use serde::Serialize;
 
 /// Marrow-only populations, percent of the viable nucleated non-blast

@@ -3,12 +3,10 @@
 //! viability, CD19+ B lineage and CD10+ within it. (CD10 is never judged
 //! outside CD19+: mature neutrophils are CD10+.)
 
-use super::density::{
-    Density, bandwidth, median_and_robust_sd, quantile, quantiles, sorted_finite,
-};
+use super::density::{Density, bandwidth};
 use super::markers::Marker;
 use super::prepare::Prepared;
-use crate::qc::percent;
+use crate::stats::{median_and_robust_sd, percent, quantile, quantiles, sorted_finite};
 use serde::Serialize;
 
 /// One automated gate as drawn and audited.

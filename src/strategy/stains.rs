@@ -14,10 +14,10 @@
 //! A check that fails forbids a NEGATIVE (a blast population found still
 //! stands: it shows the stain worked where it matters).
 
-use super::density::{quantile, quantiles, sorted_finite};
 use super::markers::Marker;
 use super::pregate::{PreGates, count};
 use super::prepare::{LOGICLE, Prepared};
+use crate::stats::{quantile, quantiles, sorted_finite};
 use serde::Serialize;
 
 /// The check of one stain.

@@ -1,0 +1,114 @@
+//! Statistics every stage shares: percentages, the Wilson score interval,
+//! quantiles by selection and the robust spread (median absolute deviation).
+
+/// `part` as a percentage of `whole` (0 when `whole` is 0).
+pub fn percent(part: u64, whole: u64) -> f64 {
+    if whole > 0 {
+        100.0 * part as f64 / whole as f64
+    } else {
+        0.0
+    }
+}
+
+/// Wilson score interval for `k` successes in `n` trials at `z` (1.96 for
+/// 95 %), as fractions.
+pub fn wilson_interval(k: u64, n: u64, z: f64) -> [f64; 2] {
+    if n == 0 {
+        return [0.0, 1.0];
+    }
+    let (none, all) = (k == 0, k == n);
+    let (k, n) = (k as f64, n as f64);
+    let p = k / n;
+    let z2 = z * z;
+    let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
+    let half = z / (1.0 + z2 / n) * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
+    // Exact bounds at the ends (the formula leaves rounding dust there).
+    [
+        if none { 0.0 } else { (centre - half).max(0.0) },
+        if all { 1.0 } else { (centre + half).min(1.0) },
+    ]
+}
+
+/// The finite values, sorted ascending.
+pub fn sorted_finite(values: impl Iterator<Item = f64>) -> Vec<f64> {
+    let mut v: Vec<f64> = values.filter(|x| x.is_finite()).collect();
+    v.sort_unstable_by(f64::total_cmp);
+    v
+}
+
+/// The `p` quantile of `sorted` (lower of the bracketing order statistics),
+/// `None` when empty.
+pub fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
+    sorted
+        .get(((sorted.len() as f64 - 1.0) * p) as usize)
+        .copied()
+}
+
+/// The `p` quantiles (ascending `ps`) of the finite `values`, as
+/// [`quantile`] of the sorted values would give them, in linear time by
+/// selection; `None` when there are none.
+pub fn quantiles(values: impl Iterator<Item = f64>, ps: &[f64]) -> Option<Vec<f64>> {
+    let mut v: Vec<f64> = values.filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return None;
+    }
+    let last = v.len() as f64 - 1.0;
+    let mut from = 0;
+    let mut out = Vec::with_capacity(ps.len());
+    for &p in ps {
+        let k = ((last * p) as usize).clamp(from, v.len() - 1);
+        let (_, q, _) = v[from..].select_nth_unstable_by(k - from, f64::total_cmp);
+        out.push(*q);
+        from = k;
+    }
+    Some(out)
+}
+
+/// Median and robust standard deviation (1.4826 x the median absolute
+/// deviation) of the finite `values`, and their count, in linear time;
+/// `None` when empty.
+pub fn median_and_robust_sd(values: impl Iterator<Item = f64>) -> Option<(f64, f64, usize)> {
+    let mut v: Vec<f64> = values.filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return None;
+    }
+    let mid = v.len() / 2;
+    let median = *v.select_nth_unstable_by(mid, f64::total_cmp).1;
+    v.iter_mut().for_each(|x| *x = (*x - median).abs());
+    let mad = *v.select_nth_unstable_by(mid, f64::total_cmp).1;
+    Some((median, 1.4826 * mad, v.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selection_quantiles_equal_sorted_ones() {
+        let mut rng = crate::rng::Rng::new(3);
+        let v: Vec<f64> = (0..10_001)
+            .map(|i| if i % 97 == 0 { f64::NAN } else { rng.normal() })
+            .collect();
+        let sorted = sorted_finite(v.iter().copied());
+        let ps = [0.0, 0.001, 0.01, 0.5, 0.999, 1.0];
+        let q = quantiles(v.iter().copied(), &ps).expect("values");
+        for (p, q) in ps.iter().zip(q) {
+            assert_eq!(Some(q), quantile(&sorted, *p), "{p}");
+        }
+        assert_eq!(quantiles(std::iter::empty(), &[0.5]), None);
+    }
+
+    #[test]
+    fn wilson_matches_published_values() {
+        // 20 of 1000: 95% Wilson interval 1.30%-3.07% (standard tables).
+        let [lo, hi] = wilson_interval(20, 1000, 1.96);
+        assert!(
+            (lo - 0.01298).abs() < 5e-5 && (hi - 0.03066).abs() < 5e-5,
+            "{lo} {hi}"
+        );
+        let [lo, hi] = wilson_interval(0, 50, 1.96);
+        assert_eq!(lo, 0.0);
+        assert!((hi - 0.0713).abs() < 5e-4, "{hi}");
+        assert_eq!(wilson_interval(0, 0, 1.96), [0.0, 1.0]);
+    }
+}
