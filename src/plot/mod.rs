@@ -5,8 +5,8 @@
 
 pub mod axis;
 pub mod bivariate;
+pub mod case_figures;
 pub mod colour;
-pub mod compare;
 pub mod file;
 pub mod grid;
 pub mod site;
@@ -161,7 +161,7 @@ enum Painter<'a> {
     Quality(&'a crate::analysis::CaseReport),
     SmallMultiples(
         &'a crate::analysis::CaseReport,
-        &'a [Option<compare::LineageSample>],
+        &'a [Option<case_figures::LineageSample>],
     ),
 }
 
@@ -169,18 +169,18 @@ impl Painter<'_> {
     fn size(&self) -> (u32, u32) {
         match self {
             Painter::GatingPath(g, _) => site::figure_size(g),
-            Painter::Comparison(r) => compare::comparison_size(r.sites.len()),
-            Painter::Quality(r) => compare::qc_size(r.sites.len()),
-            Painter::SmallMultiples(r, _) => compare::small_multiples_size(r.sites.len()),
+            Painter::Comparison(r) => case_figures::comparison_size(r.sites.len()),
+            Painter::Quality(r) => case_figures::qc_size(r.sites.len()),
+            Painter::SmallMultiples(r, _) => case_figures::small_multiples_size(r.sites.len()),
         }
     }
 
     fn paint<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
         match self {
             Painter::GatingPath(g, name) => site::draw_gating_path(area, g, name),
-            Painter::Comparison(r) => compare::draw_comparison(area, r),
-            Painter::Quality(r) => compare::draw_qc(area, r),
-            Painter::SmallMultiples(r, g) => compare::draw_small_multiples(area, r, g),
+            Painter::Comparison(r) => case_figures::draw_comparison(area, r),
+            Painter::Quality(r) => case_figures::draw_qc(area, r),
+            Painter::SmallMultiples(r, g) => case_figures::draw_small_multiples(area, r, g),
         }
     }
 
@@ -223,12 +223,12 @@ pub fn site_figure(
 /// pages of [`SITES_PER_PAGE`] sites (`comparison`, `comparison-2`...).
 pub fn case_figures(
     report: &crate::analysis::CaseReport,
-    samples: &[Option<compare::LineageSample>],
+    samples: &[Option<case_figures::LineageSample>],
 ) -> Result<Vec<Figure>, PlotError> {
     use rayon::prelude::*;
     let pages: Vec<(
         crate::analysis::CaseReport,
-        &[Option<compare::LineageSample>],
+        &[Option<case_figures::LineageSample>],
     )> = report
         .sites
         .chunks(SITES_PER_PAGE)

@@ -9,7 +9,7 @@ use super::terminal::escape;
 use crate::analysis::CaseReport;
 use crate::analysis::site::{SiteGating, SiteReport};
 use crate::io::{OutputSet, write_atomically, write_bytes_atomically};
-use crate::plot::compare::LineageSample;
+use crate::plot::case_figures::LineageSample;
 use crate::qc::format_percent;
 use std::fmt::Write as _;
 
