@@ -235,9 +235,14 @@ fn text(keywords: &Keywords, key: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Whether a channel is the acquisition clock.
+/// Whether a channel is the acquisition clock, as instruments name it
+/// (`Time`, `TIME`, `Time-A`, `Time LIN`, `HDR-T`; FlowJo's `Comp-` prefix
+/// dropped). The one rule for the reader's `$TIMESTEP` scaling, the marker
+/// map and the spillover keywords.
 pub fn is_time_channel(name: &str) -> bool {
-    name.trim().eq_ignore_ascii_case("time")
+    let upper = name.trim().to_ascii_uppercase();
+    let n = upper.strip_prefix("COMP-").unwrap_or(&upper);
+    matches!(n, "TIME" | "HDR-T" | "TIME-A" | "TIME LIN")
 }
 
 impl Metadata {

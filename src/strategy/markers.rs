@@ -140,11 +140,11 @@ pub fn marker_of(name: &str, label: Option<&str>) -> Option<Marker> {
 /// [`MarkerMap::from_channels`]). Log-amplified scatter copies (`FSC LogA`)
 /// are not the scatter the analysis reads.
 fn scatter_or_time(name: &str) -> Option<Marker> {
-    let upper = name.trim().to_ascii_uppercase();
-    let n = upper.strip_prefix("COMP-").unwrap_or(&upper);
-    if matches!(n, "TIME" | "HDR-T" | "TIME-A" | "TIME LIN") {
+    if crate::fcs::metadata::is_time_channel(name) {
         return Some(Marker::Time);
     }
+    let upper = name.trim().to_ascii_uppercase();
+    let n = upper.strip_prefix("COMP-").unwrap_or(&upper);
     // The pulse measure: area, height or width.
     #[derive(PartialEq)]
     enum Pulse {
