@@ -235,16 +235,6 @@ fn text(keywords: &Keywords, key: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Whether a channel is the acquisition clock, as instruments name it
-/// (`Time`, `TIME`, `Time-A`, `Time LIN`, `HDR-T`; FlowJo's `Comp-` prefix
-/// dropped). The one rule for the reader's `$TIMESTEP` scaling, the marker
-/// map and the spillover keywords.
-pub fn is_time_channel(name: &str) -> bool {
-    let upper = name.trim().to_ascii_uppercase();
-    let n = upper.strip_prefix("COMP-").unwrap_or(&upper);
-    matches!(n, "TIME" | "HDR-T" | "TIME-A" | "TIME LIN")
-}
-
 impl Metadata {
     /// Builds the typed metadata; recoverable oddities go to `warnings`.
     pub fn from_keywords(
@@ -412,7 +402,7 @@ fn channel(
             None
         }
     };
-    let scale = if is_time_channel(&name) {
+    let scale = if super::channel_name::is_time_channel(&name) {
         match timestep {
             Some(t) if t != 1.0 => Scale::Time { timestep: t },
             _ => Scale::Identity,

@@ -7,6 +7,7 @@
 //! together and recovers from the inconsistencies real instruments write,
 //! recording a warning for each. [`writer`] writes FCS 3.1.
 
+pub mod channel_name;
 pub mod data;
 pub mod error;
 pub mod header;

@@ -190,7 +190,7 @@ fn is_scatter_or_time(name: &str) -> bool {
         || upper.starts_with("SS ")
         || upper == "FS"
         || upper == "SS"
-        || super::metadata::is_time_channel(name)
+        || super::channel_name::is_time_channel(name)
 }
 
 /// FCS 2.0 `$DFCiTOj` keywords: percent of detector i's signal subtracted

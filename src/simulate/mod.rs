@@ -797,7 +797,7 @@ pub fn write(sim: &Simulation, path: &Path) -> Result<(), SimulateError> {
         let mut keywords = sim.keywords.clone();
         let mut events = sim.events.clone();
         for (j, c) in full.iter().enumerate() {
-            if crate::fcs::metadata::is_time_channel(&c.name) {
+            if crate::fcs::channel_name::is_time_channel(&c.name) {
                 continue;
             }
             let factor = (LMD_CHANNELS / c.range.max(1.0)) as f32;

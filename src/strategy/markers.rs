@@ -140,7 +140,7 @@ pub fn marker_of(name: &str, label: Option<&str>) -> Option<Marker> {
 /// [`MarkerMap::from_channels`]). Log-amplified scatter copies (`FSC LogA`)
 /// are not the scatter the analysis reads.
 fn scatter_or_time(name: &str) -> Option<Marker> {
-    if crate::fcs::metadata::is_time_channel(name) {
+    if crate::fcs::channel_name::is_time_channel(name) {
         return Some(Marker::Time);
     }
     let upper = name.trim().to_ascii_uppercase();
