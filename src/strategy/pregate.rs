@@ -251,13 +251,15 @@ const MIN_SCATTER_REFERENCE: usize = 50;
 /// the lowest SSC among them is the lymphocytes'), or no limit when that
 /// cannot be found.
 fn lymphoid_scatter(cd45: &[f64], ssc: &[f64], mask: &[bool]) -> f64 {
-    let Some(bright_cut) = quantile(&sorted_finite(select(cd45, mask)), 0.8) else {
+    // By selection, not sorting: this runs for every lymphocyte search, on
+    // up to every event of the file.
+    let Some(bright_cut) = quantiles(select(cd45, mask), &[0.8]).map(|q| q[0]) else {
         return f64::INFINITY;
     };
     let bright: Vec<bool> = (0..cd45.len())
         .map(|i| mask[i] && cd45[i] >= bright_cut)
         .collect();
-    let top = quantile(&sorted_finite(select(ssc, &bright)), 0.99).unwrap_or(1.0);
+    let top = quantiles(select(ssc, &bright), &[0.99]).map_or(1.0, |q| q[0]);
     density(ssc, &bright, 0.0, top.max(1e-6))
         .peaks(0.02)
         .iter()
