@@ -189,13 +189,16 @@ fn file_compensation(
 /// Why the spillover matrix a data set declares cannot be applied, or
 /// `None` when it can (or none is declared).
 pub fn compensation_problem(info: &crate::fcs::DataSetInfo) -> Option<String> {
-    let names: Vec<String> = info
-        .metadata
+    file_compensation(info, &channel_names(info)).1
+}
+
+/// `$PnN` of every channel of a data set, in order.
+fn channel_names(info: &crate::fcs::DataSetInfo) -> Vec<String> {
+    info.metadata
         .channels
         .iter()
         .map(|c| c.name.clone())
-        .collect();
-    file_compensation(info, &names).1
+        .collect()
 }
 
 /// Reads channels `(index, scale)` of a data set, each compensated by the
@@ -208,12 +211,7 @@ pub fn read_compensated(
     channels: &[(usize, ColumnScale)],
 ) -> Result<(Vec<Vec<f64>>, CompensationOutcome), FcsError> {
     let info = file.dataset(dataset)?;
-    let names: Vec<String> = info
-        .metadata
-        .channels
-        .iter()
-        .map(|c| c.name.clone())
-        .collect();
+    let names = channel_names(info);
     let (compensation, problem) = file_compensation(info, &names);
     let specs: Vec<LinearSpec> = channels
         .iter()
