@@ -13,6 +13,19 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_marrowgate"))
 }
 
+/// `analyze --json` of one site named `s` (with a panel file if given):
+/// the report.
+fn analyze_one(file: &Path, panel: Option<&Path>) -> Value {
+    let mut c = bin();
+    c.args(["analyze", "--json", "--site"])
+        .arg(format!("s={}", file.display()));
+    if let Some(p) = panel {
+        c.arg("--panel").arg(p);
+    }
+    let out = c.output().expect("runs");
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
 fn temp(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("mg-inst-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
@@ -203,16 +216,7 @@ fn the_panel_file_round_trips_and_a_correction_is_used() {
     let written = std::fs::read_to_string(&panel).expect("panel");
     assert!(written.contains("\"FL5 INT\" = \"CD19\""), "{written}");
     // Passed back unchanged: the same markers.
-    let run = |panel: &Path| -> Value {
-        let out = bin()
-            .args(["analyze", "--json", "--panel"])
-            .arg(panel)
-            .arg("--site")
-            .arg(format!("s={}", file.display()))
-            .output()
-            .expect("runs");
-        serde_json::from_slice(&out.stdout).expect("json")
-    };
+    let run = |panel: &Path| analyze_one(&file, Some(panel));
     let same = run(&panel);
     assert_eq!(same["sites"][0]["markers"]["CD19"], "FL5 INT");
     assert_eq!(same["sites"][0]["status"], "POSITIVE");
@@ -239,12 +243,7 @@ fn scatter_that_cannot_be_told_apart_names_its_candidates() {
     sim.keywords.set("$P2N", "Violet SSC-A");
     let file = d.join("two-ssc.fcs");
     write(&sim, &file).expect("writes");
-    let out = bin()
-        .args(["analyze", "--json", "--site"])
-        .arg(format!("s={}", file.display()))
-        .output()
-        .expect("runs");
-    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let report = analyze_one(&file, None);
     let e = report["sites"][0]["error"].as_str().unwrap_or("");
     assert!(
         e.contains("SSC-A is claimed by")
@@ -274,12 +273,7 @@ fn the_euroflow_tube_is_read_with_every_marker_it_has() {
     let truth = sim.true_blast_percent();
     let file = d.join("euroflow.fcs");
     write(&sim, &file).expect("writes");
-    let out = bin()
-        .args(["analyze", "--json", "--site"])
-        .arg(format!("s={}", file.display()))
-        .output()
-        .expect("runs");
-    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let report = analyze_one(&file, None);
     let s = &report["sites"][0];
     // CD81 and CD66c/CD123 are read; there is no viability dye, and the
     // report says how dead cells were judged.
@@ -476,17 +470,7 @@ fn the_bundled_navios_case_of_lmd_files_is_analysed() {
 fn a_file_without_marker_labels_says_how_to_name_them() {
     let d = temp("unlabelled");
     let lmd = corpus("coulter.lmd");
-    let run = |panel: Option<&Path>| {
-        let mut c = bin();
-        c.args(["analyze", "--json", "--site"])
-            .arg(format!("fc500={}", lmd.display()));
-        if let Some(p) = panel {
-            c.arg("--panel").arg(p);
-        }
-        let out = c.output().expect("runs");
-        let report: Value = serde_json::from_slice(&out.stdout).expect("json");
-        report["sites"][0].clone()
-    };
+    let run = |panel: Option<&Path>| analyze_one(&lmd, panel)["sites"][0].clone();
     let s = run(None);
     let reason = s["reason"].as_str().unwrap_or("");
     assert_eq!(s["status"], "NOT_EVALUABLE");
