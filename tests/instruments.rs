@@ -3,7 +3,7 @@
 //! analysed end to end with the same result as the BD layout.
 
 use marrowgate::simulate::instrument::{Instrument, as_instrument};
-use marrowgate::simulate::{Config, simulate, write};
+use marrowgate::simulate::{Config, Simulation, simulate, write};
 use marrowgate::strategy::markers::read_channels;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -24,6 +24,15 @@ fn analyze_one(file: &Path, panel: Option<&Path>) -> Value {
     }
     let out = c.output().expect("runs");
     serde_json::from_slice(&out.stdout).expect("json")
+}
+
+/// Writes `sim` as `instrument` does into `dir` and adds it to `c` as the
+/// site `name`.
+fn add_site(c: &mut Command, dir: &Path, name: &str, mut sim: Simulation, instrument: Instrument) {
+    as_instrument(&mut sim, instrument).expect("layout");
+    let file = dir.join(format!("{name}.fcs"));
+    write(&sim, &file).expect("writes");
+    c.arg("--site").arg(format!("{name}={}", file.display()));
 }
 
 fn temp(name: &str) -> PathBuf {
@@ -59,11 +68,7 @@ fn every_instrument_layout_is_understood_and_analysed_alike() {
     let mut c = bin();
     c.args(["analyze", "--json"]);
     for (instrument, name, _, _) in ALL {
-        let mut sim = base.clone();
-        as_instrument(&mut sim, instrument).expect("layout");
-        let file = d.join(format!("{name}.fcs"));
-        write(&sim, &file).expect("writes");
-        c.arg("--site").arg(format!("{name}={}", file.display()));
+        add_site(&mut c, &d, name, base.clone(), instrument);
     }
     let out = c.output().expect("runs");
     let report: Value = serde_json::from_slice(&out.stdout).expect("json");
@@ -313,12 +318,9 @@ fn the_clearllab_tube_and_a_34_channel_spectral_file_are_understood() {
         ("clearllab-cytoflex", &clearllab, Instrument::Cytoflex),
         ("aurora", &spectral, Instrument::Aurora),
     ] {
-        let mut sim = simulate(cfg).expect("simulates");
+        let sim = simulate(cfg).expect("simulates");
         truths.push(sim.true_blast_percent());
-        as_instrument(&mut sim, instrument).expect("layout");
-        let file = d.join(format!("{name}.fcs"));
-        write(&sim, &file).expect("writes");
-        c.arg("--site").arg(format!("{name}={}", file.display()));
+        add_site(&mut c, &d, name, sim, instrument);
     }
     let out = c.output().expect("runs");
     let report: Value = serde_json::from_slice(&out.stdout).expect("json");
@@ -412,12 +414,8 @@ fn every_instrument_with_every_panel_profile_is_analysed() {
         };
         let base = simulate(&cfg).expect("simulates");
         for (instrument, name, _, _) in ALL {
-            let mut sim = base.clone();
-            as_instrument(&mut sim, instrument).expect("layout");
             let site = format!("{name}-{panel:?}");
-            let file = d.join(format!("{site}.fcs"));
-            write(&sim, &file).expect("writes");
-            c.arg("--site").arg(format!("{site}={}", file.display()));
+            add_site(&mut c, &d, &site, base.clone(), instrument);
             expected.push((site, base.true_blast_percent()));
         }
     }
