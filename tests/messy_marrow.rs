@@ -199,3 +199,52 @@ fn without_a_dye_dead_cells_are_judged_by_scatter_and_said_so() {
     assert!(rule.contains("judged by scatter"), "{rule}");
     let _ = std::fs::remove_dir_all(d);
 }
+
+#[test]
+fn a_necrotic_aspirate_whose_debris_poses_as_lymphocytes_is_not_evaluable() {
+    // Debris (80 % of events, CD45 dim) dwarfed the few lymphocytes, took
+    // their place as the CD45 anchor of the debris gate, and its stained
+    // tail was called a blast cluster (POSITIVE on a sample without one).
+    // The size check (events smaller than 0.6x the CD45-brightest
+    // dye-negative events) sees the debris whatever the anchor did.
+    for (seed, instrument) in [(12, Instrument::Canto), (14, Instrument::Navios)] {
+        let cfg = Config {
+            events: 60_000,
+            necrosis: 0.97,
+            ..messy(seed, 0.0, 0.05)
+        };
+        let (status, _, called, _, reason) = analyse(&cfg, instrument, "necrotic");
+        assert_eq!(
+            status,
+            Status::NotEvaluable,
+            "{instrument:?} seed {seed}: {called} called: {reason}"
+        );
+        assert!(reason.contains("necrosis"), "{reason}");
+    }
+}
+
+#[test]
+fn late_hematogones_on_their_way_to_mature_b_cells_are_not_blasts() {
+    // In regenerating marrow without CD58 (EuroFlow), late hematogones
+    // (CD20+, CD34-, CD38 and CD81 falling towards the mature-B level)
+    // were 0.24 decades below the early hematogones on both level markers
+    // and called blasts (4.4 %, all hematogones). They are now compared
+    // with the level their CD20 places them at on the maturation path.
+    let regenerating = Config {
+        events: 100_000,
+        panel: PanelProfile::Euroflow,
+        ..messy(6, 0.0, 0.35)
+    };
+    let (status, _, called, _, reason) = analyse(&regenerating, Instrument::Canto, "regenerating");
+    assert_eq!(status, Status::Negative, "{called} called: {reason}");
+    // The path must not hide CD20-negative blasts below the hematogones'
+    // CD38 and CD81 in the same kind of marrow.
+    let cfg = with_blasts(
+        &[],
+        Config {
+            panel: PanelProfile::Euroflow,
+            ..messy(6, 0.05, 0.30)
+        },
+    );
+    assert_found(&cfg, Instrument::Canto, "5 % blasts in regenerating marrow");
+}

@@ -7,16 +7,21 @@ use super::case::Site;
 use crate::events::FileEvents;
 use crate::fcs::{DataSetInfo, FcsFile, FileError};
 use crate::gate::tree::GateTree;
-use crate::qc::{Concern, Limits, SiteCounts, Status, judge};
+use crate::qc::{Concern, Limits, SiteCounts, Status, format_percent, judge};
 use crate::stats::percent;
 use crate::strategy::blasts::{BlastSearch, Bound, Cluster, Level, find_blasts};
 use crate::strategy::hemodilution::{MarrowIndicators, marrow_indicators};
 use crate::strategy::markers::{MarkerMap, describe_channel};
-use crate::strategy::pregate::{GateRecord, PreGates, count, pregate};
+use crate::strategy::pregate::{GateRecord, PreGates, SMALL_EVENT_FACTOR, count, pregate};
 use crate::strategy::prepare::{Prepared, prepare};
 use crate::strategy::stains::{StainCheck, check_stains};
 use serde::Serialize;
 use std::collections::BTreeMap;
+
+/// Debris by size counts in the necrosis check when it exceeds the
+/// debris gate's count by this fraction of stable events (a few percent
+/// either way is the two rules' different edges, not a failed gate).
+const SIZE_DEBRIS_EXCESS: f64 = 0.1;
 
 /// Why a site could not be analysed.
 #[derive(Debug, thiserror::Error)]
@@ -515,7 +520,23 @@ fn measure_automatic(
     let cd19 = count(&g.b_lineage);
     let debris = stable - cells;
     // Non-viable material (debris and dead cells) marks necrosis.
-    let nonviable = debris + (singlets - viable);
+    let mut nonviable = debris + (singlets - viable);
+    // Debris by size alone, when it finds far more than the debris gate
+    // removed (by SIZE_DEBRIS_EXCESS of the events): the gate's lymphocyte anchor was then debris itself (a
+    // necrotic aspirate whose few cells are lost among it), and the small
+    // events the gates kept count as non-viable too.
+    if let Some(size) = g
+        .size_check
+        .filter(|s| s.small_events as f64 > debris as f64 + SIZE_DEBRIS_EXCESS * stable as f64)
+    {
+        concerns.push(Concern::note(format!(
+            "{} of events are smaller than {SMALL_EVENT_FACTOR}x the FSC-A of the CD45-brightest events (debris by size), more than the debris gate removed ({}): the {} small events among the viable cells count as debris in the necrosis check",
+            format_percent(percent(size.small_events, stable)),
+            format_percent(percent(debris, stable)),
+            size.small_viable,
+        )));
+        nonviable += size.small_viable;
+    }
     let verdict = judge(
         &SiteCounts {
             total_events: total,

@@ -365,6 +365,11 @@ const SINGLE_LEVEL_MARKER_DEPARTURE: f64 = 0.3;
 /// bound (which is 0.2 decades above the B-cell reference).
 const CD38_BRIGHT_MARGIN: f64 = 0.3;
 
+/// The mature B cells must be at least this much brighter in CD20
+/// (decades) than the reference hematogones for the maturation path to be
+/// followed.
+const MIN_MATURATION_SPAN: f64 = 0.5;
+
 /// Markers that stay level along normal B-cell maturation (CD38 bright,
 /// CD58 moderate, CD81 bright from stage I to III), with the direction in
 /// which common-B-ALL blasts leave them.
@@ -381,11 +386,19 @@ const LEVEL_MARKERS: [(Marker, Direction); 3] = [
 /// CD58 higher, CD81 lower) is a blast cluster. Markers that change with
 /// maturation (CD10, CD20, CD34, CD45) are not used here, so early and
 /// late hematogones never differ from the reference by stage alone; one
-/// marker is not enough (late hematogones lose some CD38). Needs CD38.
+/// marker is not enough (late hematogones lose some CD38).
+///
+/// The level markers do drift a little with maturation (late hematogones
+/// lose some CD38 and CD81 as they gain CD20 on their way to mature B
+/// cells), so a cluster further along than the reference is compared with
+/// the maturation path: the level expected at its CD20, interpolated
+/// between the reference hematogones and the mature B cells. Blasts are
+/// CD20 negative or dim and keep the reference's level. Needs CD38.
 /// Returns the reference in words.
 fn judge_against_hematogones(
     f: &Features<'_>,
     bounds: &[Bound],
+    mature_b: &[Option<Level>],
     model: &Mixture,
     clusters: &mut [Cluster],
 ) -> Option<String> {
@@ -437,14 +450,30 @@ fn judge_against_hematogones(
             (d, m, dir, level, spread)
         })
         .collect();
+    // The maturation path along CD20: from the reference hematogones to
+    // the mature B cells, where those are clearly brighter.
+    let path = f.dim(Marker::Cd(20)).and_then(|d20| {
+        let start = weighted(&|c| model.components[c].mean[d20]);
+        let end = mature_b[d20]?.median;
+        (end - start >= MIN_MATURATION_SPAN).then_some((d20, start, end))
+    });
     for (c, cluster) in clusters.iter_mut().enumerate() {
         if cluster.blast || normal.contains(&c) || cluster.spread_decades > MAX_CLUSTER_SD {
             continue;
         }
         let mean = &model.components[c].mean;
+        // How far along the path the cluster is, 0 (reference) to 1
+        // (mature B).
+        let stage = path.map_or(0.0, |(d20, start, end)| {
+            ((mean[d20] - start) / (end - start)).clamp(0.0, 1.0)
+        });
         let departures: Vec<(Marker, f64)> = reference
             .iter()
             .map(|&(d, m, dir, level, spread)| {
+                let level = match mature_b[d] {
+                    Some(b) => level + stage * (b.median - level),
+                    None => level,
+                };
                 let beyond = match dir {
                     Direction::Below => level - spread - mean[d],
                     Direction::Above => mean[d] - level - spread,
@@ -620,7 +649,8 @@ pub fn find_blasts(p: &Prepared, g: &PreGates, lod_events: u64) -> BlastSearch {
                 blast: deviation >= CLUSTER_DEVIATION && spread <= MAX_CLUSTER_SD && pattern,
             });
         }
-        hematogone_reference = judge_against_hematogones(&f, &bounds, &model, &mut clusters);
+        hematogone_reference =
+            judge_against_hematogones(&f, &bounds, &mature_b, &model, &mut clusters);
         absorb_split_blast_components(&model, &mut clusters);
         for (&i, &c) in candidates.iter().zip(&assigned) {
             members[i] = clusters[c].blast;

@@ -51,11 +51,74 @@ pub struct PreGates {
     /// [`lymphocytes`]): the reference of the blast region and the stain
     /// checks. Empty without CD45.
     pub lymphocytes: Vec<usize>,
+    /// The size check of necrosis, independent of the gates' lymphocyte
+    /// anchor ([`SizeCheck`]); `None` without CD45 or bright CD45 events.
+    pub size_check: Option<SizeCheck>,
     /// Every gate, in order.
     pub records: Vec<GateRecord>,
     /// What the gates could not do as designed (e.g. a Time channel that
     /// cannot be used), in words.
     pub warnings: Vec<String>,
+}
+
+/// Debris by size alone: stable events smaller than [`SMALL_EVENT_FACTOR`]
+/// times the FSC-A of the CD45-brightest events. The debris gate is
+/// anchored on the lymphocytes; in a necrotic aspirate debris can
+/// outnumber them a thousandfold and take their place as the "brightest
+/// CD45 peak", and the gate then keeps the debris. The CD45-brightest
+/// percent of events is made of cells (lymphocytes, monocytes, dead cells)
+/// whatever the debris does, so their size tells what is too small to be
+/// one.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SizeCheck {
+    /// Median FSC-A (display scale) of the CD45-brightest events.
+    pub reference_fsc: f64,
+    /// Stable events below [`SMALL_EVENT_FACTOR`] x `reference_fsc`.
+    pub small_events: u64,
+    /// Of those, the ones the gates kept as viable nucleated cells.
+    pub small_viable: u64,
+}
+
+/// An event smaller than this fraction of the CD45-brightest events' FSC
+/// is too small to be a nucleated cell (nucleated red cells, the smallest,
+/// are about three quarters of a lymphocyte).
+pub const SMALL_EVENT_FACTOR: f64 = 0.6;
+
+/// The CD45-brightest fraction of stable, unsaturated events whose FSC is
+/// the size reference.
+const SIZE_REFERENCE_FRACTION: f64 = 0.01;
+
+/// Events needed in the size reference.
+const MIN_SIZE_REFERENCE: u64 = 20;
+
+fn size_check(
+    cd45: &[f64],
+    fsc: &[f64],
+    stable: &[bool],
+    viable: &[bool],
+    dye_negative: Option<&[bool]>,
+) -> Option<SizeCheck> {
+    let unsaturated: Vec<bool> = (0..cd45.len())
+        .map(|i| stable[i] && cd45[i] < SATURATION_DISPLAY && dye_negative.is_none_or(|d| d[i]))
+        .collect();
+    let cut = quantiles(select(cd45, &unsaturated), &[1.0 - SIZE_REFERENCE_FRACTION])?[0];
+    let brightest: Vec<bool> = (0..cd45.len())
+        .map(|i| unsaturated[i] && cd45[i] >= cut)
+        .collect();
+    if count(&brightest) < MIN_SIZE_REFERENCE {
+        return None;
+    }
+    let reference_fsc = quantiles(select(fsc, &brightest), &[0.5])?[0];
+    let small = |mask: &[bool]| {
+        select(fsc, mask)
+            .filter(|&v| v < SMALL_EVENT_FACTOR * reference_fsc)
+            .count() as u64
+    };
+    Some(SizeCheck {
+        reference_fsc,
+        small_events: small(stable),
+        small_viable: small(viable),
+    })
 }
 
 /// Time bins of the flow-stability check.
@@ -596,7 +659,18 @@ pub fn pregate(p: &Prepared) -> PreGates {
         &b_lineage,
     );
 
+    // Dead cells stain CD45 non-specifically and, in a necrotic aspirate,
+    // fill the CD45-bright tail: with a dye, the size reference is sought
+    // among dye-negative events.
+    let dye_negative: Option<Vec<bool>> = p.get(Marker::Viability).and_then(|dye| {
+        valley_above_negative(dye, &stable)
+            .or_else(|| negative_bound(dye, &stable, 4.0))
+            .map(|cut| dye.iter().map(|&v| v < cut).collect())
+    });
     PreGates {
+        size_check: p
+            .get(Marker::Cd(45))
+            .and_then(|cd45| size_check(cd45, fsc, &stable, &viable, dye_negative.as_deref())),
         lymphocytes: lymph.1,
         warnings,
         stable,
