@@ -39,6 +39,43 @@ in whole: it holds the previous complete set or the new one, never a mix.
 Limits: --lod and --lloq in events; --required-sensitivity,
 --max-debris-percent and --min-marrow-specific-percent in percent.";
 
+/// The verdict's limits on the command line ([`marrowgate::qc::Limits`]).
+#[derive(clap::Args)]
+struct LimitArgs {
+    /// Limit of detection, in events: clustered blasts needed to call a
+    /// site POSITIVE (at least 1).
+    #[arg(long, default_value_t = 20, value_name = "EVENTS")]
+    lod: u64,
+    /// Lower limit of quantitation, in events (at least the LOD).
+    #[arg(long, default_value_t = 50, value_name = "EVENTS")]
+    lloq: u64,
+    /// Sensitivity a NEGATIVE site must reach, in PERCENT of viable
+    /// nucleated cells (0.1 = one blast in 1,000; 0.01 = 10^-4).
+    #[arg(long, default_value_t = 0.1, value_name = "PERCENT")]
+    required_sensitivity: f64,
+    /// Necrosis limit, in PERCENT of all events: debris and dead cells
+    /// above it make a site without blasts NOT EVALUABLE.
+    #[arg(long, default_value_t = 50.0, value_name = "PERCENT")]
+    max_debris_percent: f64,
+    /// Hemodilution limit, in PERCENT of viable nucleated cells:
+    /// marrow-specific cells below it make a site without blasts NOT
+    /// EVALUABLE.
+    #[arg(long, default_value_t = 2.0, value_name = "PERCENT")]
+    min_marrow_specific_percent: f64,
+}
+
+impl From<LimitArgs> for marrowgate::qc::Limits {
+    fn from(a: LimitArgs) -> Self {
+        marrowgate::qc::Limits {
+            lod_events: a.lod,
+            lloq_events: a.lloq,
+            required_sensitivity_percent: a.required_sensitivity,
+            max_debris_percent: a.max_debris_percent,
+            min_marrow_specific_percent: a.min_marrow_specific_percent,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Analyse every site of one patient: find common-B-ALL blasts, judge
@@ -90,26 +127,8 @@ enum Command {
         /// Gating-ML gate id of the CD19+ cells (optional).
         #[arg(long, requires = "gating_ml")]
         cd19_gate: Option<String>,
-        /// Limit of detection, in events: clustered blasts needed to call a
-        /// site POSITIVE (at least 1).
-        #[arg(long, default_value_t = 20, value_name = "EVENTS")]
-        lod: u64,
-        /// Lower limit of quantitation, in events (at least the LOD).
-        #[arg(long, default_value_t = 50, value_name = "EVENTS")]
-        lloq: u64,
-        /// Sensitivity a NEGATIVE site must reach, in PERCENT of viable
-        /// nucleated cells (0.1 = one blast in 1,000; 0.01 = 10^-4).
-        #[arg(long, default_value_t = 0.1, value_name = "PERCENT")]
-        required_sensitivity: f64,
-        /// Necrosis limit, in PERCENT of all events: debris and dead cells
-        /// above it make a site without blasts NOT EVALUABLE.
-        #[arg(long, default_value_t = 50.0, value_name = "PERCENT")]
-        max_debris_percent: f64,
-        /// Hemodilution limit, in PERCENT of viable nucleated cells:
-        /// marrow-specific cells below it make a site without blasts NOT
-        /// EVALUABLE.
-        #[arg(long, default_value_t = 2.0, value_name = "PERCENT")]
-        min_marrow_specific_percent: f64,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Show how every channel of FCS files is understood (role, marker,
     /// from which label) and write a panel file to correct and pass back
@@ -192,14 +211,14 @@ enum Command {
         #[arg(long = "gate")]
         gates: Vec<String>,
         /// Fluorescence scale: logicle, asinh or linear.
-        #[arg(long, default_value = "logicle")]
-        transform: String,
+        #[arg(long, value_enum, default_value_t = marrowgate::plot::file::Scale::Logicle)]
+        transform: marrowgate::plot::file::Scale,
         /// Output file (.png or .svg).
         #[arg(long)]
         out: PathBuf,
-        /// Width x height in pixels.
-        #[arg(long, default_value = "600x560")]
-        size: String,
+        /// Width x height in pixels (200-4000 each).
+        #[arg(long, default_value = "600x560", value_parser = parse_size)]
+        size: (u32, u32),
     },
     /// Write a simulated bone-marrow FCS 3.1 file with known truth
     /// (FILE.truth.csv beside it: the population of every event).
@@ -254,8 +273,8 @@ enum Command {
         /// Blast phenotype: MARKER=INTENSITY (CD10, CD19, CD20, CD34, CD38,
         /// CD45, CD58; linear units, negative is 60) or sigma=SPREAD;
         /// repeatable, e.g. --blast-marker CD45=80 --blast-marker CD38=4000.
-        #[arg(long = "blast-marker", value_name = "MARKER=VALUE")]
-        blast_markers: Vec<String>,
+        #[arg(long = "blast-marker", value_name = "MARKER=VALUE", value_parser = parse_blast_marker)]
+        blast_markers: Vec<(String, f64)>,
     },
 }
 
@@ -270,7 +289,7 @@ fn main() -> ExitCode {
             transform,
             out,
             size,
-        } => plot(file, x, y, &gates, &transform, out, &size),
+        } => plot(file, x, y, &gates, transform, out, size),
         Command::Analyze {
             case,
             sites,
@@ -284,19 +303,9 @@ fn main() -> ExitCode {
             blast_gate,
             nucleated_gate,
             cd19_gate,
-            lod,
-            lloq,
-            required_sensitivity,
-            max_debris_percent,
-            min_marrow_specific_percent,
+            limits,
         } => {
-            let limits = marrowgate::qc::Limits {
-                lod_events: lod,
-                lloq_events: lloq,
-                required_sensitivity_percent: required_sensitivity,
-                max_debris_percent,
-                min_marrow_specific_percent,
-            };
+            let limits = marrowgate::qc::Limits::from(limits);
             if let Err(e) = limits.validate() {
                 print_error(&e);
                 return ExitCode::from(2);
@@ -420,20 +429,9 @@ fn main() -> ExitCode {
             if cd34_negative_blasts {
                 blast_phenotype.cd34 = 60.0;
             }
-            for spec in &blast_markers {
-                let parsed = spec
-                    .split_once('=')
-                    .and_then(|(m, v)| Some((m.trim(), v.trim().parse::<f64>().ok()?)))
-                    .filter(|(_, v)| v.is_finite() && *v > 0.0);
-                match parsed {
-                    Some((m, v)) if blast_phenotype.set(m, v) => {}
-                    _ => {
-                        print_error(&format!(
-                            "--blast-marker {spec}: expected MARKER=VALUE with MARKER one of CD10, CD19, CD20, CD34, CD38, CD45, CD58, CD81, CD66c, sigma and a positive number"
-                        ));
-                        return ExitCode::FAILURE;
-                    }
-                }
+            for (marker, value) in &blast_markers {
+                // Checked by the value parser on a phenotype of its own.
+                blast_phenotype.set(marker, *value);
             }
             let cfg = marrowgate::simulate::Config {
                 events,
@@ -686,41 +684,45 @@ fn panel_command(
     }
 }
 
-/// `plot`: parse the gates, scale and size, draw, print the counts.
+/// `--size WIDTHxHEIGHT`, 200-4000 pixels each.
+fn parse_size(text: &str) -> Result<(u32, u32), String> {
+    text.split_once('x')
+        .and_then(|(w, h)| Some((w.parse::<u32>().ok()?, h.parse::<u32>().ok()?)))
+        .filter(|&(w, h)| (200..=4000).contains(&w) && (200..=4000).contains(&h))
+        .ok_or_else(|| "expected WIDTHxHEIGHT, 200-4000 pixels each".to_string())
+}
+
+/// `--blast-marker MARKER=VALUE`: a marker the simulator's blast phenotype
+/// has (or `sigma`) and a positive number.
+fn parse_blast_marker(text: &str) -> Result<(String, f64), String> {
+    let expected = || {
+        "expected MARKER=VALUE with MARKER one of CD10, CD19, CD20, CD34, CD38, CD45, CD58, CD81, CD66c, sigma and a positive number".to_string()
+    };
+    let (marker, value) = text.split_once('=').ok_or_else(expected)?;
+    let value = value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .ok_or_else(expected)?;
+    let marker = marker.trim().to_string();
+    if !marrowgate::simulate::BlastPhenotype::default().set(&marker, value) {
+        return Err(expected());
+    }
+    Ok((marker, value))
+}
+
+/// `plot`: parse the gates, draw, print the counts.
 fn plot(
     file: PathBuf,
     x: String,
     y: String,
     gates: &[String],
-    transform: &str,
+    scale: marrowgate::plot::file::Scale,
     out: PathBuf,
-    size: &str,
+    size: (u32, u32),
 ) -> ExitCode {
-    use marrowgate::plot::file::{GateSpec, PlotRequest, Scale, plot_file};
-    let scale = match transform {
-        "logicle" => Scale::Logicle,
-        "asinh" => Scale::Asinh,
-        "linear" => Scale::Linear,
-        other => {
-            print_error(&format!(
-                "--transform {other}: expected logicle, asinh or linear"
-            ));
-            return ExitCode::from(2);
-        }
-    };
-    let size = match size
-        .split_once('x')
-        .and_then(|(w, h)| Some((w.parse::<u32>().ok()?, h.parse::<u32>().ok()?)))
-        .filter(|&(w, h)| (200..=4000).contains(&w) && (200..=4000).contains(&h))
-    {
-        Some(s) => s,
-        None => {
-            print_error(&format!(
-                "--size {size}: expected WIDTHxHEIGHT, 200-4000 pixels each"
-            ));
-            return ExitCode::from(2);
-        }
-    };
+    use marrowgate::plot::file::{GateSpec, PlotRequest, plot_file};
     let gates = match gates
         .iter()
         .map(|g| GateSpec::parse(g))

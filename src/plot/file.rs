@@ -41,7 +41,7 @@ pub enum PlotFileError {
 }
 
 /// Fluorescence scale of a plot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Scale {
     /// Logicle (T 262144, W 0.5, M 4.5, A 0).
     Logicle,
