@@ -278,8 +278,47 @@ enum Command {
     },
 }
 
+/// Why a command failed: the message for standard error and the exit
+/// status (2 for what the user typed, 1 otherwise).
+struct CliError {
+    status: u8,
+    message: String,
+}
+
+impl CliError {
+    /// A usage error (exit status 2).
+    fn usage(message: impl std::fmt::Display) -> CliError {
+        CliError {
+            status: 2,
+            message: message.to_string(),
+        }
+    }
+
+    /// A command that could not be done (exit status 1).
+    fn failed(message: impl std::fmt::Display) -> CliError {
+        CliError {
+            status: 1,
+            message: message.to_string(),
+        }
+    }
+}
+
+/// Parses the command line, runs the command and prints its error, if
+/// any, in one place. Errors about single files or sites that do not stop
+/// the command (`inspect` of several files, a site that cannot be read)
+/// are printed as they occur and reflected in the exit status.
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    match run(Cli::parse()) {
+        Ok(status) => status,
+        Err(e) => {
+            print_error(&e.message);
+            ExitCode::from(e.status)
+        }
+    }
+}
+
+/// Runs one command.
+fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Plot {
             file,
@@ -307,8 +346,7 @@ fn main() -> ExitCode {
         } => {
             let limits = marrowgate::qc::Limits::from(limits);
             if let Err(e) = limits.validate() {
-                print_error(&e);
-                return ExitCode::from(2);
+                return Err(CliError::usage(e));
             }
             let strategy = match (gating_ml, blast_gate, nucleated_gate) {
                 (Some(path), Some(blast), Some(nucleated)) => {
@@ -320,8 +358,7 @@ fn main() -> ExitCode {
                     ) {
                         Ok(u) => marrowgate::analysis::site::Strategy::UserGates(u),
                         Err(e) => {
-                            print_error(&e);
-                            return ExitCode::FAILURE;
+                            return Err(CliError::failed(e));
                         }
                     }
                 }
@@ -373,9 +410,9 @@ fn main() -> ExitCode {
                 }
             }
             if failed {
-                ExitCode::FAILURE
+                Ok(ExitCode::FAILURE)
             } else {
-                ExitCode::SUCCESS
+                Ok(ExitCode::SUCCESS)
             }
         }
         Command::Apply {
@@ -393,21 +430,15 @@ fn main() -> ExitCode {
             Ok(report) if json => match serde_json::to_string_pretty(&report) {
                 Ok(text) => {
                     print_stdout(&(text + "\n"));
-                    ExitCode::SUCCESS
+                    Ok(ExitCode::SUCCESS)
                 }
-                Err(e) => {
-                    print_error(&format!("cannot serialise report: {e}"));
-                    ExitCode::FAILURE
-                }
+                Err(e) => Err(CliError::failed(format!("cannot serialise report: {e}"))),
             },
             Ok(report) => {
                 print_terminal(&report.to_text());
-                ExitCode::SUCCESS
+                Ok(ExitCode::SUCCESS)
             }
-            Err(e) => {
-                print_error(&e);
-                ExitCode::FAILURE
-            }
+            Err(e) => Err(CliError::failed(e)),
         },
         Command::Simulate {
             out,
@@ -461,12 +492,9 @@ fn main() -> ExitCode {
                         out.display(),
                         marrowgate::simulate::truth_path(&out).display()
                     ));
-                    ExitCode::SUCCESS
+                    Ok(ExitCode::SUCCESS)
                 }
-                Err(e) => {
-                    print_error(&e);
-                    ExitCode::FAILURE
-                }
+                Err(e) => Err(CliError::failed(e)),
             }
         }
         Command::Export {
@@ -477,12 +505,9 @@ fn main() -> ExitCode {
         } => match marrowgate::report::csv::export_csv(&file, &csv, dataset, raw) {
             Ok(n) => {
                 print_terminal(&format!("{n} events written to {}\n", csv.display()));
-                ExitCode::SUCCESS
+                Ok(ExitCode::SUCCESS)
             }
-            Err(e) => {
-                print_error(&e);
-                ExitCode::FAILURE
-            }
+            Err(e) => Err(CliError::failed(e)),
         },
     }
 }
@@ -522,13 +547,12 @@ fn analyze(
     panel: Option<PathBuf>,
     output: &Output,
     settings: &marrowgate::analysis::site::Settings,
-) -> ExitCode {
+) -> Result<ExitCode, CliError> {
     use marrowgate::analysis::{self, case::Case, case::CaseError};
     let panel = match panel.as_deref().map(analysis::case::read_panel) {
         Some(Ok(p)) => p,
         Some(Err(e)) => {
-            print_error(&e);
-            return ExitCode::FAILURE;
+            return Err(CliError::failed(e));
         }
         None => Vec::new(),
     };
@@ -536,16 +560,14 @@ fn analyze(
         (Some(path), true) => Case::from_path(&path, &panel),
         (None, false) => Case::from_site_arguments(sites, &panel),
         _ => {
-            print_error(
-                &"give either a case (folder or case file) or --site NAME=FILE, not both or neither",
-            );
-            return ExitCode::from(2);
+            return Err(CliError::usage(
+                "give either a case (folder or case file) or --site NAME=FILE, not both or neither",
+            ));
         }
     };
     let case = match case {
         Ok(c) => c,
         Err(e) => {
-            print_error(&e);
             // What the user typed is wrong: a usage error.
             let usage = matches!(
                 e,
@@ -553,11 +575,11 @@ fn analyze(
                     | CaseError::SiteName { .. }
                     | CaseError::DuplicateSite(_)
             );
-            return if usage && !sites.is_empty() {
-                ExitCode::from(2)
+            return Err(if usage && !sites.is_empty() {
+                CliError::usage(e)
             } else {
-                ExitCode::FAILURE
-            };
+                CliError::failed(e)
+            });
         }
     };
     // The output folder is checked before the analysis, and each site's
@@ -568,8 +590,7 @@ fn analyze(
             {
                 Ok(w) => Some(w),
                 Err(e) => {
-                    print_error(&e);
-                    return ExitCode::FAILURE;
+                    return Err(CliError::failed(e));
                 }
             }
         }
@@ -596,8 +617,7 @@ fn analyze(
         match w.finish(&report) {
             Ok(files) => written = files,
             Err(e) => {
-                print_error(&e);
-                return ExitCode::FAILURE;
+                return Err(CliError::failed(e));
             }
         }
     }
@@ -605,8 +625,7 @@ fn analyze(
         match serde_json::to_string_pretty(&report) {
             Ok(text) => print_stdout(&(text + "\n")),
             Err(e) => {
-                print_error(&format!("cannot serialise report: {e}"));
-                return ExitCode::FAILURE;
+                return Err(CliError::failed(format!("cannot serialise report: {e}")));
             }
         }
     } else {
@@ -617,11 +636,11 @@ fn analyze(
         print_terminal(&text);
     }
     if report.sites.iter().all(|s| s.error.is_some()) {
-        ExitCode::FAILURE
+        Ok(ExitCode::FAILURE)
     } else if report.has_site_errors() {
-        ExitCode::from(3)
+        Ok(ExitCode::from(3))
     } else {
-        ExitCode::SUCCESS
+        Ok(ExitCode::SUCCESS)
     }
 }
 
@@ -632,13 +651,12 @@ fn panel_command(
     out: Option<&std::path::Path>,
     panel: Option<&std::path::Path>,
     json: bool,
-) -> ExitCode {
+) -> Result<ExitCode, CliError> {
     use marrowgate::report::panel::read_panel_of;
     let overrides = match panel.map(marrowgate::analysis::case::read_panel) {
         Some(Ok(p)) => p,
         Some(Err(e)) => {
-            print_error(&e);
-            return ExitCode::FAILURE;
+            return Err(CliError::failed(e));
         }
         None => Vec::new(),
     };
@@ -670,17 +688,16 @@ fn panel_command(
     }
     if let (Some(path), Some(r)) = (out, first) {
         if let Err(e) = marrowgate::io::write_bytes_atomically(path, r.to_panel_toml().as_bytes()) {
-            print_error(&format!("{}: {e}", path.display()));
-            return ExitCode::FAILURE;
+            return Err(CliError::failed(format!("{}: {e}", path.display())));
         }
         if !json {
             print_terminal(&format!("wrote {}\n", path.display()));
         }
     }
     if failed {
-        ExitCode::FAILURE
+        Ok(ExitCode::FAILURE)
     } else {
-        ExitCode::SUCCESS
+        Ok(ExitCode::SUCCESS)
     }
 }
 
@@ -721,7 +738,7 @@ fn plot(
     scale: marrowgate::plot::file::Scale,
     out: PathBuf,
     size: (u32, u32),
-) -> ExitCode {
+) -> Result<ExitCode, CliError> {
     use marrowgate::plot::file::{GateSpec, PlotRequest, plot_file};
     let gates = match gates
         .iter()
@@ -730,8 +747,7 @@ fn plot(
     {
         Ok(g) => g,
         Err(e) => {
-            print_error(&e);
-            return ExitCode::from(2);
+            return Err(CliError::usage(e));
         }
     };
     let request = PlotRequest {
@@ -756,11 +772,8 @@ fn plot(
                 ));
             }
             print_terminal(&text);
-            ExitCode::SUCCESS
+            Ok(ExitCode::SUCCESS)
         }
-        Err(e) => {
-            print_error(&e);
-            ExitCode::FAILURE
-        }
+        Err(e) => Err(CliError::failed(e)),
     }
 }
