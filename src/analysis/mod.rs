@@ -17,6 +17,12 @@ use rayon::prelude::*;
 use serde::Serialize;
 use site::{Settings, SiteGating, SiteReport, analyze_site};
 
+/// Where a site's automated gates are written as Gating-ML, relative to
+/// the output folder.
+pub fn gating_ml_path(output_name: &str) -> String {
+    format!("gating/{output_name}.xml")
+}
+
 /// Version of the `report.json` schema; raised on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 2;
 
@@ -123,6 +129,15 @@ pub fn analyze_case_with(
             .map(|(s, i)| {
                 let (mut report, gating) = analyze_site(s, settings);
                 report.output_name = case::output_name(i, n, &s.name);
+                if let (
+                    Some(m),
+                    Some(SiteGating {
+                        automatic: Some(_), ..
+                    }),
+                ) = (report.measures.as_mut(), &gating)
+                {
+                    m.gating_ml = Some(gating_ml_path(&report.output_name));
+                }
                 if let Some(g) = &gating {
                     on_site(i, &report, g);
                 }

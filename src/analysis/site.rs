@@ -9,7 +9,7 @@ use crate::fcs::{DataSetInfo, FcsFile, FileError};
 use crate::gate::tree::GateTree;
 use crate::qc::{Concern, Limits, SiteCounts, Status, format_percent, judge};
 use crate::stats::percent;
-use crate::strategy::blasts::{BlastSearch, Bound, Cluster, Level, find_blasts};
+use crate::strategy::blasts::{BlastSearch, Bound, Cluster, ExportAgreement, Level, find_blasts};
 use crate::strategy::hemodilution::{MarrowIndicators, marrow_indicators};
 use crate::strategy::markers::{MarkerMap, describe_channel};
 use crate::strategy::pregate::{GateRecord, PreGates, SMALL_EVENT_FACTOR, count, pregate};
@@ -212,8 +212,16 @@ pub struct SiteMeasures {
     pub marker_choices: Vec<String>,
     /// Whether the file's spillover matrix was applied.
     pub compensated: bool,
-    /// Every gate in order, with its rule, thresholds and counts.
+    /// Every gate in order, with its rule, thresholds, counts and its id
+    /// in the site's Gating-ML export.
     pub gates: Vec<GateRecord>,
+    /// The site's automated gates as a Gating-ML 2.0 file, relative to
+    /// the `--out` folder (`gating/<output_name>.xml`, written with
+    /// `--out`); `None` with user gates.
+    pub gating_ml: Option<String>,
+    /// How the exported blast gate (ellipsoids) agrees event by event
+    /// with the blast call; `None` without blast clusters.
+    pub blast_gate_agreement: Option<ExportAgreement>,
     /// The clusters of CD19+CD10+ cells and their judgement.
     pub clusters: Vec<Cluster>,
     /// The normal B-precursor bounds the clusters were judged against.
@@ -287,6 +295,22 @@ pub struct AutomaticGating {
 }
 
 impl AutomaticGating {
+    /// The site's automated gates as one Gating-ML tree (pre-gates and
+    /// the blast gate, with the scales they were applied on).
+    pub fn gate_tree(&self) -> crate::gate::tree::GateTree {
+        crate::gate::tree::GateTree {
+            transforms: self.prepared.transforms(),
+            matrices: Vec::new(),
+            gates: self
+                .pregates
+                .records
+                .iter()
+                .chain([&self.search.record])
+                .flat_map(|r| r.exported.iter().cloned())
+                .collect(),
+        }
+    }
+
     /// The CD19+CD10+ cells that are not blasts: the normal B-cell
     /// precursors (hematogones).
     pub fn hematogones(&self) -> Vec<bool> {
@@ -574,6 +598,9 @@ fn measure_automatic(
             .collect(),
         compensated: prepared.compensated,
         gates,
+        // Named once the site's output name is known.
+        gating_ml: None,
+        blast_gate_agreement: blasts.export_agreement,
         clusters: blasts.clusters.clone(),
         normal_bounds: blasts.bounds.clone(),
         references: blasts
@@ -694,6 +721,8 @@ fn gate_with_user_gates(
             thresholds: Vec::new(),
             events: c.events as u64,
             percent_of_parent: c.percent_of_parent,
+            id: Some(c.id.clone()),
+            exported: Vec::new(),
         })
         .collect();
     let measures = SiteMeasures {
@@ -717,6 +746,8 @@ fn gate_with_user_gates(
         marker_choices: Vec::new(),
         compensated: info.metadata.spillover.is_some(),
         gates,
+        gating_ml: None,
+        blast_gate_agreement: None,
         clusters: Vec::new(),
         normal_bounds: Vec::new(),
         references: Vec::new(),

@@ -253,14 +253,7 @@ fn user_gating_ml_gates_replace_the_automated_strategy() {
     let m = report.measures.as_ref().expect("measured");
     // The same counts `apply` gives for those gates.
     let applied = crate::report::gating::apply(&s.file, &gml, 0, None).expect("applies");
-    let events = |id: &str| {
-        applied
-            .gates
-            .iter()
-            .find(|g| g.id == id)
-            .map(|g| g.events as u64)
-            .expect("gate")
-    };
+    let events = |id: &str| applied.events(id).expect("gate");
     assert_eq!(m.blast_events, events("cd19_cd10"));
     assert_eq!(m.viable_nucleated_events, events("cells"));
     assert_eq!(report.status, Status::Positive);

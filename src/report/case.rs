@@ -163,8 +163,10 @@ impl CaseWriter {
     /// at once if `dir` is not a folder marrowgate may replace).
     pub fn begin(dir: &Path, sites: usize, options: OutputOptions) -> Result<Self, OutputError> {
         let set = OutputSet::begin(dir, options.replace).map_err(|e| fail(dir, &e))?;
-        let plots = set.dir().join("plots");
-        std::fs::create_dir_all(&plots).map_err(|e| fail(&plots, &e))?;
+        for sub in ["plots", "gating"] {
+            let dir = set.dir().join(sub);
+            std::fs::create_dir_all(&dir).map_err(|e| fail(&dir, &e))?;
+        }
         Ok(CaseWriter {
             set,
             options,
@@ -203,6 +205,19 @@ impl CaseWriter {
                     });
                 }
                 Err(e) => errors.push(fail(&staging.join("plots"), &e)),
+            }
+        }
+        if let (Some(a), Some(path)) = (
+            &gating.automatic,
+            site.measures.as_ref().and_then(|m| m.gating_ml.as_ref()),
+        ) {
+            let name = PathBuf::from(path);
+            match crate::gate::gating_ml::write(&a.gate_tree()) {
+                Ok(xml) => match write_bytes_atomically(&staging.join(&name), xml.as_bytes()) {
+                    Ok(()) => files.push(name),
+                    Err(e) => errors.push(fail(&staging.join(&name), &e)),
+                },
+                Err(e) => errors.push(fail(&staging.join(&name), &e)),
             }
         }
         if self.options.blast_fcs

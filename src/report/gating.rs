@@ -54,6 +54,16 @@ pub struct ApplyReport {
 }
 
 /// Applies the gates of `gml` to data set `dataset` of `fcs`; writes the
+impl ApplyReport {
+    /// Events of the gate `id`, if the tree has it.
+    pub fn events(&self, id: &str) -> Option<u64> {
+        self.gates
+            .iter()
+            .find(|g| g.id == id)
+            .map(|g| g.events as u64)
+    }
+}
+
 /// per-event membership CSV to `membership` if given.
 pub fn apply(
     fcs: &Path,

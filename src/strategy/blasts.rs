@@ -24,11 +24,13 @@
 //!    and that is compact (a cluster, not a smear), is a blast cluster; its
 //!    events are the blasts.
 
+use super::export::{any_of, set_parent};
 use super::markers::Marker;
 use super::mixture::{self, Mixture};
 use super::pregate::{GateRecord, PreGates, count, lymphocytes};
 use super::prepare::{LOGICLE, Prepared};
-use crate::stats::{median_and_robust_sd, percent};
+use crate::gate::{Dimension, Gate, GateKind};
+use crate::stats::{median_and_robust_sd, percent, quantile, sorted_finite};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -152,6 +154,126 @@ pub struct BlastSearch {
     pub references: Vec<(String, String, Level)>,
     /// The gate, as drawn and audited.
     pub record: GateRecord,
+    /// How the exported blast gate agrees with the blast call (`None`
+    /// without blast clusters).
+    pub export_agreement: Option<ExportAgreement>,
+}
+
+/// How the exported blast gate (one ellipsoid per blast cluster, OR'd)
+/// agrees, event by event, with the blast call it stands for (the mixture
+/// assigns each event to its most probable cluster, which no Gating-ML
+/// shape states exactly).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ExportAgreement {
+    /// Events called blasts and inside the exported gate.
+    pub both: u64,
+    /// Events called blasts but outside the exported gate.
+    pub called_only: u64,
+    /// Events inside the exported gate but not called blasts.
+    pub exported_only: u64,
+}
+
+/// Quantiles of a blast cluster's own Mahalanobis distances tried as the
+/// ellipsoid's size; the one agreeing best with the call is exported.
+const ELLIPSOID_QUANTILES: [f64; 7] = [0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 1.0];
+
+/// Relative margin added to an ellipsoid's size (see [`export_blast_gate`]).
+const ELLIPSOID_EDGE_MARGIN: f64 = 1e-9;
+
+/// The blast gate in Gating-ML form: per blast cluster an ellipsoid in the
+/// markers the mixture was fitted in (display scale: decades / M), sized
+/// to agree best (Jaccard) with the cluster's own events; several are
+/// OR'd. Parent: the CD19+CD10+ gate.
+fn export_blast_gate(
+    p: &Prepared,
+    f: &Features<'_>,
+    model: &Mixture,
+    clusters: &[Cluster],
+    rows: &[f64],
+    assigned: &[usize],
+    parent: Option<&str>,
+) -> (Vec<Gate>, Option<ExportAgreement>) {
+    let d = f.dims();
+    let Some(dimensions) = f
+        .markers
+        .iter()
+        .map(|&m| p.dimension(m))
+        .collect::<Option<Vec<Dimension>>>()
+    else {
+        return (Vec::new(), None);
+    };
+    let called: Vec<bool> = assigned.iter().map(|&c| clusters[c].blast).collect();
+    let mut inside = vec![false; called.len()];
+    let mut regions = Vec::new();
+    for (c, comp) in model.components.iter().enumerate() {
+        if !clusters[c].blast || clusters[c].events == 0 {
+            continue;
+        }
+        let distances: Vec<f64> = rows.chunks_exact(d).map(|x| comp.mahalanobis2(x)).collect();
+        let own = sorted_finite(
+            distances
+                .iter()
+                .zip(assigned)
+                .filter(|(_, a)| **a == c)
+                .map(|(q, _)| *q),
+        );
+        // The size agreeing best with the call, given what the earlier
+        // clusters' ellipsoids already hold.
+        let jaccard = |limit: f64| {
+            let (mut both, mut union) = (0u64, 0u64);
+            for k in 0..called.len() {
+                let e = inside[k] || distances[k] <= limit;
+                both += u64::from(e && called[k]);
+                union += u64::from(e || called[k]);
+            }
+            both as f64 / union.max(1) as f64
+        };
+        // A hair above the event it is taken from: the file's reader
+        // inverts the covariance where the mixture used its Cholesky
+        // factor, and an event exactly on the edge must not fall either
+        // way by rounding.
+        let Some(limit) = ELLIPSOID_QUANTILES
+            .iter()
+            .filter_map(|&q| quantile(&own, q))
+            .map(|q| q * (1.0 + ELLIPSOID_EDGE_MARGIN))
+            .max_by(|a, b| jaccard(*a).total_cmp(&jaccard(*b)))
+        else {
+            continue;
+        };
+        for (k, q) in distances.iter().enumerate() {
+            inside[k] |= *q <= limit;
+        }
+        let scale = f.scale;
+        regions.push(Gate {
+            id: String::new(),
+            parent: None,
+            kind: GateKind::Ellipsoid {
+                dimensions: dimensions.clone(),
+                mean: comp.mean.iter().map(|v| v / scale).collect(),
+                covariance: (0..d)
+                    .map(|i| {
+                        (0..d)
+                            .map(|j| comp.covariance[i * d + j] / (scale * scale))
+                            .collect()
+                    })
+                    .collect(),
+                distance_square: limit,
+            },
+        });
+    }
+    if regions.is_empty() {
+        return (Vec::new(), None);
+    }
+    let mut gates = any_of("blasts", regions);
+    set_parent(&mut gates, parent);
+    let count_where =
+        |pred: &dyn Fn(usize) -> bool| (0..called.len()).filter(|&k| pred(k)).count() as u64;
+    let agreement = ExportAgreement {
+        both: count_where(&|k| called[k] && inside[k]),
+        called_only: count_where(&|k| called[k] && !inside[k]),
+        exported_only: count_where(&|k| !called[k] && inside[k]),
+    };
+    (gates, Some(agreement))
 }
 
 fn level(values: impl Iterator<Item = f64>) -> Option<Level> {
@@ -580,6 +702,7 @@ pub fn find_blasts(p: &Prepared, g: &PreGates, lod_events: u64) -> BlastSearch {
     let mut members = vec![false; n];
     let mut clusters = Vec::new();
     let mut hematogone_reference: Option<String> = None;
+    let mut fitted: Option<(Mixture, Vec<usize>)> = None;
     if d > 0 && candidates.len() as u64 >= lod_events.max(2) {
         // 3. The mixture: a stride sample plus every seed.
         let stride = candidates.len().div_ceil(FIT_EVENTS).max(1);
@@ -655,10 +778,19 @@ pub fn find_blasts(p: &Prepared, g: &PreGates, lod_events: u64) -> BlastSearch {
         for (&i, &c) in candidates.iter().zip(&assigned) {
             members[i] = clusters[c].blast;
         }
+        fitted = Some((model, assigned));
     }
     let events = count(&members);
     let parent = candidates.len() as u64;
     let blast_clusters = clusters.iter().filter(|c| c.blast).count();
+    let (exported, agreement) = match &fitted {
+        Some((model, assigned)) => {
+            // The CD19+CD10+ gate is the last pre-gate.
+            let parent = g.records.last().and_then(|r| r.id.as_deref());
+            export_blast_gate(p, &f, model, &clusters, &rows, assigned, parent)
+        }
+        None => (Vec::new(), None),
+    };
     let record = GateRecord {
         name: "blasts".into(),
         parent: Some("CD19+CD10+".into()),
@@ -679,8 +811,11 @@ pub fn find_blasts(p: &Prepared, g: &PreGates, lod_events: u64) -> BlastSearch {
         thresholds: bounds.iter().map(|b| b.decades / f.scale).collect(),
         events,
         percent_of_parent: percent(events, parent),
+        id: exported.last().map(|g| g.id.clone()),
+        exported,
     };
     BlastSearch {
+        export_agreement: agreement,
         members,
         events,
         clusters,

@@ -5,6 +5,7 @@
 
 pub mod blasts;
 pub mod density;
+pub mod export;
 pub mod hemodilution;
 pub mod markers;
 pub mod mixture;

@@ -4,8 +4,10 @@
 //! outside CD19+: mature neutrophils are CD10+.)
 
 use super::density::{Density, bandwidth};
+use super::export::{at_least, at_most, below, none_of, rectangle, set_parent};
 use super::markers::Marker;
 use super::prepare::Prepared;
+use crate::gate::{Gate, Interval};
 use crate::stats::{median_and_robust_sd, percent, quantile, quantiles, sorted_finite};
 use serde::Serialize;
 
@@ -26,6 +28,15 @@ pub struct GateRecord {
     pub events: u64,
     /// Percent of the parent's events.
     pub percent_of_parent: f64,
+    /// Id of the gate in the site's Gating-ML export; `None` when it is no
+    /// gate (it passes every event, e.g. no Time channel) and is not
+    /// exported.
+    pub id: Option<String>,
+    /// The Gating-ML gates that reproduce it on the site's file: helper
+    /// regions first, the gate itself (id `id`, parent the nearest
+    /// exported ancestor) last.
+    #[serde(skip)]
+    pub exported: Vec<Gate>,
 }
 
 /// Memberships of the pre-gates (each inside the previous one).
@@ -135,8 +146,9 @@ const MAX_UNSTABLE_FRACTION: f64 = 0.5;
 /// that hold events (a pause in acquisition is empty bins, not a flow
 /// problem), bins outside 0.5-2x it removed. Returns the membership, the
 /// rule in words and the median rate, or why the Time channel cannot be
-/// used.
-fn stable_flow(t: &[f64], n: usize) -> Result<(Vec<bool>, String, f64), String> {
+/// used. The removed bins are also returned as time ranges
+/// `[from, to)` (adjacent bins merged), the gate's Gating-ML form.
+fn stable_flow(t: &[f64], n: usize) -> Result<StableFlow, String> {
     if n <= 1_000 {
         return Err(format!("{n} events are too few to judge the event rate"));
     }
@@ -150,10 +162,14 @@ fn stable_flow(t: &[f64], n: usize) -> Result<(Vec<bool>, String, f64), String> 
     if hi - lo <= 0.0 || !(hi - lo).is_finite() {
         return Err(format!("time is constant ({lo})"));
     }
+    // Bins by comparison with their edges (not by division), so a range
+    // of edges holds exactly the bin's events.
     let width = (hi - lo) / TIME_BINS as f64;
+    let mut edges: Vec<f64> = (0..TIME_BINS).map(|k| lo + k as f64 * width).collect();
+    edges.push(hi.next_up());
     let bin = |v: f64| -> Option<usize> {
         (v.is_finite() && v >= lo && v <= hi)
-            .then(|| (((v - lo) / width) as usize).min(TIME_BINS - 1))
+            .then(|| (edges[..TIME_BINS].partition_point(|&e| e <= v) - 1).min(TIME_BINS - 1))
     };
     let mut counts = [0u64; TIME_BINS];
     t.iter()
@@ -185,14 +201,31 @@ fn stable_flow(t: &[f64], n: usize) -> Result<(Vec<bool>, String, f64), String> 
     } else {
         String::new()
     };
-    Ok((
-        m,
-        format!(
+    let mut removed_ranges: Vec<(f64, f64)> = Vec::new();
+    for (k, _) in good.iter().enumerate().filter(|(_, g)| !**g) {
+        match removed_ranges.last_mut() {
+            Some(last) if last.1 == edges[k] => last.1 = edges[k + 1],
+            _ => removed_ranges.push((edges[k], edges[k + 1])),
+        }
+    }
+    Ok(StableFlow {
+        members: m,
+        text: format!(
             "{bad} of {} time bins with events had an event rate outside 0.5-2x the median rate: {removed} events removed{pause}",
             TIME_BINS - empty
         ),
-        median,
-    ))
+        median_rate: median,
+        removed_ranges,
+    })
+}
+
+/// The flow-stability gate.
+struct StableFlow {
+    members: Vec<bool>,
+    text: String,
+    median_rate: f64,
+    /// Removed time ranges, `[from, to)`.
+    removed_ranges: Vec<(f64, f64)>,
 }
 
 /// Density estimation settings for gate thresholds.
@@ -348,15 +381,33 @@ struct Rule<'a> {
     dimensions: &'a [&'a str],
     text: String,
     thresholds: Vec<f64>,
+    /// Its Gating-ML gates, the gate itself (id = `name`) last; empty for
+    /// a gate that passes every event.
+    gates: Vec<Gate>,
 }
 
+/// Records the gates in order.
 struct Recorder {
     records: Vec<GateRecord>,
 }
 
 impl Recorder {
+    /// The id of the nearest exported gate at or above `name`.
+    fn exported_id(&self, name: Option<&str>) -> Option<String> {
+        let mut name = name?;
+        loop {
+            let r = self.records.iter().rev().find(|r| r.name == name)?;
+            if let Some(id) = &r.id {
+                return Some(id.clone());
+            }
+            name = r.parent.as_deref()?;
+        }
+    }
+
     fn push(&mut self, rule: Rule<'_>, members: &[bool], parent_members: &[bool]) {
         let events = count(members);
+        let mut exported = rule.gates;
+        set_parent(&mut exported, self.exported_id(rule.parent).as_deref());
         self.records.push(GateRecord {
             name: rule.name.to_string(),
             parent: rule.parent.map(str::to_string),
@@ -365,6 +416,8 @@ impl Recorder {
             thresholds: rule.thresholds,
             events,
             percent_of_parent: percent(events, count(parent_members)),
+            id: exported.last().map(|g| g.id.clone()),
+            exported,
         });
     }
 }
@@ -384,19 +437,40 @@ pub fn pregate(p: &Prepared) -> PreGates {
     // median rate by more than a factor of 2 (clogs, bubbles).
     let mut warnings = Vec::new();
     let stable = match p.get(Marker::Time).map(|t| stable_flow(t, n)) {
-        Some(Ok((m, text, median))) => {
+        Some(Ok(flow)) => {
+            let regions = p
+                .dimension(Marker::Time)
+                .map(|time| {
+                    flow.removed_ranges
+                        .iter()
+                        .filter_map(|&(from, to)| {
+                            rectangle(
+                                "",
+                                vec![(
+                                    time.clone(),
+                                    Interval {
+                                        min: Some(from),
+                                        max: Some(to),
+                                    },
+                                )],
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
             rec.push(
                 Rule {
                     name: "stable flow",
                     parent: None,
                     dimensions: &["Time"],
-                    text,
-                    thresholds: vec![median],
+                    text: flow.text,
+                    thresholds: vec![flow.median_rate],
+                    gates: none_of("stable flow", regions),
                 },
-                &m,
+                &flow.members,
                 &all,
             );
-            m
+            flow.members
         }
         other => {
             let text = match other {
@@ -415,6 +489,7 @@ pub fn pregate(p: &Prepared) -> PreGates {
                     dimensions: &[],
                     text,
                     thresholds: vec![],
+                    gates: Vec::new(),
                 },
                 &all,
                 &all,
@@ -460,6 +535,11 @@ pub fn pregate(p: &Prepared) -> PreGates {
                 "FSC-A >= {debris_cut:.4} (density valley below the lymphocytes at {lymph_fsc:.4})"
             ),
             thresholds: vec![debris_cut],
+            gates: p
+                .dimension(Marker::FscA)
+                .and_then(|d| rectangle("cells", vec![(d, at_least(debris_cut))]))
+                .into_iter()
+                .collect(),
         },
         &cells,
         &stable,
@@ -488,6 +568,11 @@ pub fn pregate(p: &Prepared) -> PreGates {
                     dimensions: &["FSC-A", "FSC-H"],
                     text: format!("FSC-H/FSC-A >= {cut:.4} (median {median:.4} - 4 robust SD)"),
                     thresholds: vec![cut],
+                    gates: p
+                        .singlet_ratio_dimension()
+                        .and_then(|d| rectangle("singlets", vec![(d, at_least(cut))]))
+                        .into_iter()
+                        .collect(),
                 },
                 &m,
                 &cells,
@@ -502,6 +587,7 @@ pub fn pregate(p: &Prepared) -> PreGates {
                     dimensions: &[],
                     text: "no FSC-H: doublets not excluded".into(),
                     thresholds: vec![],
+                    gates: Vec::new(),
                 },
                 &cells,
                 &cells,
@@ -524,6 +610,11 @@ pub fn pregate(p: &Prepared) -> PreGates {
                     dimensions: &["viability"],
                     text: format!("viability dye < {cut:.4} (valley above the dye-negative cells)"),
                     thresholds: vec![cut],
+                    gates: p
+                        .dimension(Marker::Viability)
+                        .and_then(|d| rectangle("viable", vec![(d, below(cut))]))
+                        .into_iter()
+                        .collect(),
                 },
                 &m,
                 &singlets,
@@ -558,6 +649,18 @@ pub fn pregate(p: &Prepared) -> PreGates {
                                 "no viability dye: dead cells judged by scatter, excluded where FSC-A < {fsc_top:.4} (the live lymphocytes' median) and SSC-A > {ssc_floor:.4} ({DEAD_SSC_FACTOR}x theirs); dead cells of larger size are not recognised without a dye"
                             ),
                             thresholds: vec![fsc_top, ssc_floor],
+                            gates: match (p.dimension(Marker::FscA), p.dimension(Marker::SscA)) {
+                                (Some(f), Some(s)) => none_of(
+                                    "viable",
+                                    rectangle(
+                                        "",
+                                        vec![(f, below(fsc_top)), (s, at_least(ssc_floor.next_up()))],
+                                    )
+                                    .into_iter()
+                                    .collect(),
+                                ),
+                                _ => Vec::new(),
+                            },
                         },
                         &m,
                         &singlets,
@@ -572,6 +675,7 @@ pub fn pregate(p: &Prepared) -> PreGates {
                             dimensions: &[],
                             text: "no viability dye and no lymphocytes to judge scatter by: dead cells not excluded".into(),
                             thresholds: vec![],
+                            gates: Vec::new(),
                         },
                         &singlets,
                         &singlets,
@@ -607,6 +711,15 @@ pub fn pregate(p: &Prepared) -> PreGates {
                 "blast region: CD45 < {cd45_top:.4} (half a decade below the lymphocytes) and SSC-A <= {ssc_top:.4} (2x their median); for audit, every viable cell stays in the denominator"
             ),
             thresholds: vec![cd45_top, ssc_top],
+            gates: match (p.dimension(Marker::Cd(45)), p.dimension(Marker::SscA)) {
+                (Some(c), Some(s)) if cd45_top.is_finite() && ssc_top.is_finite() => rectangle(
+                    "CD45dim SSClow",
+                    vec![(c, below(cd45_top)), (s, at_most(ssc_top))],
+                )
+                .into_iter()
+                .collect(),
+                _ => Vec::new(),
+            },
         },
         &blast_region,
         &viable,
@@ -632,6 +745,15 @@ pub fn pregate(p: &Prepared) -> PreGates {
                 "CD19 >= {cd19_cut:.4} (valley above the CD19- cells) and SSC-A <= {ssc_cut:.4} (4x the lymphocytes' median)"
             ),
             thresholds: vec![cd19_cut, ssc_cut],
+            gates: match (p.dimension(Marker::Cd(19)), p.dimension(Marker::SscA)) {
+                (Some(c), Some(s)) => rectangle(
+                    "CD19+",
+                    vec![(c, at_least(cd19_cut)), (s, at_most(ssc_cut))],
+                )
+                .into_iter()
+                .collect(),
+                _ => Vec::new(),
+            },
         },
         &b_lineage,
         &viable,
@@ -654,6 +776,11 @@ pub fn pregate(p: &Prepared) -> PreGates {
             dimensions: &["CD19", "CD10"],
             text: format!("CD10 >= {cd10_cut:.4} (CD10- cells of the sample + 4 SD)"),
             thresholds: vec![cd10_cut],
+            gates: p
+                .dimension(Marker::Cd(10))
+                .and_then(|d| rectangle("CD19+CD10+", vec![(d, at_least(cd10_cut))]))
+                .into_iter()
+                .collect(),
         },
         &cd10_positive,
         &b_lineage,

@@ -7,7 +7,9 @@ use super::markers::{Marker, MarkerMap};
 use crate::compensation::Compensation;
 use crate::events::{EventSource, FileEvents, LinearSpec, chunk_slots};
 use crate::fcs::{FcsError, FcsFile};
-use crate::transform::{FastTransform, Logicle, Transform};
+use crate::gate::tree::TransformDef;
+use crate::gate::{CompensationRef, Dimension, Source};
+use crate::transform::{FastTransform, Linear, Logicle, Ratio, Transform};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
@@ -50,12 +52,95 @@ pub struct Prepared {
     /// Full scale of the linear (scatter) columns: display value x full
     /// scale = channel value.
     pub full_scale: BTreeMap<Marker, f64>,
+    /// The file's name (`$PnN`) of each marker's channel.
+    pub channels: BTreeMap<Marker, String>,
 }
+
+/// Gating-ML id of the fluorescence logicle.
+const LOGICLE_ID: &str = "logicle";
 
 impl Prepared {
     /// Column of `marker`.
     pub fn get(&self, marker: Marker) -> Option<&[f64]> {
         self.columns.get(&marker).map(Vec::as_slice)
+    }
+
+    /// Gating-ML id of the scale a marker's column is on (`None` for time,
+    /// read as it is).
+    fn transform_id(&self, marker: Marker) -> Option<String> {
+        if marker == Marker::Time {
+            None
+        } else if let Some(name) = self
+            .channels
+            .get(&marker)
+            .filter(|_| self.full_scale.contains_key(&marker))
+        {
+            Some(format!("linear {name}"))
+        } else {
+            Some(LOGICLE_ID.to_string())
+        }
+    }
+
+    /// The Gating-ML dimension a marker's column is, exactly as read:
+    /// the file's channel, compensated by the file's spillover when it was
+    /// (fluorescence only), on its display scale.
+    pub fn dimension(&self, marker: Marker) -> Option<Dimension> {
+        let name = self.channels.get(&marker)?;
+        Some(Dimension {
+            source: Source::Channel(name.clone()),
+            compensation: if self.compensated && !marker.is_scatter_or_time() {
+                CompensationRef::FromFile
+            } else {
+                CompensationRef::Uncompensated
+            },
+            transform: self.transform_id(marker),
+        })
+    }
+
+    /// The singlet ratio FSC-H / FSC-A of the display columns as a
+    /// Gating-ML `fratio` dimension on the channels (the ranges' quotient
+    /// as its factor), when both channels were read.
+    pub fn singlet_ratio_dimension(&self) -> Option<Dimension> {
+        self.singlet_ratio().map(|(id, _)| Dimension {
+            source: Source::Ratio(id),
+            compensation: CompensationRef::Uncompensated,
+            transform: None,
+        })
+    }
+
+    fn singlet_ratio(&self) -> Option<(String, TransformDef)> {
+        let (h, a) = (Marker::FscH, Marker::FscA);
+        let (numerator, denominator) = (self.channels.get(&h)?, self.channels.get(&a)?);
+        let (top_h, top_a) = (self.full_scale.get(&h)?, self.full_scale.get(&a)?);
+        Some((
+            format!("{numerator} / {denominator}"),
+            TransformDef::Ratio {
+                ratio: Ratio {
+                    a: top_a / top_h,
+                    b: 0.0,
+                    c: 0.0,
+                },
+                numerator: numerator.clone(),
+                denominator: denominator.clone(),
+            },
+        ))
+    }
+
+    /// The Gating-ML transformations of [`Prepared::dimension`] and
+    /// [`Prepared::singlet_ratio_dimension`]: the logicle, one `flin` per
+    /// linear (scatter) channel and the singlet ratio.
+    pub fn transforms(&self) -> Vec<(String, TransformDef)> {
+        let mut out = vec![(
+            LOGICLE_ID.to_string(),
+            TransformDef::Scale(Transform::Logicle(self.logicle.clone())),
+        )];
+        for (&marker, &top) in &self.full_scale {
+            if let (Some(id), Ok(linear)) = (self.transform_id(marker), Linear::new(top, 0.0)) {
+                out.push((id, TransformDef::Scale(Transform::Linear(linear))));
+            }
+        }
+        out.extend(self.singlet_ratio());
+        out
     }
 }
 
@@ -89,6 +174,10 @@ pub fn prepare(file: &FcsFile, dataset: usize, markers: &MarkerMap) -> Result<Pr
             _ => None,
         })
         .collect();
+    let channels = wanted
+        .iter()
+        .map(|w| (w.0, info.metadata.channels[w.1].name.clone()))
+        .collect();
     let specs: Vec<(usize, ColumnScale)> = wanted.iter().map(|w| (w.1, w.2.clone())).collect();
     let (columns, compensation) = read_compensated(file, dataset, &specs)?;
     Ok(Prepared {
@@ -98,6 +187,7 @@ pub fn prepare(file: &FcsFile, dataset: usize, markers: &MarkerMap) -> Result<Pr
         compensated: compensation.applied,
         compensation_problem: compensation.problem,
         full_scale,
+        channels,
     })
 }
 
