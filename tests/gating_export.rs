@@ -171,3 +171,36 @@ fn exported_gates_reproduce_counts_for_every_phenotype_and_layout() {
         );
     }
 }
+
+#[test]
+fn a_removed_stretch_of_unstable_flow_is_exported_exactly() {
+    // A clog and its release: 5 % of the events acquired in a quarter of
+    // their time (a fourfold rate), then a pause. The stable-flow gate
+    // removes the fast bins; its export is the NOT of those time ranges.
+    let d = temp("flow");
+    let mut sim = simulate(&Config {
+        events: 40_000,
+        seed: 9,
+        blast_fraction: 0.05,
+        ..Config::default()
+    })
+    .expect("simulates");
+    let time = sim.events.ncols() - 1;
+    let n = sim.events.nrows();
+    let (from, to) = (n * 30 / 100, n * 35 / 100);
+    for i in from..to {
+        sim.events[[i, time]] = (180.0 + 0.25 * 600.0 * (i - from) as f64 / n as f64) as f32;
+    }
+    let file = d.join("clog.fcs");
+    write(&sim, &file).expect("writes");
+    let out = d.join("out");
+    let report = analyze(&[("clog".into(), file)], &out);
+    let site = &report["sites"][0];
+    let stable = &site["gates"][0];
+    assert_eq!(stable["id"], "stable flow", "{stable}");
+    assert!(
+        stable["events"].as_u64().expect("events") < n as u64 - 1000,
+        "the fast bins are removed: {stable}"
+    );
+    check_site(site, &out, 0).expect("blast gate");
+}
