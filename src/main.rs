@@ -128,6 +128,13 @@ enum Command {
         /// Gating-ML gate id of the CD19+ cells (optional).
         #[arg(long, requires = "gating_ml")]
         cd19_gate: Option<String>,
+        /// Re-run with reviewed gates: the folder `--out` wrote them to
+        /// (DIR/gating), one NN-<site>.xml per site, edited or not. Gates
+        /// left as exported keep the automated result; edited gates and
+        /// everything below them are re-gated, and the report says what
+        /// changed.
+        #[arg(long, value_name = "DIR", conflicts_with = "gating_ml")]
+        reviewed_gating: Option<PathBuf>,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -343,6 +350,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             blast_gate,
             nucleated_gate,
             cd19_gate,
+            reviewed_gating,
             limits,
         } => {
             let limits = marrowgate::qc::Limits::from(limits);
@@ -375,6 +383,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 strategy,
                 accept_uncompensated,
                 keep_blast_events: blast_fcs,
+                reviewed_gating,
             };
             analyze(case, &sites, panel, &output, &settings)
         }

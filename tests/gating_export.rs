@@ -204,3 +204,176 @@ fn a_removed_stretch_of_unstable_flow_is_exported_exactly() {
     );
     check_site(site, &out, 0).expect("blast gate");
 }
+
+/// `analyze --out OUT --reviewed-gating DIR` of the sample case.
+fn analyze_reviewed(out: &Path, reviewed: &Path) -> Value {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/case-bmn");
+    let output = Command::new(env!("CARGO_BIN_EXE_marrowgate"))
+        .arg("analyze")
+        .arg(&case)
+        .arg("--out")
+        .arg(out)
+        .arg("--reviewed-gating")
+        .arg(reviewed)
+        .output()
+        .expect("runs");
+    let text = std::fs::read_to_string(out.join("report.json")).expect("report.json");
+    assert!(output.status.code().is_some(), "{output:?}");
+    serde_json::from_str(&text).expect("json")
+}
+
+/// A report, or one site of it, without what only a review adds (its
+/// field, its note).
+fn without_review(report: Value) -> Value {
+    let text = serde_json::to_string(&report).expect("json");
+    let mut report: Value = serde_json::from_str(&strip_review_notes(&text)).expect("json");
+    match report["sites"].as_array_mut() {
+        Some(sites) => sites.iter_mut().for_each(|s| {
+            s.as_object_mut().expect("site").remove("review");
+        }),
+        None => {
+            report.as_object_mut().expect("site").remove("review");
+        }
+    }
+    report
+}
+
+/// Removes every "; note: gates reviewed in ...: ..." clause and every
+/// concern that holds one.
+fn strip_review_notes(text: &str) -> String {
+    let mut v: Value = serde_json::from_str(text).expect("json");
+    fn walk(v: &mut Value) {
+        match v {
+            Value::String(s) => {
+                while let Some(i) = s.find("; note: gates reviewed in ") {
+                    let rest = &s[i + 2..];
+                    let end = rest.find("; ").map_or(s.len(), |j| i + 2 + j);
+                    s.replace_range(i..end, "");
+                }
+            }
+            Value::Array(a) => {
+                a.retain(|x| {
+                    !x["reason"]
+                        .as_str()
+                        .is_some_and(|r| r.starts_with("gates reviewed in "))
+                });
+                a.iter_mut().for_each(walk);
+            }
+            Value::Object(o) => o.values_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut v);
+    v.to_string()
+}
+
+#[test]
+fn reviewed_gates_left_as_exported_reproduce_the_automated_report() {
+    let d = temp("review-same");
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/case-bmn");
+    let first = d.join("first");
+    let status = Command::new(env!("CARGO_BIN_EXE_marrowgate"))
+        .arg("analyze")
+        .arg(&case)
+        .arg("--out")
+        .arg(&first)
+        .status()
+        .expect("runs");
+    assert!(status.success());
+    let automated: Value =
+        serde_json::from_str(&std::fs::read_to_string(first.join("report.json")).expect("read"))
+            .expect("json");
+    let reviewed = analyze_reviewed(&d.join("second"), &first.join("gating"));
+    for s in reviewed["sites"].as_array().expect("sites") {
+        let gates = s["review"]["gates"].as_array().expect("review");
+        assert!(gates.len() >= 6, "{s}");
+        assert!(gates.iter().all(|g| g["edited"] == false), "{s}");
+    }
+    assert_eq!(without_review(reviewed), without_review(automated));
+}
+
+#[test]
+fn an_edited_threshold_changes_only_what_follows_from_it() {
+    let d = temp("review-edit");
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/case-bmn");
+    let first = d.join("first");
+    Command::new(env!("CARGO_BIN_EXE_marrowgate"))
+        .arg("analyze")
+        .arg(&case)
+        .arg("--out")
+        .arg(&first)
+        .status()
+        .expect("runs");
+    // The reviewer raises the sternum's CD10+ threshold to 0.75.
+    let gml = first.join("gating/03-sternum.xml");
+    let mut tree = gating_ml::read(&gml).expect("reads");
+    let g = tree
+        .gates
+        .iter_mut()
+        .find(|g| g.id == "CD19+CD10+")
+        .expect("exported");
+    match &mut g.kind {
+        marrowgate::gate::GateKind::Rectangle { intervals, .. } => intervals[0].min = Some(0.75),
+        other => panic!("{other:?}"),
+    }
+    std::fs::write(&gml, gating_ml::write(&tree).expect("writes")).expect("edits");
+    let reviewed = analyze_reviewed(&d.join("second"), &first.join("gating"));
+    let automated: Value =
+        serde_json::from_str(&std::fs::read_to_string(first.join("report.json")).expect("read"))
+            .expect("json");
+    let (a, r) = (&automated["sites"][2], &reviewed["sites"][2]);
+    let review = r["review"]["gates"].as_array().expect("review");
+    let by_id = |id: &str| {
+        review
+            .iter()
+            .find(|g| g["id"] == id)
+            .unwrap_or_else(|| panic!("{id}"))
+    };
+    // Above the edit nothing moves; the edited gate and the blasts below
+    // it do, and the verdict follows.
+    for id in ["cells", "singlets", "viable", "CD19+"] {
+        assert_eq!(by_id(id)["edited"], false);
+        assert_eq!(by_id(id)["automated_events"], by_id(id)["reviewed_events"]);
+    }
+    assert_eq!(by_id("CD19+CD10+")["edited"], true);
+    let cd10 = by_id("CD19+CD10+")["reviewed_events"].as_u64().expect("n");
+    assert!(cd10 < by_id("CD19+CD10+")["automated_events"].as_u64().expect("n"));
+    let blasts = r["blast_events"].as_u64().expect("blasts");
+    assert!(blasts < a["blast_events"].as_u64().expect("blasts") && blasts <= cd10);
+    assert_eq!(by_id("blasts")["reviewed_events"].as_u64(), Some(blasts));
+    assert_eq!(r["viable_nucleated_events"], a["viable_nucleated_events"]);
+    assert!(r["blast_percent"].as_f64() < a["blast_percent"].as_f64());
+    // The other sites are untouched.
+    for k in [0, 1] {
+        assert_eq!(
+            without_review(reviewed["sites"][k].clone()),
+            without_review(automated["sites"][k].clone())
+        );
+    }
+}
+
+#[test]
+fn a_reviewed_file_without_an_exported_gate_is_that_sites_error() {
+    let d = temp("review-missing");
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/case-bmn");
+    let first = d.join("first");
+    Command::new(env!("CARGO_BIN_EXE_marrowgate"))
+        .arg("analyze")
+        .arg(&case)
+        .arg("--out")
+        .arg(&first)
+        .status()
+        .expect("runs");
+    let gml = first.join("gating/02-right-iliac.xml");
+    let mut tree = gating_ml::read(&gml).expect("reads");
+    tree.gates.retain(|g| !g.id.starts_with("blasts"));
+    std::fs::write(&gml, gating_ml::write(&tree).expect("writes")).expect("edits");
+    let reviewed = analyze_reviewed(&d.join("second"), &first.join("gating"));
+    let site = &reviewed["sites"][1];
+    assert_eq!(site["status"], "NOT_EVALUABLE");
+    let error = site["error"].as_str().expect("an error");
+    assert!(
+        error.contains("02-right-iliac.xml") && error.contains("\"blasts"),
+        "{error}"
+    );
+}

@@ -8,6 +8,7 @@
 //! figures, report.html, blast FCS) take these results.
 
 pub mod case;
+pub mod review;
 pub mod site;
 
 use crate::compare::{Comparison, SiteOutcome, compare};
@@ -15,7 +16,7 @@ use crate::qc::{Limits, format_percent};
 use case::Case;
 use rayon::prelude::*;
 use serde::Serialize;
-use site::{Settings, SiteGating, SiteReport, analyze_site};
+use site::{Settings, SiteGating, SiteReport, analyze_site_as};
 
 /// Where a site's automated gates are written as Gating-ML, relative to
 /// the output folder.
@@ -127,8 +128,8 @@ pub fn analyze_case_with(
             .par_iter()
             .zip(group)
             .map(|(s, i)| {
-                let (mut report, gating) = analyze_site(s, settings);
-                report.output_name = case::output_name(i, n, &s.name);
+                let output_name = case::output_name(i, n, &s.name);
+                let (mut report, gating) = analyze_site_as(s, settings, &output_name);
                 if let (
                     Some(m),
                     Some(SiteGating {

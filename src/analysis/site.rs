@@ -4,6 +4,7 @@
 //! gate tree and judge those.
 
 use super::case::Site;
+use super::review::{Review, apply_review};
 use crate::events::FileEvents;
 use crate::fcs::{DataSetInfo, FcsFile, FileError};
 use crate::gate::tree::GateTree;
@@ -17,6 +18,7 @@ use crate::strategy::prepare::{Prepared, prepare};
 use crate::strategy::stains::{StainCheck, check_stains};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::path::Path;
 
 /// Debris by size counts in the necrosis check when it exceeds the
 /// debris gate's count by this fraction of stable events (a few percent
@@ -130,6 +132,10 @@ pub struct Settings {
     /// Keep each site's blast events (all channels, as analysed) for
     /// export.
     pub keep_blast_events: bool,
+    /// A folder of reviewed gates (`<output_name>.xml` per site, as
+    /// `analyze --out` exported them to `gating/`): each site with a file
+    /// there is re-run with its gates ([`super::review`]).
+    pub reviewed_gating: Option<std::path::PathBuf>,
 }
 
 /// How the blasts of a site are found.
@@ -222,6 +228,9 @@ pub struct SiteMeasures {
     /// How the exported blast gate (ellipsoids) agrees event by event
     /// with the blast call; `None` without blast clusters.
     pub blast_gate_agreement: Option<ExportAgreement>,
+    /// The reviewed gates this site was re-run with and what they
+    /// changed; `None` without a review.
+    pub review: Option<Review>,
     /// The clusters of CD19+CD10+ cells and their judgement.
     pub clusters: Vec<Cluster>,
     /// The normal B-precursor bounds the clusters were judged against.
@@ -326,10 +335,25 @@ impl AutomaticGating {
 /// Analyses one site. A site that cannot be analysed is reported NOT
 /// EVALUABLE with its error (and no gating), so the other sites still are.
 pub fn analyze_site(site: &Site, settings: &Settings) -> (SiteReport, Option<SiteGating>) {
+    analyze_site_as(site, settings, &super::case::output_name(0, 1, &site.name))
+}
+
+/// [`analyze_site`] of a site whose outputs are named `output_name` (its
+/// reviewed gates, if any, are `<output_name>.xml` in
+/// [`Settings::reviewed_gating`]).
+pub fn analyze_site_as(
+    site: &Site,
+    settings: &Settings,
+    output_name: &str,
+) -> (SiteReport, Option<SiteGating>) {
     let file = site.file.display().to_string();
-    let output_name = super::case::output_name(0, 1, &site.name);
+    let output_name = output_name.to_string();
+    let reviewed = settings
+        .reviewed_gating
+        .as_ref()
+        .map(|dir| dir.join(format!("{output_name}.xml")));
     let measured = with_analysed_dataset(site, |file, info| match &settings.strategy {
-        Strategy::Automatic => measure_automatic(site, settings, file, &info),
+        Strategy::Automatic => measure_automatic(site, settings, file, &info, reviewed.as_deref()),
         Strategy::UserGates(u) => {
             let (status, reason, measures, mut gating) =
                 gate_with_user_gates(site, settings, u, &file, &info)?;
@@ -475,6 +499,7 @@ fn measure_automatic(
     settings: &Settings,
     file: FcsFile,
     data: &AnalysedDataSet,
+    reviewed: Option<&Path>,
 ) -> Result<Measured, SiteError> {
     let info = &data.info;
     let limits = &settings.limits;
@@ -507,9 +532,20 @@ fn measure_automatic(
         path: site.file.clone(),
         source,
     })?;
+    let mut g = pregate(&prepared);
+    let mut blasts = find_blasts(&prepared, &g, limits.lod_events);
+    let review = match reviewed {
+        Some(path) => Some(apply_review(
+            path,
+            &file,
+            data.index,
+            info,
+            &mut g,
+            &mut blasts,
+        )?),
+        None => None,
+    };
     let file = settings.keep_blast_events.then_some(file);
-    let g = pregate(&prepared);
-    let blasts = find_blasts(&prepared, &g, limits.lod_events);
     let marrow = marrow_indicators(&prepared, &g, &blasts.members);
 
     let stain_checks = check_stains(&prepared, &g, limits.lod_events);
@@ -534,6 +570,9 @@ fn measure_automatic(
         prepared.compensation_problem.as_deref(),
         settings.accept_uncompensated,
     ));
+    if let Some(r) = &review {
+        concerns.push(Concern::note(r.summary()));
+    }
     let total = prepared.events as u64;
     let (stable, cells, singlets, viable) = (
         count(&g.stable),
@@ -601,6 +640,7 @@ fn measure_automatic(
         // Named once the site's output name is known.
         gating_ml: None,
         blast_gate_agreement: blasts.export_agreement,
+        review,
         clusters: blasts.clusters.clone(),
         normal_bounds: blasts.bounds.clone(),
         references: blasts
@@ -748,6 +788,7 @@ fn gate_with_user_gates(
         gates,
         gating_ml: None,
         blast_gate_agreement: None,
+        review: None,
         clusters: Vec::new(),
         normal_bounds: Vec::new(),
         references: Vec::new(),

@@ -27,7 +27,7 @@
 use super::export::{any_of, set_parent};
 use super::markers::Marker;
 use super::mixture::{self, Mixture};
-use super::pregate::{GateRecord, PreGates, count, lymphocytes};
+use super::pregate::{GateRecord, PreGates, count, lymphocytes, names};
 use super::prepare::{LOGICLE, Prepared};
 use crate::gate::{Dimension, Gate, GateKind};
 use crate::stats::{median_and_robust_sd, percent, quantile, sorted_finite};
@@ -264,7 +264,7 @@ fn export_blast_gate(
     if regions.is_empty() {
         return (Vec::new(), None);
     }
-    let mut gates = any_of("blasts", regions);
+    let mut gates = any_of(names::BLASTS, regions);
     set_parent(&mut gates, parent);
     let count_where =
         |pred: &dyn Fn(usize) -> bool| (0..called.len()).filter(|&k| pred(k)).count() as u64;
@@ -792,8 +792,8 @@ pub fn find_blasts(p: &Prepared, g: &PreGates, lod_events: u64) -> BlastSearch {
         None => (Vec::new(), None),
     };
     let record = GateRecord {
-        name: "blasts".into(),
-        parent: Some("CD19+CD10+".into()),
+        name: names::BLASTS.into(),
+        parent: Some(names::CD19_CD10.into()),
         dimensions: f.markers.iter().map(|m| m.name()).collect(),
         rule: format!(
             "{} of {} clusters of CD19+CD10+ cells leave the normal B-precursor pattern by >= {CLUSTER_DEVIATION} decades (bounds: {}); {}",

@@ -156,6 +156,7 @@ impl Stats {
     }
 }
 
+/// One E-step over all points, deterministic whatever the threads.
 fn e_step(m: &Mixture, points: &[f64]) -> Stats {
     let d = m.dims;
     let k = m.components.len();
@@ -188,7 +189,13 @@ fn e_step(m: &Mixture, points: &[f64]) -> Stats {
             }
             s
         })
-        .reduce(|| Stats::zero(k, d), Stats::add)
+        // Blocks are summed in their order, not as the threads finish: a
+        // parallel reduction groups the sums differently from run to run,
+        // and the fit (and a reviewer's comparison with it) must be the
+        // same to the last bit every time.
+        .collect::<Vec<Stats>>()
+        .into_iter()
+        .fold(Stats::zero(k, d), Stats::add)
 }
 
 /// Fits a mixture to the `n x dims` points from `means` by EM, at most

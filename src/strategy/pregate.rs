@@ -39,6 +39,27 @@ pub struct GateRecord {
     pub exported: Vec<Gate>,
 }
 
+/// Names of the pre-gates, which are also their ids in the Gating-ML
+/// export (report.json `gates[].name` and `id`).
+pub mod names {
+    /// Events acquired while the flow was stable.
+    pub const STABLE_FLOW: &str = "stable flow";
+    /// Not debris.
+    pub const CELLS: &str = "cells";
+    /// Single cells.
+    pub const SINGLETS: &str = "singlets";
+    /// Viable nucleated cells (the denominator).
+    pub const VIABLE: &str = "viable";
+    /// The CD45-dim, SSC-low blast region (audit only).
+    pub const BLAST_REGION: &str = "CD45dim SSClow";
+    /// The B lineage.
+    pub const CD19: &str = "CD19+";
+    /// CD10+ B cells: where blasts and hematogones are told apart.
+    pub const CD19_CD10: &str = "CD19+CD10+";
+    /// The blast call.
+    pub const BLASTS: &str = "blasts";
+}
+
 /// Memberships of the pre-gates (each inside the previous one).
 #[derive(Debug, Clone)]
 pub struct PreGates {
@@ -130,6 +151,23 @@ fn size_check(
         small_events: small(stable),
         small_viable: small(viable),
     })
+}
+
+impl PreGates {
+    /// The membership of the pre-gate named `name` ([`names`]), to replace
+    /// with a reviewer's.
+    pub fn mask_mut(&mut self, name: &str) -> Option<&mut Vec<bool>> {
+        Some(match name {
+            names::STABLE_FLOW => &mut self.stable,
+            names::CELLS => &mut self.cells,
+            names::SINGLETS => &mut self.singlets,
+            names::VIABLE => &mut self.viable,
+            names::BLAST_REGION => &mut self.blast_region,
+            names::CD19 => &mut self.b_lineage,
+            names::CD19_CD10 => &mut self.cd10_positive,
+            _ => return None,
+        })
+    }
 }
 
 /// Time bins of the flow-stability check.
@@ -460,12 +498,12 @@ pub fn pregate(p: &Prepared) -> PreGates {
                 .unwrap_or_default();
             rec.push(
                 Rule {
-                    name: "stable flow",
+                    name: names::STABLE_FLOW,
                     parent: None,
                     dimensions: &["Time"],
                     text: flow.text,
                     thresholds: vec![flow.median_rate],
-                    gates: none_of("stable flow", regions),
+                    gates: none_of(names::STABLE_FLOW, regions),
                 },
                 &flow.members,
                 &all,
@@ -484,7 +522,7 @@ pub fn pregate(p: &Prepared) -> PreGates {
             };
             rec.push(
                 Rule {
-                    name: "stable flow",
+                    name: names::STABLE_FLOW,
                     parent: None,
                     dimensions: &[],
                     text,
@@ -528,8 +566,8 @@ pub fn pregate(p: &Prepared) -> PreGates {
     let cells: Vec<bool> = (0..n).map(|i| stable[i] && fsc[i] >= debris_cut).collect();
     rec.push(
         Rule {
-            name: "cells",
-            parent: Some("stable flow"),
+            name: names::CELLS,
+            parent: Some(names::STABLE_FLOW),
             dimensions: &["FSC-A", "SSC-A"],
             text: format!(
                 "FSC-A >= {debris_cut:.4} (density valley below the lymphocytes at {lymph_fsc:.4})"
@@ -537,7 +575,7 @@ pub fn pregate(p: &Prepared) -> PreGates {
             thresholds: vec![debris_cut],
             gates: p
                 .dimension(Marker::FscA)
-                .and_then(|d| rectangle("cells", vec![(d, at_least(debris_cut))]))
+                .and_then(|d| rectangle(names::CELLS, vec![(d, at_least(debris_cut))]))
                 .into_iter()
                 .collect(),
         },
@@ -563,14 +601,14 @@ pub fn pregate(p: &Prepared) -> PreGates {
             let m: Vec<bool> = (0..n).map(|i| cells[i] && ratio[i] >= cut).collect();
             rec.push(
                 Rule {
-                    name: "singlets",
-                    parent: Some("cells"),
+                    name: names::SINGLETS,
+                    parent: Some(names::CELLS),
                     dimensions: &["FSC-A", "FSC-H"],
                     text: format!("FSC-H/FSC-A >= {cut:.4} (median {median:.4} - 4 robust SD)"),
                     thresholds: vec![cut],
                     gates: p
                         .singlet_ratio_dimension()
-                        .and_then(|d| rectangle("singlets", vec![(d, at_least(cut))]))
+                        .and_then(|d| rectangle(names::SINGLETS, vec![(d, at_least(cut))]))
                         .into_iter()
                         .collect(),
                 },
@@ -582,8 +620,8 @@ pub fn pregate(p: &Prepared) -> PreGates {
         None => {
             rec.push(
                 Rule {
-                    name: "singlets",
-                    parent: Some("cells"),
+                    name: names::SINGLETS,
+                    parent: Some(names::CELLS),
                     dimensions: &[],
                     text: "no FSC-H: doublets not excluded".into(),
                     thresholds: vec![],
@@ -605,14 +643,14 @@ pub fn pregate(p: &Prepared) -> PreGates {
             let m: Vec<bool> = (0..n).map(|i| singlets[i] && dye[i] < cut).collect();
             rec.push(
                 Rule {
-                    name: "viable",
-                    parent: Some("singlets"),
+                    name: names::VIABLE,
+                    parent: Some(names::SINGLETS),
                     dimensions: &["viability"],
                     text: format!("viability dye < {cut:.4} (valley above the dye-negative cells)"),
                     thresholds: vec![cut],
                     gates: p
                         .dimension(Marker::Viability)
-                        .and_then(|d| rectangle("viable", vec![(d, below(cut))]))
+                        .and_then(|d| rectangle(names::VIABLE, vec![(d, below(cut))]))
                         .into_iter()
                         .collect(),
                 },
@@ -642,8 +680,8 @@ pub fn pregate(p: &Prepared) -> PreGates {
                         .collect();
                     rec.push(
                         Rule {
-                            name: "viable",
-                            parent: Some("singlets"),
+                            name: names::VIABLE,
+                            parent: Some(names::SINGLETS),
                             dimensions: &["FSC-A", "SSC-A"],
                             text: format!(
                                 "no viability dye: dead cells judged by scatter, excluded where FSC-A < {fsc_top:.4} (the live lymphocytes' median) and SSC-A > {ssc_floor:.4} ({DEAD_SSC_FACTOR}x theirs); dead cells of larger size are not recognised without a dye"
@@ -651,7 +689,7 @@ pub fn pregate(p: &Prepared) -> PreGates {
                             thresholds: vec![fsc_top, ssc_floor],
                             gates: match (p.dimension(Marker::FscA), p.dimension(Marker::SscA)) {
                                 (Some(f), Some(s)) => none_of(
-                                    "viable",
+                                    names::VIABLE,
                                     rectangle(
                                         "",
                                         vec![(f, below(fsc_top)), (s, at_least(ssc_floor.next_up()))],
@@ -670,8 +708,8 @@ pub fn pregate(p: &Prepared) -> PreGates {
                 _ => {
                     rec.push(
                         Rule {
-                            name: "viable",
-                            parent: Some("singlets"),
+                            name: names::VIABLE,
+                            parent: Some(names::SINGLETS),
                             dimensions: &[],
                             text: "no viability dye and no lymphocytes to judge scatter by: dead cells not excluded".into(),
                             thresholds: vec![],
@@ -704,8 +742,8 @@ pub fn pregate(p: &Prepared) -> PreGates {
         .collect();
     rec.push(
         Rule {
-            name: "CD45dim SSClow",
-            parent: Some("viable"),
+            name: names::BLAST_REGION,
+            parent: Some(names::VIABLE),
             dimensions: &["CD45", "SSC-A"],
             text: format!(
                 "blast region: CD45 < {cd45_top:.4} (half a decade below the lymphocytes) and SSC-A <= {ssc_top:.4} (2x their median); for audit, every viable cell stays in the denominator"
@@ -713,7 +751,7 @@ pub fn pregate(p: &Prepared) -> PreGates {
             thresholds: vec![cd45_top, ssc_top],
             gates: match (p.dimension(Marker::Cd(45)), p.dimension(Marker::SscA)) {
                 (Some(c), Some(s)) if cd45_top.is_finite() && ssc_top.is_finite() => rectangle(
-                    "CD45dim SSClow",
+                    names::BLAST_REGION,
                     vec![(c, below(cd45_top)), (s, at_most(ssc_top))],
                 )
                 .into_iter()
@@ -738,8 +776,8 @@ pub fn pregate(p: &Prepared) -> PreGates {
         .collect();
     rec.push(
         Rule {
-            name: "CD19+",
-            parent: Some("viable"),
+            name: names::CD19,
+            parent: Some(names::VIABLE),
             dimensions: &["CD19", "SSC-A"],
             text: format!(
                 "CD19 >= {cd19_cut:.4} (valley above the CD19- cells) and SSC-A <= {ssc_cut:.4} (4x the lymphocytes' median)"
@@ -747,7 +785,7 @@ pub fn pregate(p: &Prepared) -> PreGates {
             thresholds: vec![cd19_cut, ssc_cut],
             gates: match (p.dimension(Marker::Cd(19)), p.dimension(Marker::SscA)) {
                 (Some(c), Some(s)) => rectangle(
-                    "CD19+",
+                    names::CD19,
                     vec![(c, at_least(cd19_cut)), (s, at_most(ssc_cut))],
                 )
                 .into_iter()
@@ -771,14 +809,14 @@ pub fn pregate(p: &Prepared) -> PreGates {
         .collect();
     rec.push(
         Rule {
-            name: "CD19+CD10+",
-            parent: Some("CD19+"),
+            name: names::CD19_CD10,
+            parent: Some(names::CD19),
             dimensions: &["CD19", "CD10"],
             text: format!("CD10 >= {cd10_cut:.4} (CD10- cells of the sample + 4 SD)"),
             thresholds: vec![cd10_cut],
             gates: p
                 .dimension(Marker::Cd(10))
-                .and_then(|d| rectangle("CD19+CD10+", vec![(d, at_least(cd10_cut))]))
+                .and_then(|d| rectangle(names::CD19_CD10, vec![(d, at_least(cd10_cut))]))
                 .into_iter()
                 .collect(),
         },

@@ -15,7 +15,7 @@
 //! stands: it shows the stain worked where it matters).
 
 use super::markers::Marker;
-use super::pregate::{PreGates, count};
+use super::pregate::{PreGates, count, names};
 use super::prepare::{LOGICLE, Prepared};
 use crate::stats::{quantile, quantiles, sorted_finite};
 use serde::Serialize;
@@ -79,7 +79,7 @@ pub fn check_stains(p: &Prepared, g: &PreGates, lod: u64) -> Vec<StainCheck> {
         let cut = g
             .records
             .iter()
-            .find(|r| r.name == "CD19+CD10+")
+            .find(|r| r.name == names::CD19_CD10)
             .and_then(|r| r.thresholds.first().copied())
             .unwrap_or(f64::INFINITY);
         let lymph_ssc = quantile(&sorted_finite(lymph.iter().map(|&i| ssc[i])), 0.5).unwrap_or(0.0);

@@ -1,0 +1,173 @@
+//! A site re-run with its reviewed gates: the Gating-ML file `analyze
+//! --out` exported for it (`gating/NN-<site>.xml`), possibly edited in
+//! FlowJo, FlowKit or by hand, taken back by gate id.
+//!
+//! A gate the reviewer left as exported keeps the automated membership
+//! (so an unedited file reproduces the automated result exactly); a gate
+//! that was edited, or lies below an edited gate, takes the membership the
+//! reviewed file gives it on the site's file. The blast call below an
+//! edited gate is then the exported blast ellipsoids' membership, which
+//! the report's `blast_gate_agreement` compares with the automated call.
+
+use super::site::SiteError;
+use crate::events::FileEvents;
+use crate::fcs::{DataSetInfo, FcsFile};
+use crate::gate::gating_ml;
+use crate::stats::percent;
+use crate::strategy::blasts::BlastSearch;
+use crate::strategy::pregate::{GateRecord, PreGates, count, names};
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// What a review changed at one site.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Review {
+    /// The reviewed Gating-ML file.
+    pub file: String,
+    /// Every exported gate, in order.
+    pub gates: Vec<GateReview>,
+}
+
+/// One gate under review.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GateReview {
+    /// Gate id.
+    pub id: String,
+    /// The reviewer changed this gate's definition.
+    pub edited: bool,
+    /// Events of the automated gate.
+    pub automated_events: u64,
+    /// Events after the review (the automated count when neither the gate
+    /// nor a gate above it was edited).
+    pub reviewed_events: u64,
+}
+
+impl Review {
+    /// The review in words: which gates were edited and every count that
+    /// moved, e.g. "CD19+CD10+ edited: 3,761 -> 3,102 events".
+    pub fn summary(&self) -> String {
+        let moved: Vec<String> = self
+            .gates
+            .iter()
+            .filter(|g| g.edited || g.automated_events != g.reviewed_events)
+            .map(|g| {
+                format!(
+                    "{}{}: {} -> {} events",
+                    g.id,
+                    if g.edited { " edited" } else { "" },
+                    g.automated_events,
+                    g.reviewed_events
+                )
+            })
+            .collect();
+        if moved.is_empty() {
+            format!(
+                "gates reviewed in {}: none edited, the automated result stands",
+                self.file
+            )
+        } else {
+            format!("gates reviewed in {}: {}", self.file, moved.join("; "))
+        }
+    }
+}
+
+/// Applies the reviewed file at `path` to a site's pre-gates and blast
+/// search (in place) and says what changed.
+pub fn apply_review(
+    path: &Path,
+    file: &FcsFile,
+    dataset: usize,
+    info: &DataSetInfo,
+    pregates: &mut PreGates,
+    search: &mut BlastSearch,
+) -> Result<Review, SiteError> {
+    let shown = path.display().to_string();
+    let fail = |message: String| SiteError::Gates {
+        file: shown.clone(),
+        message,
+    };
+    let tree = gating_ml::read(path).map_err(|e| fail(e.to_string()))?;
+    let membership = tree
+        .evaluate(
+            &FileEvents { file, dataset },
+            info.metadata.spillover.as_ref(),
+        )
+        .map_err(|e| fail(e.to_string()))?;
+    let mut changed: BTreeSet<String> = BTreeSet::new();
+    let mut gates = Vec::new();
+    let records: Vec<GateRecord> = pregates
+        .records
+        .iter()
+        .chain([&search.record])
+        .cloned()
+        .collect();
+    for (k, record) in records.iter().enumerate() {
+        let Some(id) = &record.id else {
+            // Not exported: it passes every event of its parent, so below
+            // an edited gate it is its parent's new membership.
+            if let Some(parent) = record.parent.as_ref().filter(|p| changed.contains(*p)) {
+                let members = pregates.mask_mut(parent).map(|m| m.clone());
+                if let (Some(members), Some(mask)) = (members, pregates.mask_mut(&record.name)) {
+                    *mask = members;
+                    changed.insert(record.name.clone());
+                }
+            }
+            continue;
+        };
+        let edited = record
+            .exported
+            .iter()
+            .map(|g| tree.gate(&g.id).map(|t| t != g))
+            .collect::<Option<Vec<bool>>>()
+            .ok_or_else(|| {
+                fail(format!(
+                    "the reviewed file has no gate {id:?} (or one of its regions), which the automated gating exported: keep every exported gate, edit it in place"
+                ))
+            })?
+            .into_iter()
+            .any(|e| e);
+        let below_edited = record.parent.as_ref().is_some_and(|p| changed.contains(p));
+        let automated_events = record.events;
+        let mut reviewed_events = automated_events;
+        if edited || below_edited {
+            changed.insert(record.name.clone());
+            let members = membership
+                .of(id)
+                .ok_or_else(|| fail(format!("gate {id:?} was not evaluated")))?
+                .to_vec();
+            reviewed_events = count(&members);
+            let parent_events = record
+                .parent
+                .as_ref()
+                .and_then(|p| records.iter().position(|r| &r.name == p))
+                .map(|p| {
+                    gates
+                        .iter()
+                        .find(|g: &&GateReview| Some(&g.id) == records[p].id.as_ref())
+                        .map_or(records[p].events, |g| g.reviewed_events)
+                });
+            let target = if record.name == names::BLASTS {
+                search.events = reviewed_events;
+                search.record.events = reviewed_events;
+                &mut search.record
+            } else {
+                &mut pregates.records[k]
+            };
+            target.events = reviewed_events;
+            target.percent_of_parent = parent_events.map_or(100.0, |p| percent(reviewed_events, p));
+            if record.name == names::BLASTS {
+                search.members = members;
+            } else if let Some(mask) = pregates.mask_mut(&record.name) {
+                *mask = members;
+            }
+        }
+        gates.push(GateReview {
+            id: id.clone(),
+            edited,
+            automated_events,
+            reviewed_events,
+        });
+    }
+    Ok(Review { file: shown, gates })
+}
