@@ -10,7 +10,7 @@ use super::{PlotError, draw_error};
 use crate::analysis::site::AutomaticGating;
 use crate::qc::format_percent;
 use crate::strategy::markers::Marker;
-use crate::strategy::pregate::GateRecord;
+use crate::strategy::pregate::{GateRecord, names};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -89,7 +89,7 @@ fn panels<'a>(g: &'a AutomaticGating, site: &str) -> Vec<Panel<'a>> {
         Marker::FscA,
         Marker::SscA,
         &p.stable,
-        vec![outline(r, "cells", above)],
+        vec![outline(r, names::CELLS, above)],
         false,
     );
     add(
@@ -97,7 +97,7 @@ fn panels<'a>(g: &'a AutomaticGating, site: &str) -> Vec<Panel<'a>> {
         Marker::FscA,
         Marker::FscH,
         &p.cells,
-        vec![outline(r, "singlets", |t| {
+        vec![outline(r, names::SINGLETS, |t| {
             t.first()
                 .map(|&c| Shape::Polygon(vec![(0.0, 0.0), (1.5, 1.5 * c), (1.5, 2.0), (0.0, 2.0)]))
         })],
@@ -108,7 +108,7 @@ fn panels<'a>(g: &'a AutomaticGating, site: &str) -> Vec<Panel<'a>> {
         Marker::Viability,
         Marker::SscA,
         &p.singlets,
-        vec![outline(r, "viable", |t| {
+        vec![outline(r, names::VIABLE, |t| {
             t.first().map(|&c| Shape::Rect {
                 x: (-OPEN, c),
                 y: (-OPEN, OPEN),
@@ -121,7 +121,7 @@ fn panels<'a>(g: &'a AutomaticGating, site: &str) -> Vec<Panel<'a>> {
         Marker::Cd(45),
         Marker::SscA,
         &p.viable,
-        vec![outline(r, "CD45dim SSClow", |t| match t {
+        vec![outline(r, names::BLAST_REGION, |t| match t {
             [c, s, ..] if c.is_finite() && s.is_finite() => Some(Shape::Rect {
                 x: (-OPEN, *c),
                 y: (-OPEN, *s),
@@ -135,7 +135,7 @@ fn panels<'a>(g: &'a AutomaticGating, site: &str) -> Vec<Panel<'a>> {
         Marker::Cd(19),
         Marker::SscA,
         &p.viable,
-        vec![outline(r, "CD19+", |t| match t {
+        vec![outline(r, names::CD19, |t| match t {
             [c, s, ..] => Some(Shape::Rect {
                 x: (*c, OPEN),
                 y: (-OPEN, s.min(OPEN)),
@@ -144,13 +144,13 @@ fn panels<'a>(g: &'a AutomaticGating, site: &str) -> Vec<Panel<'a>> {
         })],
         true,
     );
-    let cd19_cut = record(r, "CD19+").and_then(|g| g.thresholds.first().copied());
+    let cd19_cut = record(r, names::CD19).and_then(|g| g.thresholds.first().copied());
     add(
         "CD19 vs CD10",
         Marker::Cd(19),
         Marker::Cd(10),
         &p.viable,
-        vec![outline(r, "CD19+CD10+", |t| {
+        vec![outline(r, names::CD19_CD10, |t| {
             Some(Shape::Rect {
                 x: (cd19_cut?, OPEN),
                 y: (*t.first()?, OPEN),
