@@ -43,6 +43,22 @@ fn check_site(site: &Value, out: &Path, dataset: usize) -> Option<(u64, Value)> 
     let again = gating_ml::parse(&gating_ml::write(&tree).expect("writes"), "again")
         .expect("rewritten file reads");
     assert_eq!(tree, again, "{name}: round trip");
+    // Every id and transformation id is an XML NCName, as the Gating-ML
+    // schema's xs:ID requires (FlowKit refuses the file otherwise).
+    let ncname = |id: &str| {
+        id.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+    };
+    for id in tree
+        .gates
+        .iter()
+        .map(|g| g.id.as_str())
+        .chain(tree.transforms.iter().map(|t| t.0.as_str()))
+    {
+        assert!(ncname(id), "{name}: id {id:?}");
+    }
     let fcs = PathBuf::from(site["file"].as_str().expect("file"));
     let applied = marrowgate::report::gating::apply(&fcs, &gml, dataset, None).expect("applies");
     let mut blast = None;
@@ -197,7 +213,7 @@ fn a_removed_stretch_of_unstable_flow_is_exported_exactly() {
     let report = analyze(&[("clog".into(), file)], &out);
     let site = &report["sites"][0];
     let stable = &site["gates"][0];
-    assert_eq!(stable["id"], "stable flow", "{stable}");
+    assert_eq!(stable["id"], "stable_flow", "{stable}");
     assert!(
         stable["events"].as_u64().expect("events") < n as u64 - 1000,
         "the fast bins are removed: {stable}"
@@ -310,7 +326,7 @@ fn an_edited_threshold_changes_only_what_follows_from_it() {
     let g = tree
         .gates
         .iter_mut()
-        .find(|g| g.id == "CD19+CD10+")
+        .find(|g| g.id == "CD19posCD10pos")
         .expect("exported");
     match &mut g.kind {
         marrowgate::gate::GateKind::Rectangle { intervals, .. } => intervals[0].min = Some(0.75),
@@ -331,13 +347,19 @@ fn an_edited_threshold_changes_only_what_follows_from_it() {
     };
     // Above the edit nothing moves; the edited gate and the blasts below
     // it do, and the verdict follows.
-    for id in ["cells", "singlets", "viable", "CD19+"] {
+    for id in ["cells", "singlets", "viable", "CD19pos"] {
         assert_eq!(by_id(id)["edited"], false);
         assert_eq!(by_id(id)["automated_events"], by_id(id)["reviewed_events"]);
     }
-    assert_eq!(by_id("CD19+CD10+")["edited"], true);
-    let cd10 = by_id("CD19+CD10+")["reviewed_events"].as_u64().expect("n");
-    assert!(cd10 < by_id("CD19+CD10+")["automated_events"].as_u64().expect("n"));
+    assert_eq!(by_id("CD19posCD10pos")["edited"], true);
+    let cd10 = by_id("CD19posCD10pos")["reviewed_events"]
+        .as_u64()
+        .expect("n");
+    assert!(
+        cd10 < by_id("CD19posCD10pos")["automated_events"]
+            .as_u64()
+            .expect("n")
+    );
     let blasts = r["blast_events"].as_u64().expect("blasts");
     assert!(blasts < a["blast_events"].as_u64().expect("blasts") && blasts <= cd10);
     assert_eq!(by_id("blasts")["reviewed_events"].as_u64(), Some(blasts));

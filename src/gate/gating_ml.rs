@@ -402,6 +402,26 @@ pub fn parse(text: &str, path: &str) -> Result<GateTree, GatingMlError> {
     Ok(tree)
 }
 
+/// `name` as a Gating-ML id (an XML `NCName`, as the schema's `xs:ID`
+/// requires): `+` becomes `pos`, every other character but letters,
+/// digits, `.`, `-` and `_` becomes `_`, and an id that would not start
+/// with a letter or `_` gets a leading `_`. `CD19+CD10+` -> `CD19posCD10pos`,
+/// `stable flow` -> `stable_flow`.
+pub fn ncname(name: &str) -> String {
+    let mut id: String = name
+        .chars()
+        .map(|c| match c {
+            '+' => "pos".to_string(),
+            c if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') => c.to_string(),
+            _ => "_".to_string(),
+        })
+        .collect();
+    if !id.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        id.insert(0, '_');
+    }
+    id
+}
+
 /// Writes a gate tree as Gating-ML 2.0.
 pub fn write(tree: &GateTree) -> Result<String, String> {
     let mut s = String::from(

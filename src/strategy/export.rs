@@ -4,9 +4,11 @@
 //! site's tree adds the scales of its columns (`AutomaticGating::gate_tree`)
 //! for `marrowgate apply`, FlowKit or FlowJo to evaluate.
 //!
-//! Ids are stable names (`cells`, `CD19+`...), so a reviewer's edited
-//! file is matched back to the gates by id.
+//! Ids are the gates' names made XML ids ([`ncname`]: `cells`,
+//! `CD19pos`...), stable, so a reviewer's edited file is matched back to
+//! the gates by id.
 
+use crate::gate::gating_ml::ncname;
 use crate::gate::{BoolOp, Dimension, Gate, GateKind, Interval, Operand};
 
 /// A rectangle: `min <= x < max` in each dimension given. Infinite ends
@@ -31,7 +33,7 @@ pub fn rectangle(id: &str, sides: Vec<(Dimension, Interval)>) -> Option<Gate> {
         return None;
     }
     Some(Gate {
-        id: id.to_string(),
+        id: ncname(id),
         parent: None,
         kind: GateKind::Rectangle {
             dimensions,
@@ -84,7 +86,7 @@ pub fn none_of(id: &str, regions: Vec<Gate>) -> Vec<Gate> {
     };
     let mut gates = regions;
     gates.push(Gate {
-        id: id.to_string(),
+        id: ncname(id),
         parent: None,
         kind: GateKind::Boolean { op, operands },
     });
@@ -92,13 +94,13 @@ pub fn none_of(id: &str, regions: Vec<Gate>) -> Vec<Gate> {
 }
 
 /// The gates of "in any of `regions`": the regions (helpers, parent as
-/// the gate's, ids `<id>: <k>`), then the gate `id`, their OR; a single
+/// the gate's, ids `<id>_<k>`), then the gate `id`, their OR; a single
 /// region is the gate itself. Empty without regions.
 pub fn any_of(id: &str, mut regions: Vec<Gate>) -> Vec<Gate> {
     match regions.len() {
         0 => Vec::new(),
         1 => {
-            regions[0].id = id.to_string();
+            regions[0].id = ncname(id);
             regions
         }
         _ => {
@@ -111,7 +113,7 @@ pub fn any_of(id: &str, mut regions: Vec<Gate>) -> Vec<Gate> {
                 })
                 .collect();
             regions.push(Gate {
-                id: id.to_string(),
+                id: ncname(id),
                 parent: None,
                 kind: GateKind::Boolean {
                     op: BoolOp::Or,
@@ -138,9 +140,9 @@ pub fn set_parent(gates: &mut [Gate], parent: Option<&str>) {
     }
 }
 
-/// Names helper regions `<id>: 1`, `<id>: 2`...
+/// Names helper regions `<id>_1`, `<id>_2`...
 fn name_regions(id: &str, regions: &mut [Gate]) {
     for (k, g) in regions.iter_mut().enumerate() {
-        g.id = format!("{id}: {}", k + 1);
+        g.id = format!("{}_{}", ncname(id), k + 1);
     }
 }

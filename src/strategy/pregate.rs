@@ -170,6 +170,10 @@ impl PreGates {
     }
 }
 
+/// The upper end of the exported singlet gate (FSC-H / FSC-A; see its
+/// export).
+const SINGLET_RATIO_TOP: f64 = 1e6;
+
 /// Time bins of the flow-stability check.
 const TIME_BINS: usize = 100;
 
@@ -608,7 +612,17 @@ pub fn pregate(p: &Prepared) -> PreGates {
                     thresholds: vec![cut],
                     gates: p
                         .singlet_ratio_dimension()
-                        .and_then(|d| rectangle(names::SINGLETS, vec![(d, at_least(cut))]))
+                        .and_then(|d| {
+                            // Both ends: FlowKit 1.3 cannot apply a ratio
+                            // dimension open at one end; the ratio of a
+                            // cell (FSC-A above the debris cut) is far
+                            // below this.
+                            let side = Interval {
+                                min: Some(cut),
+                                max: Some(SINGLET_RATIO_TOP),
+                            };
+                            rectangle(names::SINGLETS, vec![(d, side)])
+                        })
                         .into_iter()
                         .collect(),
                 },

@@ -7,6 +7,7 @@ use super::markers::{Marker, MarkerMap};
 use crate::compensation::Compensation;
 use crate::events::{EventSource, FileEvents, LinearSpec, chunk_slots};
 use crate::fcs::{FcsError, FcsFile};
+use crate::gate::gating_ml::ncname;
 use crate::gate::tree::TransformDef;
 use crate::gate::{CompensationRef, Dimension, Source};
 use crate::transform::{FastTransform, Linear, Logicle, Ratio, Transform};
@@ -70,12 +71,8 @@ impl Prepared {
     fn transform_id(&self, marker: Marker) -> Option<String> {
         if marker == Marker::Time {
             None
-        } else if let Some(name) = self
-            .channels
-            .get(&marker)
-            .filter(|_| self.full_scale.contains_key(&marker))
-        {
-            Some(format!("linear {name}"))
+        } else if self.full_scale.contains_key(&marker) {
+            Some(ncname(&format!("linear_{}", marker.name())))
         } else {
             Some(LOGICLE_ID.to_string())
         }
@@ -113,7 +110,7 @@ impl Prepared {
         let (numerator, denominator) = (self.channels.get(&h)?, self.channels.get(&a)?);
         let (top_h, top_a) = (self.full_scale.get(&h)?, self.full_scale.get(&a)?);
         Some((
-            format!("{numerator} / {denominator}"),
+            ncname(&format!("ratio_{}_{}", h.name(), a.name())),
             TransformDef::Ratio {
                 ratio: Ratio {
                     a: top_a / top_h,
