@@ -175,7 +175,8 @@ pub struct ExportAgreement {
 
 /// Quantiles of a blast cluster's own Mahalanobis distances tried as the
 /// ellipsoid's size; the one agreeing best with the call is exported.
-const ELLIPSOID_QUANTILES: [f64; 7] = [0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 1.0];
+const ELLIPSOID_QUANTILES: [f64; 11] =
+    [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99, 0.995, 1.0];
 
 /// Relative margin added to an ellipsoid's size (see [`export_blast_gate`]).
 const ELLIPSOID_EDGE_MARGIN: f64 = 1e-9;
