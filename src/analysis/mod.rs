@@ -13,6 +13,8 @@ pub mod site;
 
 use crate::compare::{Comparison, SiteOutcome, compare};
 use crate::qc::{Limits, format_percent};
+use crate::strategy::pregate::{RATE_FACTOR, SMALL_EVENT_FACTOR, TIME_BINS};
+use crate::strategy::prepare::{LOGICLE, MIN_LOGICLE_TOP};
 use case::Case;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -67,9 +69,22 @@ fn methods(limits: &Limits) -> Vec<String> {
             format_percent(limits.min_marrow_specific_percent)
         ),
         "Blasts: clusters of CD19+CD10+ cells whose centre leaves the normal B-precursor maturation pattern (bounds relative to the sample's own lymphocytes and mature B cells, in decades); percentages are of viable nucleated cells with Wilson 95% intervals.".into(),
-        "Fluorescence compensated with the file's spillover matrix and shown on a logicle scale (T 262144, W 0.5, M 4.5, A 0). A file that declares a spillover matrix that cannot be applied is NOT EVALUABLE unless the user accepts uncompensated data (--accept-uncompensated), which the site then states.".into(),
+        {
+            let (_, w, m, a) = LOGICLE;
+            format!(
+                "Fluorescence compensated with the file's spillover matrix and shown on a logicle scale (W {w}, M {m}, A {a}; T the largest value the file's fluorescence channels can hold, at least {MIN_LOGICLE_TOP}); scatter linear over its channel's range. Each site's exact scales and gates are in its Gating-ML file ({}). A file that declares a spillover matrix that cannot be applied is NOT EVALUABLE unless the user accepts uncompensated data (--accept-uncompensated), which the site then states.",
+                gating_ml_path("NN-<site>")
+            )
+        },
         "Stain checks: a site is NEGATIVE only if CD19 shows B cells, CD10 shows its positive population (mature neutrophils, B-cell precursors or blasts) and CD45 shows bright lymphocytes at least a decade above the dimmest cells; a marrow without B cells (e.g. after CD19-directed therapy) cannot exclude CD19-negative disease and is NOT EVALUABLE.".into(),
-        "A file cut short (fewer events than $TOT declares) cannot be NEGATIVE. Flow stability: time bins outside 0.5-2x the median event rate are removed; a Time channel that cannot be used (constant, too few events, irregular throughout) is skipped and stated; pauses in acquisition are not flow problems.".into(),
+        format!(
+            "A file cut short (fewer events than $TOT declares) cannot be NEGATIVE. Flow stability: of {TIME_BINS} time bins, those outside {}-{RATE_FACTOR}x the median event rate are removed; a Time channel that cannot be used (constant, too few events, irregular throughout) is skipped and stated; pauses in acquisition are not flow problems.",
+            1.0 / RATE_FACTOR
+        ),
+        format!(
+            "Necrosis: debris (below the FSC-A valley under the lymphocytes) and dead cells (viability dye, or without a dye by scatter) are non-viable; events smaller than {SMALL_EVENT_FACTOR}x the FSC-A of the CD45-brightest dye-negative events also count when they exceed the debris gate's count by {} points of all events (a debris-dominated aspirate whose debris posed as the lymphocytes).",
+            100.0 * site::SIZE_DEBRIS_EXCESS
+        ),
     ]
 }
 

@@ -23,7 +23,7 @@ use std::path::Path;
 /// Debris by size counts in the necrosis check when it exceeds the
 /// debris gate's count by this fraction of stable events (a few percent
 /// either way is the two rules' different edges, not a failed gate).
-const SIZE_DEBRIS_EXCESS: f64 = 0.1;
+pub const SIZE_DEBRIS_EXCESS: f64 = 0.1;
 
 /// Why a site could not be analysed.
 #[derive(Debug, thiserror::Error)]

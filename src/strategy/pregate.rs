@@ -175,7 +175,11 @@ impl PreGates {
 const SINGLET_RATIO_TOP: f64 = 1e6;
 
 /// Time bins of the flow-stability check.
-const TIME_BINS: usize = 100;
+pub const TIME_BINS: usize = 100;
+
+/// A time bin whose event rate is outside this factor of the median rate
+/// (below its inverse or above it) is unstable flow.
+pub const RATE_FACTOR: f64 = 2.0;
 
 /// Most of the events the flow-stability gate may remove; beyond it the
 /// acquisition is irregular throughout and removing bins would bias the
@@ -225,7 +229,7 @@ fn stable_flow(t: &[f64], n: usize) -> Result<StableFlow, String> {
     let median = median as f64;
     let good: Vec<bool> = counts
         .iter()
-        .map(|&c| c == 0 || (c as f64 >= 0.5 * median && c as f64 <= 2.0 * median))
+        .map(|&c| c == 0 || (c as f64 >= median / RATE_FACTOR && c as f64 <= RATE_FACTOR * median))
         .collect();
     let m: Vec<bool> = t.iter().map(|&v| bin(v).is_none_or(|b| good[b])).collect();
     let removed = n as u64 - count(&m);
@@ -233,8 +237,9 @@ fn stable_flow(t: &[f64], n: usize) -> Result<StableFlow, String> {
     let empty = counts.iter().filter(|&&c| c == 0).count();
     if removed as f64 > MAX_UNSTABLE_FRACTION * n as f64 {
         return Err(format!(
-            "the event rate is irregular throughout ({bad} of {} time bins with events outside 0.5-2x the median rate, {} of events)",
+            "the event rate is irregular throughout ({bad} of {} time bins with events outside {}-{RATE_FACTOR}x the median rate, {} of events)",
             TIME_BINS - empty,
+            1.0 / RATE_FACTOR,
             crate::qc::format_percent(percent(removed, n as u64))
         ));
     }
@@ -253,8 +258,9 @@ fn stable_flow(t: &[f64], n: usize) -> Result<StableFlow, String> {
     Ok(StableFlow {
         members: m,
         text: format!(
-            "{bad} of {} time bins with events had an event rate outside 0.5-2x the median rate: {removed} events removed{pause}",
-            TIME_BINS - empty
+            "{bad} of {} time bins with events had an event rate outside {}-{RATE_FACTOR}x the median rate: {removed} events removed{pause}",
+            TIME_BINS - empty,
+            1.0 / RATE_FACTOR
         ),
         median_rate: median,
         removed_ranges,

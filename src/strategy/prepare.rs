@@ -22,7 +22,7 @@ pub const LOGICLE: (f64, f64, f64, f64) = (262_144.0, 0.5, 4.5, 0.0);
 
 /// Lowest logicle top used: below it (a 10-bit linear channel) the
 /// logicle's decades would not fit.
-const MIN_LOGICLE_TOP: f64 = 10_000.0;
+pub const MIN_LOGICLE_TOP: f64 = 10_000.0;
 
 /// The logicle top of a file: the largest value its fluorescence channels
 /// can hold (`$PnR` through each channel's scale), so 20-bit and 22-bit
