@@ -88,7 +88,7 @@ fn check_site(site: &Value, out: &Path, dataset: usize) -> Option<(u64, Value)> 
 #[test]
 fn exported_pre_gates_reproduce_every_count_on_the_sample_case() {
     let out = temp("bmn").join("out");
-    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/case-bmn");
+    let case = sample_case();
     let sites: Vec<(String, PathBuf)> = ["left-iliac-necrotic", "right-iliac", "sternum"]
         .iter()
         .map(|s| (s.to_string(), case.join(format!("{s}.fcs"))))
@@ -223,10 +223,9 @@ fn a_removed_stretch_of_unstable_flow_is_exported_exactly() {
 
 /// `analyze --out OUT --reviewed-gating DIR` of the sample case.
 fn analyze_reviewed(out: &Path, reviewed: &Path) -> Value {
-    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/case-bmn");
     let output = Command::new(env!("CARGO_BIN_EXE_marrowgate"))
         .arg("analyze")
-        .arg(&case)
+        .arg(sample_case())
         .arg("--out")
         .arg(out)
         .arg("--reviewed-gating")
@@ -283,22 +282,33 @@ fn strip_review_notes(text: &str) -> String {
     v.to_string()
 }
 
-#[test]
-fn reviewed_gates_left_as_exported_reproduce_the_automated_report() {
-    let d = temp("review-same");
-    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/case-bmn");
+/// The automated run of the sample case into `<temp>/first`: the temp
+/// folder, the output folder and its report.json.
+fn automated_run(name: &str) -> (PathBuf, PathBuf, Value) {
+    let d = temp(name);
     let first = d.join("first");
     let status = Command::new(env!("CARGO_BIN_EXE_marrowgate"))
         .arg("analyze")
-        .arg(&case)
+        .arg(sample_case())
         .arg("--out")
         .arg(&first)
         .status()
         .expect("runs");
     assert!(status.success());
-    let automated: Value =
+    let report =
         serde_json::from_str(&std::fs::read_to_string(first.join("report.json")).expect("read"))
             .expect("json");
+    (d, first, report)
+}
+
+/// The bundled three-site case.
+fn sample_case() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/case-bmn")
+}
+
+#[test]
+fn reviewed_gates_left_as_exported_reproduce_the_automated_report() {
+    let (d, first, automated) = automated_run("review-same");
     let reviewed = analyze_reviewed(&d.join("second"), &first.join("gating"));
     for s in reviewed["sites"].as_array().expect("sites") {
         let gates = s["review"]["gates"].as_array().expect("review");
@@ -310,16 +320,7 @@ fn reviewed_gates_left_as_exported_reproduce_the_automated_report() {
 
 #[test]
 fn an_edited_threshold_changes_only_what_follows_from_it() {
-    let d = temp("review-edit");
-    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/case-bmn");
-    let first = d.join("first");
-    Command::new(env!("CARGO_BIN_EXE_marrowgate"))
-        .arg("analyze")
-        .arg(&case)
-        .arg("--out")
-        .arg(&first)
-        .status()
-        .expect("runs");
+    let (d, first, automated) = automated_run("review-edit");
     // The reviewer raises the sternum's CD10+ threshold to 0.75.
     let gml = first.join("gating/03-sternum.xml");
     let mut tree = gating_ml::read(&gml).expect("reads");
@@ -334,9 +335,6 @@ fn an_edited_threshold_changes_only_what_follows_from_it() {
     }
     std::fs::write(&gml, gating_ml::write(&tree).expect("writes")).expect("edits");
     let reviewed = analyze_reviewed(&d.join("second"), &first.join("gating"));
-    let automated: Value =
-        serde_json::from_str(&std::fs::read_to_string(first.join("report.json")).expect("read"))
-            .expect("json");
     let (a, r) = (&automated["sites"][2], &reviewed["sites"][2]);
     let review = r["review"]["gates"].as_array().expect("review");
     let by_id = |id: &str| {
@@ -376,16 +374,7 @@ fn an_edited_threshold_changes_only_what_follows_from_it() {
 
 #[test]
 fn a_reviewed_file_without_an_exported_gate_is_that_sites_error() {
-    let d = temp("review-missing");
-    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/case-bmn");
-    let first = d.join("first");
-    Command::new(env!("CARGO_BIN_EXE_marrowgate"))
-        .arg("analyze")
-        .arg(&case)
-        .arg("--out")
-        .arg(&first)
-        .status()
-        .expect("runs");
+    let (d, first, _) = automated_run("review-missing");
     let gml = first.join("gating/02-right-iliac.xml");
     let mut tree = gating_ml::read(&gml).expect("reads");
     tree.gates.retain(|g| !g.id.starts_with("blasts"));
