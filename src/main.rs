@@ -384,6 +384,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 accept_uncompensated,
                 keep_blast_events: blast_fcs,
                 reviewed_gating,
+                pregate: Default::default(),
             };
             analyze(case, &sites, panel, &output, &settings)
         }

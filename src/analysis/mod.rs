@@ -13,7 +13,7 @@ pub mod site;
 
 use crate::compare::{Comparison, SiteOutcome, compare};
 use crate::qc::{Limits, format_percent};
-use crate::strategy::pregate::{RATE_FACTOR, SMALL_EVENT_FACTOR, TIME_BINS};
+use crate::strategy::pregate::PregateSettings;
 use crate::strategy::prepare::{LOGICLE, MIN_LOGICLE_TOP};
 use case::Case;
 use rayon::prelude::*;
@@ -42,6 +42,8 @@ pub struct CaseReport {
     pub patient: Option<String>,
     /// The detection and adequacy limits applied.
     pub limits: Limits,
+    /// The pre-gates' parameters.
+    pub pregate_settings: PregateSettings,
     /// The limits in words, as the report states them.
     pub methods: Vec<String>,
     /// Every site, in the order given.
@@ -55,7 +57,7 @@ pub struct CaseReport {
 }
 
 /// The limits and the method, in words.
-fn methods(limits: &Limits) -> Vec<String> {
+fn methods(limits: &Limits, pregate: &PregateSettings) -> Vec<String> {
     vec![
         format!(
             "Limit of detection: a blast cluster of at least {} events; lower limit of quantitation: {} events (percentages below it are not quantitative).",
@@ -78,12 +80,24 @@ fn methods(limits: &Limits) -> Vec<String> {
         },
         "Stain checks: a site is NEGATIVE only if CD19 shows B cells, CD10 shows its positive population (mature neutrophils, B-cell precursors or blasts) and CD45 shows bright lymphocytes at least a decade above the dimmest cells; a marrow without B cells (e.g. after CD19-directed therapy) cannot exclude CD19-negative disease and is NOT EVALUABLE.".into(),
         format!(
-            "A file cut short (fewer events than $TOT declares) cannot be NEGATIVE. Flow stability: of {TIME_BINS} time bins, those outside {}-{RATE_FACTOR}x the median event rate are removed; a Time channel that cannot be used (constant, too few events, irregular throughout) is skipped and stated; pauses in acquisition are not flow problems.",
-            1.0 / RATE_FACTOR
+            "A file cut short (fewer events than $TOT declares) cannot be NEGATIVE. Flow stability: of {} time bins, those outside {}-{}x the median event rate are removed (unless that would remove more than {} of events: the Time channel is then skipped and stated, as one that is constant or has too few events); pauses in acquisition are not flow problems.",
+            pregate.time_bins,
+            1.0 / pregate.rate_factor,
+            pregate.rate_factor,
+            format_percent(100.0 * pregate.max_unstable_fraction)
         ),
         format!(
-            "Necrosis: debris (below the FSC-A valley under the lymphocytes) and dead cells (viability dye, or without a dye by scatter) are non-viable; events smaller than {SMALL_EVENT_FACTOR}x the FSC-A of the CD45-brightest dye-negative events also count when they exceed the debris gate's count by {} points of all events (a debris-dominated aspirate whose debris posed as the lymphocytes).",
-            100.0 * site::SIZE_DEBRIS_EXCESS
+            "Pre-gates: debris below the FSC-A density valley under the lymphocytes, never below {}x their FSC-A; singlets with FSC-H/FSC-A no more than {} robust SD below its median; viable cells below the valley above the dye-negative cells, or without a dye not smaller than the lymphocytes and more granular than {}x their SSC-A; CD19+ above the valley over the CD19- cells with SSC-A at most {}x the lymphocytes'; CD10+ above the CD10- cells of the sample + {} SD.",
+            pregate.min_debris_cut,
+            pregate.singlet_sd,
+            pregate.dead_ssc_factor,
+            pregate.cd19_ssc_factor,
+            pregate.negative_sd
+        ),
+        format!(
+            "Necrosis: debris and dead cells are non-viable; events smaller than {}x the FSC-A of the CD45-brightest dye-negative events also count when they exceed the debris gate's count by {} points of all events (a debris-dominated aspirate whose debris posed as the lymphocytes).",
+            pregate.small_event_factor,
+            100.0 * pregate.size_debris_excess
         ),
     ]
 }
@@ -182,7 +196,8 @@ pub fn analyze_case_with(
         case_id: case.case_id.clone(),
         patient: case.patient.clone(),
         limits: limits.clone(),
-        methods: methods(limits),
+        methods: methods(limits, &settings.pregate),
+        pregate_settings: settings.pregate.clone(),
         single_site_misses: comparison.single_site_misses.clone(),
         conclusion: comparison.conclusion.clone(),
         comparison,

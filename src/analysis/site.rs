@@ -13,17 +13,12 @@ use crate::stats::percent;
 use crate::strategy::blasts::{BlastSearch, Bound, Cluster, ExportAgreement, Level, find_blasts};
 use crate::strategy::hemodilution::{MarrowIndicators, marrow_indicators};
 use crate::strategy::markers::{MarkerMap, describe_channel};
-use crate::strategy::pregate::{GateRecord, PreGates, SMALL_EVENT_FACTOR, count, pregate};
+use crate::strategy::pregate::{GateRecord, PreGates, PregateSettings, count, pregate};
 use crate::strategy::prepare::{Prepared, prepare};
 use crate::strategy::stains::{StainCheck, check_stains};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
-
-/// Debris by size counts in the necrosis check when it exceeds the
-/// debris gate's count by this fraction of stable events (a few percent
-/// either way is the two rules' different edges, not a failed gate).
-pub const SIZE_DEBRIS_EXCESS: f64 = 0.1;
 
 /// Why a site could not be analysed.
 #[derive(Debug, thiserror::Error)]
@@ -124,6 +119,8 @@ impl UserGates {
 pub struct Settings {
     /// Detection and adequacy limits.
     pub limits: Limits,
+    /// The pre-gates' parameters.
+    pub pregate: PregateSettings,
     /// Automated strategy or user gates.
     pub strategy: Strategy,
     /// Analyse a file whose declared spillover cannot be applied
@@ -532,7 +529,7 @@ fn measure_automatic(
         path: site.file.clone(),
         source,
     })?;
-    let mut g = pregate(&prepared);
+    let mut g = pregate(&prepared, &settings.pregate);
     let mut blasts = find_blasts(&prepared, &g, limits.lod_events);
     let review = match reviewed {
         Some(path) => Some(apply_review(
@@ -585,16 +582,16 @@ fn measure_automatic(
     // Non-viable material (debris and dead cells) marks necrosis.
     let mut nonviable = debris + (singlets - viable);
     // Debris by size alone, when it finds far more than the debris gate
-    // removed (by SIZE_DEBRIS_EXCESS of the events): the gate's lymphocyte anchor was then debris itself (a
+    // removed (by `size_debris_excess` of the events): the gate's lymphocyte anchor was then debris itself (a
     // necrotic aspirate whose few cells are lost among it), and the small
     // events the gates kept count as non-viable too.
-    if let Some(size) = g
-        .size_check
-        .filter(|s| s.small_events as f64 > debris as f64 + SIZE_DEBRIS_EXCESS * stable as f64)
-    {
+    if let Some(size) = g.size_check.filter(|s| {
+        s.small_events as f64 > debris as f64 + settings.pregate.size_debris_excess * stable as f64
+    }) {
         concerns.push(Concern::note(format!(
-            "{} of events are smaller than {SMALL_EVENT_FACTOR}x the FSC-A of the CD45-brightest events (debris by size), more than the debris gate removed ({}): the {} small events among the viable cells count as debris in the necrosis check",
+            "{} of events are smaller than {}x the FSC-A of the CD45-brightest events (debris by size), more than the debris gate removed ({}): the {} small events among the viable cells count as debris in the necrosis check",
             format_percent(percent(size.small_events, stable)),
+            settings.pregate.small_event_factor,
             format_percent(percent(debris, stable)),
             size.small_viable,
         )));

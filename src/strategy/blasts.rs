@@ -835,7 +835,10 @@ mod tests {
     /// (blast events found, true blasts among them, true blasts, viable found)
     fn run(cfg: &Config) -> (u64, u64, u64, u64, BlastSearch) {
         let (prepared, truth) = crate::strategy::testing::prepared_site(cfg, "blasts");
-        let g = pregate(&prepared);
+        let g = pregate(
+            &prepared,
+            &crate::strategy::pregate::PregateSettings::default(),
+        );
         let s = find_blasts(&prepared, &g, 20);
         let hits = s
             .members

@@ -39,6 +39,59 @@ pub struct GateRecord {
     pub exported: Vec<Gate>,
 }
 
+/// The pre-gates' parameters, recorded in report.json
+/// (`pregate_settings`) and stated in the methods.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PregateSettings {
+    /// Time bins of the flow-stability check.
+    pub time_bins: usize,
+    /// A time bin whose event rate is outside this factor of the median
+    /// rate (below its inverse or above it) is unstable flow.
+    pub rate_factor: f64,
+    /// Most of the events the flow-stability gate may remove; beyond it the
+    /// acquisition is irregular throughout and removing bins would bias the
+    /// sample more than the irregularity does.
+    pub max_unstable_fraction: f64,
+    /// The debris cut is at least this fraction of the lymphocytes' FSC.
+    pub min_debris_cut: f64,
+    /// Singlets: FSC-H/FSC-A within this many robust SD below its median.
+    pub singlet_sd: f64,
+    /// Without a dye, dead cells judged by scatter have SSC above this
+    /// multiple of the live lymphocytes' median.
+    pub dead_ssc_factor: f64,
+    /// A negative population's upper bound is its peak plus this many
+    /// spreads of its left half (CD10-, a viability dye without a valley).
+    pub negative_sd: f64,
+    /// CD19+ cells have SSC at most this multiple of the lymphocytes'.
+    pub cd19_ssc_factor: f64,
+    /// An event smaller than this fraction of the CD45-brightest events'
+    /// FSC is too small to be a nucleated cell (nucleated red cells, the
+    /// smallest, are about three quarters of a lymphocyte).
+    pub small_event_factor: f64,
+    /// Debris by size counts in the necrosis check when it exceeds the
+    /// debris gate's count by this fraction of stable events (a few
+    /// percent either way is the two rules' different edges, not a failed
+    /// gate).
+    pub size_debris_excess: f64,
+}
+
+impl Default for PregateSettings {
+    fn default() -> PregateSettings {
+        PregateSettings {
+            time_bins: 100,
+            rate_factor: 2.0,
+            max_unstable_fraction: 0.5,
+            min_debris_cut: 0.4,
+            singlet_sd: 4.0,
+            dead_ssc_factor: 2.0,
+            negative_sd: 4.0,
+            cd19_ssc_factor: 4.0,
+            small_event_factor: 0.6,
+            size_debris_excess: 0.1,
+        }
+    }
+}
+
 /// Names of the pre-gates, which are also their ids in the Gating-ML
 /// export (report.json `gates[].name` and `id`).
 pub mod names {
@@ -111,11 +164,6 @@ pub struct SizeCheck {
     pub small_viable: u64,
 }
 
-/// An event smaller than this fraction of the CD45-brightest events' FSC
-/// is too small to be a nucleated cell (nucleated red cells, the smallest,
-/// are about three quarters of a lymphocyte).
-pub const SMALL_EVENT_FACTOR: f64 = 0.6;
-
 /// The CD45-brightest fraction of stable, unsaturated events whose FSC is
 /// the size reference.
 const SIZE_REFERENCE_FRACTION: f64 = 0.01;
@@ -124,6 +172,7 @@ const SIZE_REFERENCE_FRACTION: f64 = 0.01;
 const MIN_SIZE_REFERENCE: u64 = 20;
 
 fn size_check(
+    factor: f64,
     cd45: &[f64],
     fsc: &[f64],
     stable: &[bool],
@@ -143,7 +192,7 @@ fn size_check(
     let reference_fsc = quantiles(select(fsc, &brightest), &[0.5])?[0];
     let small = |mask: &[bool]| {
         select(fsc, mask)
-            .filter(|&v| v < SMALL_EVENT_FACTOR * reference_fsc)
+            .filter(|&v| v < factor * reference_fsc)
             .count() as u64
     };
     Some(SizeCheck {
@@ -174,18 +223,6 @@ impl PreGates {
 /// export).
 const SINGLET_RATIO_TOP: f64 = 1e6;
 
-/// Time bins of the flow-stability check.
-pub const TIME_BINS: usize = 100;
-
-/// A time bin whose event rate is outside this factor of the median rate
-/// (below its inverse or above it) is unstable flow.
-pub const RATE_FACTOR: f64 = 2.0;
-
-/// Most of the events the flow-stability gate may remove; beyond it the
-/// acquisition is irregular throughout and removing bins would bias the
-/// sample more than the irregularity does.
-const MAX_UNSTABLE_FRACTION: f64 = 0.5;
-
 /// The flow-stability gate on a Time column: bins between the 0.1 % and
 /// 99.9 % quantiles of time (an outlier time stamp does not stretch the
 /// scale; events outside are kept), the median event rate over the bins
@@ -194,7 +231,8 @@ const MAX_UNSTABLE_FRACTION: f64 = 0.5;
 /// rule in words and the median rate, or why the Time channel cannot be
 /// used. The removed bins are also returned as time ranges
 /// `[from, to)` (adjacent bins merged), the gate's Gating-ML form.
-fn stable_flow(t: &[f64], n: usize) -> Result<StableFlow, String> {
+fn stable_flow(t: &[f64], n: usize, cfg: &PregateSettings) -> Result<StableFlow, String> {
+    let (bins, rate) = (cfg.time_bins.max(1), cfg.rate_factor);
     if n <= 1_000 {
         return Err(format!("{n} events are too few to judge the event rate"));
     }
@@ -210,14 +248,14 @@ fn stable_flow(t: &[f64], n: usize) -> Result<StableFlow, String> {
     }
     // Bins by comparison with their edges (not by division), so a range
     // of edges holds exactly the bin's events.
-    let width = (hi - lo) / TIME_BINS as f64;
-    let mut edges: Vec<f64> = (0..TIME_BINS).map(|k| lo + k as f64 * width).collect();
+    let width = (hi - lo) / bins as f64;
+    let mut edges: Vec<f64> = (0..bins).map(|k| lo + k as f64 * width).collect();
     edges.push(hi.next_up());
     let bin = |v: f64| -> Option<usize> {
         (v.is_finite() && v >= lo && v <= hi)
-            .then(|| (edges[..TIME_BINS].partition_point(|&e| e <= v) - 1).min(TIME_BINS - 1))
+            .then(|| (edges[..bins].partition_point(|&e| e <= v) - 1).min(bins - 1))
     };
-    let mut counts = [0u64; TIME_BINS];
+    let mut counts = vec![0u64; bins];
     t.iter()
         .filter_map(|&v| bin(v))
         .for_each(|b| counts[b] += 1);
@@ -229,17 +267,17 @@ fn stable_flow(t: &[f64], n: usize) -> Result<StableFlow, String> {
     let median = median as f64;
     let good: Vec<bool> = counts
         .iter()
-        .map(|&c| c == 0 || (c as f64 >= median / RATE_FACTOR && c as f64 <= RATE_FACTOR * median))
+        .map(|&c| c == 0 || (c as f64 >= median / rate && c as f64 <= rate * median))
         .collect();
     let m: Vec<bool> = t.iter().map(|&v| bin(v).is_none_or(|b| good[b])).collect();
     let removed = n as u64 - count(&m);
     let bad = good.iter().filter(|g| !**g).count();
     let empty = counts.iter().filter(|&&c| c == 0).count();
-    if removed as f64 > MAX_UNSTABLE_FRACTION * n as f64 {
+    if removed as f64 > cfg.max_unstable_fraction * n as f64 {
         return Err(format!(
-            "the event rate is irregular throughout ({bad} of {} time bins with events outside {}-{RATE_FACTOR}x the median rate, {} of events)",
-            TIME_BINS - empty,
-            1.0 / RATE_FACTOR,
+            "the event rate is irregular throughout ({bad} of {} time bins with events outside {}-{rate}x the median rate, {} of events)",
+            bins - empty,
+            1.0 / rate,
             crate::qc::format_percent(percent(removed, n as u64))
         ));
     }
@@ -258,9 +296,9 @@ fn stable_flow(t: &[f64], n: usize) -> Result<StableFlow, String> {
     Ok(StableFlow {
         members: m,
         text: format!(
-            "{bad} of {} time bins with events had an event rate outside {}-{RATE_FACTOR}x the median rate: {removed} events removed{pause}",
-            TIME_BINS - empty,
-            1.0 / RATE_FACTOR
+            "{bad} of {} time bins with events had an event rate outside {}-{rate}x the median rate: {removed} events removed{pause}",
+            bins - empty,
+            1.0 / rate
         ),
         median_rate: median,
         removed_ranges,
@@ -380,13 +418,6 @@ pub fn lymphocytes(cd45: &[f64], ssc: &[f64], mask: &[bool]) -> Vec<usize> {
 /// Display-scale level above which a CD45 value counts as saturated.
 const SATURATION_DISPLAY: f64 = 0.97;
 
-/// The debris cut is at least this fraction of the lymphocytes' FSC.
-const MIN_DEBRIS_CUT: f64 = 0.4;
-
-/// Dead cells judged by scatter (no dye) have SSC above this multiple of
-/// the live lymphocytes' median.
-const DEAD_SSC_FACTOR: f64 = 2.0;
-
 /// Lymphocytes needed to judge dead cells by scatter.
 const MIN_SCATTER_REFERENCE: usize = 50;
 
@@ -472,7 +503,7 @@ impl Recorder {
 
 /// Runs the pre-gates on a prepared site. FSC-A, SSC-A, CD19 and CD10 must
 /// be present (the caller checks the required markers).
-pub fn pregate(p: &Prepared) -> PreGates {
+pub fn pregate(p: &Prepared, cfg: &PregateSettings) -> PreGates {
     let n = p.events;
     let all = vec![true; n];
     let mut rec = Recorder {
@@ -484,7 +515,7 @@ pub fn pregate(p: &Prepared) -> PreGates {
     // 1. Flow stability: drop time bins whose event rate departs from the
     // median rate by more than a factor of 2 (clogs, bubbles).
     let mut warnings = Vec::new();
-    let stable = match p.get(Marker::Time).map(|t| stable_flow(t, n)) {
+    let stable = match p.get(Marker::Time).map(|t| stable_flow(t, n, cfg)) {
         Some(Ok(flow)) => {
             let regions = p
                 .dimension(Marker::Time)
@@ -571,7 +602,7 @@ pub fn pregate(p: &Prepared) -> PreGates {
         .valley_between(debris_mode, lymph_fsc)
         .filter(|v| v.depth_ratio < 0.7 && v.position < 0.8 * lymph_fsc)
         .map_or(0.5 * lymph_fsc, |v| {
-            v.position.max(MIN_DEBRIS_CUT * lymph_fsc)
+            v.position.max(cfg.min_debris_cut * lymph_fsc)
         });
     let cells: Vec<bool> = (0..n).map(|i| stable[i] && fsc[i] >= debris_cut).collect();
     rec.push(
@@ -607,14 +638,17 @@ pub fn pregate(p: &Prepared) -> PreGates {
                 .collect();
             let (median, sd, _) =
                 median_and_robust_sd(select(&ratio, &cells)).unwrap_or((1.0, 0.0, 0));
-            let cut = median - (4.0 * sd).max(0.05);
+            let cut = median - (cfg.singlet_sd * sd).max(0.05);
             let m: Vec<bool> = (0..n).map(|i| cells[i] && ratio[i] >= cut).collect();
             rec.push(
                 Rule {
                     name: names::SINGLETS,
                     parent: Some(names::CELLS),
                     dimensions: &["FSC-A", "FSC-H"],
-                    text: format!("FSC-H/FSC-A >= {cut:.4} (median {median:.4} - 4 robust SD)"),
+                    text: format!(
+                        "FSC-H/FSC-A >= {cut:.4} (median {median:.4} - {} robust SD)",
+                        cfg.singlet_sd
+                    ),
                     thresholds: vec![cut],
                     gates: p
                         .singlet_ratio_dimension()
@@ -658,7 +692,7 @@ pub fn pregate(p: &Prepared) -> PreGates {
     let viable = match p.get(Marker::Viability) {
         Some(dye) => {
             let cut = valley_above_negative(dye, &singlets)
-                .or_else(|| negative_bound(dye, &singlets, 4.0))
+                .or_else(|| negative_bound(dye, &singlets, cfg.negative_sd))
                 .unwrap_or(f64::INFINITY);
             let m: Vec<bool> = (0..n).map(|i| singlets[i] && dye[i] < cut).collect();
             rec.push(
@@ -694,7 +728,7 @@ pub fn pregate(p: &Prepared) -> PreGates {
                 |v: &[f64]| quantile(&sorted_finite(reference.iter().map(|&i| v[i])), 0.5);
             match (median_of(fsc), median_of(ssc)) {
                 (Some(fsc_top), Some(lymph_ssc)) if reference.len() >= MIN_SCATTER_REFERENCE => {
-                    let ssc_floor = DEAD_SSC_FACTOR * lymph_ssc;
+                    let ssc_floor = cfg.dead_ssc_factor * lymph_ssc;
                     let m: Vec<bool> = (0..n)
                         .map(|i| singlets[i] && !(fsc[i] < fsc_top && ssc[i] > ssc_floor))
                         .collect();
@@ -704,7 +738,8 @@ pub fn pregate(p: &Prepared) -> PreGates {
                             parent: Some(names::SINGLETS),
                             dimensions: &["FSC-A", "SSC-A"],
                             text: format!(
-                                "no viability dye: dead cells judged by scatter, excluded where FSC-A < {fsc_top:.4} (the live lymphocytes' median) and SSC-A > {ssc_floor:.4} ({DEAD_SSC_FACTOR}x theirs); dead cells of larger size are not recognised without a dye"
+                                "no viability dye: dead cells judged by scatter, excluded where FSC-A < {fsc_top:.4} (the live lymphocytes' median) and SSC-A > {ssc_floor:.4} ({}x theirs); dead cells of larger size are not recognised without a dye",
+                                cfg.dead_ssc_factor
                             ),
                             thresholds: vec![fsc_top, ssc_floor],
                             gates: match (p.dimension(Marker::FscA), p.dimension(Marker::SscA)) {
@@ -790,7 +825,7 @@ pub fn pregate(p: &Prepared) -> PreGates {
     let cd19_cut = valley_above_negative(cd19, &viable)
         .or_else(|| negative_bound(cd19, &viable, 5.0))
         .unwrap_or(0.5);
-    let ssc_cut = lymph_ssc.map_or(f64::INFINITY, |m| 4.0 * m);
+    let ssc_cut = lymph_ssc.map_or(f64::INFINITY, |m| cfg.cd19_ssc_factor * m);
     let b_lineage: Vec<bool> = (0..n)
         .map(|i| viable[i] && cd19[i] >= cd19_cut && ssc[i] <= ssc_cut)
         .collect();
@@ -800,7 +835,8 @@ pub fn pregate(p: &Prepared) -> PreGates {
             parent: Some(names::VIABLE),
             dimensions: &["CD19", "SSC-A"],
             text: format!(
-                "CD19 >= {cd19_cut:.4} (valley above the CD19- cells) and SSC-A <= {ssc_cut:.4} (4x the lymphocytes' median)"
+                "CD19 >= {cd19_cut:.4} (valley above the CD19- cells) and SSC-A <= {ssc_cut:.4} ({}x the lymphocytes' median)",
+                cfg.cd19_ssc_factor
             ),
             thresholds: vec![cd19_cut, ssc_cut],
             gates: match (p.dimension(Marker::Cd(19)), p.dimension(Marker::SscA)) {
@@ -821,8 +857,8 @@ pub fn pregate(p: &Prepared) -> PreGates {
     // viable CD19- cells (lymphocytes, monocytes, erythroid, precursors).
     let cd10 = col(Marker::Cd(10));
     let cd19_negative: Vec<bool> = (0..n).map(|i| viable[i] && !b_lineage[i]).collect();
-    let cd10_cut = negative_bound(cd10, &cd19_negative, 4.0)
-        .or_else(|| negative_bound(cd10, &viable, 4.0))
+    let cd10_cut = negative_bound(cd10, &cd19_negative, cfg.negative_sd)
+        .or_else(|| negative_bound(cd10, &viable, cfg.negative_sd))
         .unwrap_or(0.5);
     let cd10_positive: Vec<bool> = (0..n)
         .map(|i| b_lineage[i] && cd10[i] >= cd10_cut)
@@ -832,7 +868,10 @@ pub fn pregate(p: &Prepared) -> PreGates {
             name: names::CD19_CD10,
             parent: Some(names::CD19),
             dimensions: &["CD19", "CD10"],
-            text: format!("CD10 >= {cd10_cut:.4} (CD10- cells of the sample + 4 SD)"),
+            text: format!(
+                "CD10 >= {cd10_cut:.4} (CD10- cells of the sample + {} SD)",
+                cfg.negative_sd
+            ),
             thresholds: vec![cd10_cut],
             gates: p
                 .dimension(Marker::Cd(10))
@@ -849,13 +888,20 @@ pub fn pregate(p: &Prepared) -> PreGates {
     // among dye-negative events.
     let dye_negative: Option<Vec<bool>> = p.get(Marker::Viability).and_then(|dye| {
         valley_above_negative(dye, &stable)
-            .or_else(|| negative_bound(dye, &stable, 4.0))
+            .or_else(|| negative_bound(dye, &stable, cfg.negative_sd))
             .map(|cut| dye.iter().map(|&v| v < cut).collect())
     });
     PreGates {
-        size_check: p
-            .get(Marker::Cd(45))
-            .and_then(|cd45| size_check(cd45, fsc, &stable, &viable, dye_negative.as_deref())),
+        size_check: p.get(Marker::Cd(45)).and_then(|cd45| {
+            size_check(
+                cfg.small_event_factor,
+                cd45,
+                fsc,
+                &stable,
+                &viable,
+                dye_negative.as_deref(),
+            )
+        }),
         lymphocytes: lymph.1,
         warnings,
         stable,
@@ -876,7 +922,7 @@ mod tests {
 
     fn run(cfg: &Config, name: &str) -> (PreGates, Vec<Population>) {
         let (prepared, truth) = crate::strategy::testing::prepared_site(cfg, name);
-        (pregate(&prepared), truth)
+        (pregate(&prepared, &PregateSettings::default()), truth)
     }
 
     /// Fraction of the events of `pops` inside `gate`.
