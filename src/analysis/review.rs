@@ -9,7 +9,6 @@
 //! edited gate is then the exported blast ellipsoids' membership, which
 //! the report's `blast_gate_agreement` compares with the automated call.
 
-use super::site::SiteError;
 use crate::events::FileEvents;
 use crate::fcs::{DataSetInfo, FcsFile};
 use crate::gate::gating_ml;
@@ -19,6 +18,17 @@ use crate::strategy::pregate::{GateRecord, PreGates, count, names};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::path::Path;
+
+/// A reviewed file that cannot be used: unreadable, not applicable to
+/// the site's file, or without a gate the automated gating exported.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct ReviewError {
+    /// The reviewed Gating-ML file.
+    pub file: String,
+    /// What is wrong with it.
+    pub message: String,
+}
 
 /// What a review changed at one site.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -81,9 +91,9 @@ pub fn apply_review(
     info: &DataSetInfo,
     pregates: &mut PreGates,
     search: &mut BlastSearch,
-) -> Result<Review, SiteError> {
+) -> Result<Review, ReviewError> {
     let shown = path.display().to_string();
-    let fail = |message: String| SiteError::Gates {
+    let fail = |message: String| ReviewError {
         file: shown.clone(),
         message,
     };

@@ -532,14 +532,14 @@ fn measure_automatic(
     let mut g = pregate(&prepared, &settings.pregate);
     let mut blasts = find_blasts(&prepared, &g, limits.lod_events);
     let review = match reviewed {
-        Some(path) => Some(apply_review(
-            path,
-            &file,
-            data.index,
-            info,
-            &mut g,
-            &mut blasts,
-        )?),
+        Some(path) => Some(
+            apply_review(path, &file, data.index, info, &mut g, &mut blasts).map_err(|e| {
+                SiteError::Gates {
+                    file: e.file,
+                    message: e.message,
+                }
+            })?,
+        ),
         None => None,
     };
     let file = settings.keep_blast_events.then_some(file);
