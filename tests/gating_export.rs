@@ -388,3 +388,70 @@ fn a_reviewed_file_without_an_exported_gate_is_that_sites_error() {
         "{error}"
     );
 }
+
+#[test]
+fn a_gate_that_was_not_exported_follows_an_edit_above_it() {
+    // Without FSC-H (here a panel gives that channel another marker) the
+    // singlet gate passes every cell and is not exported; when the
+    // reviewer moves the debris cut, it must hold the new cells, counts
+    // included, and the viable gate below it must follow.
+    let d = temp("review-hidden");
+    let panel = d.join("panel.toml");
+    std::fs::write(&panel, "\"FSC-H\" = \"CD99\"\n").expect("panel");
+    let site = sample_case().join("sternum.fcs");
+    let run = |out: &Path, reviewed: Option<&Path>| -> Value {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_marrowgate"));
+        c.arg("analyze")
+            .arg("--site")
+            .arg(format!("sternum={}", site.display()))
+            .arg("--panel")
+            .arg(&panel)
+            .arg("--out")
+            .arg(out);
+        if let Some(r) = reviewed {
+            c.arg("--reviewed-gating").arg(r);
+        }
+        assert!(c.status().expect("runs").success());
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).expect("read"))
+            .expect("json")
+    };
+    let first = d.join("first");
+    let automated = run(&first, None);
+    let singlets = &automated["sites"][0]["gates"][2];
+    assert_eq!(singlets["name"], "singlets");
+    assert!(singlets["id"].is_null(), "{singlets}");
+    let gml = first.join("gating/01-sternum.xml");
+    let mut tree = gating_ml::read(&gml).expect("reads");
+    let cells = tree
+        .gates
+        .iter_mut()
+        .find(|g| g.id == "cells")
+        .expect("exported");
+    match &mut cells.kind {
+        marrowgate::gate::GateKind::Rectangle { intervals, .. } => {
+            let min = intervals[0].min.expect("a debris cut");
+            intervals[0].min = Some(min * 1.5);
+        }
+        other => panic!("{other:?}"),
+    }
+    std::fs::write(&gml, gating_ml::write(&tree).expect("writes")).expect("edits");
+    let reviewed = run(&d.join("second"), Some(&first.join("gating")));
+    let count_in = |report: &Value, name: &str| {
+        report["sites"][0]["gates"]
+            .as_array()
+            .expect("gates")
+            .iter()
+            .find(|g| g["name"] == name)
+            .and_then(|g| g["events"].as_u64())
+            .expect(name)
+    };
+    let events = |name: &str| count_in(&reviewed, name);
+    let before = |name: &str| count_in(&automated, name);
+    assert!(events("cells") < before("cells"));
+    assert_eq!(events("singlets"), events("cells"));
+    assert!(events("viable") <= events("singlets"));
+    assert_eq!(
+        reviewed["sites"][0]["viable_nucleated_events"].as_u64(),
+        Some(events("viable"))
+    );
+}

@@ -113,71 +113,67 @@ pub fn apply_review(
         .cloned()
         .collect();
     for (k, record) in records.iter().enumerate() {
-        let Some(id) = &record.id else {
-            // Not exported: it passes every event of its parent, so below
-            // an edited gate it is its parent's new membership.
-            if let Some(parent) = record.parent.as_ref().filter(|p| changed.contains(*p)) {
-                let members = pregates.mask_mut(parent).map(|m| m.clone());
-                if let (Some(members), Some(mask)) = (members, pregates.mask_mut(&record.name)) {
-                    *mask = members;
-                    changed.insert(record.name.clone());
-                }
-            }
-            continue;
-        };
-        let edited = record
-            .exported
-            .iter()
-            .map(|g| tree.gate(&g.id).map(|t| t != g))
-            .collect::<Option<Vec<bool>>>()
-            .ok_or_else(|| {
-                fail(format!(
-                    "the reviewed file has no gate {id:?} (or one of its regions), which the automated gating exported: keep every exported gate, edit it in place"
-                ))
-            })?
-            .into_iter()
-            .any(|e| e);
         let below_edited = record.parent.as_ref().is_some_and(|p| changed.contains(p));
+        let edited = match &record.id {
+            Some(id) => record
+                .exported
+                .iter()
+                .map(|g| tree.gate(&g.id).map(|t| t != g))
+                .collect::<Option<Vec<bool>>>()
+                .ok_or_else(|| {
+                    fail(format!(
+                        "the reviewed file has no gate {id:?} (or one of its regions), which the automated gating exported: keep every exported gate, edit it in place"
+                    ))
+                })?
+                .into_iter()
+                .any(|e| e),
+            None => false,
+        };
         let automated_events = record.events;
         let mut reviewed_events = automated_events;
         if edited || below_edited {
+            // An exported gate takes the reviewed file's membership; one
+            // that was not exported passes every event of its parent.
+            let members = match (&record.id, record.parent.as_deref()) {
+                (Some(id), _) => membership
+                    .of(id)
+                    .ok_or_else(|| fail(format!("gate {id:?} was not evaluated")))?
+                    .to_vec(),
+                (None, Some(parent)) => match pregates.mask_mut(parent) {
+                    Some(mask) => mask.clone(),
+                    None => continue,
+                },
+                (None, None) => continue,
+            };
             changed.insert(record.name.clone());
-            let members = membership
-                .of(id)
-                .ok_or_else(|| fail(format!("gate {id:?} was not evaluated")))?
-                .to_vec();
             reviewed_events = count(&members);
+            // The parent's record already holds its reviewed count.
             let parent_events = record
                 .parent
                 .as_ref()
-                .and_then(|p| records.iter().position(|r| &r.name == p))
-                .map(|p| {
-                    gates
-                        .iter()
-                        .find(|g: &&GateReview| Some(&g.id) == records[p].id.as_ref())
-                        .map_or(records[p].events, |g| g.reviewed_events)
-                });
+                .and_then(|p| pregates.records.iter().find(|r| &r.name == p))
+                .map(|r| r.events);
             let target = if record.name == names::BLASTS {
                 search.events = reviewed_events;
-                search.record.events = reviewed_events;
+                search.members = members;
                 &mut search.record
             } else {
+                if let Some(mask) = pregates.mask_mut(&record.name) {
+                    *mask = members;
+                }
                 &mut pregates.records[k]
             };
             target.events = reviewed_events;
             target.percent_of_parent = parent_events.map_or(100.0, |p| percent(reviewed_events, p));
-            if record.name == names::BLASTS {
-                search.members = members;
-            } else if let Some(mask) = pregates.mask_mut(&record.name) {
-                *mask = members;
-            }
         }
-        gates.push(GateReview {
-            id: id.clone(),
-            edited,
-            automated_events,
-            reviewed_events,
-        });
+        if let Some(id) = &record.id {
+            gates.push(GateReview {
+                id: id.clone(),
+                edited,
+                automated_events,
+                reviewed_events,
+            });
+        }
     }
     Ok(Review { file: shown, gates })
 }
