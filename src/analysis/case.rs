@@ -277,6 +277,12 @@ pub fn output_name(index: usize, sites: usize, name: &str) -> String {
     }
 }
 
+/// Where a site's automated gates are written as Gating-ML, relative to
+/// the output folder: beside its other outputs, under its output name.
+pub fn gating_ml_path(output_name: &str) -> String {
+    format!("gating/{output_name}.xml")
+}
+
 impl Case {
     /// Sites from `NAME=FILE` arguments, sharing one panel.
     pub fn from_site_arguments(

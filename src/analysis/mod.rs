@@ -20,12 +20,6 @@ use rayon::prelude::*;
 use serde::Serialize;
 use site::{Settings, SiteGating, SiteReport, analyze_site_as};
 
-/// Where a site's automated gates are written as Gating-ML, relative to
-/// the output folder.
-pub fn gating_ml_path(output_name: &str) -> String {
-    format!("gating/{output_name}.xml")
-}
-
 /// Version of the `report.json` schema; raised on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 2;
 
@@ -75,7 +69,7 @@ fn methods(limits: &Limits, pregate: &PregateSettings) -> Vec<String> {
             let (_, w, m, a) = LOGICLE;
             format!(
                 "Fluorescence compensated with the file's spillover matrix and shown on a logicle scale (W {w}, M {m}, A {a}; T the largest value the file's fluorescence channels can hold, at least {MIN_LOGICLE_TOP}); scatter linear over its channel's range. Each site's exact scales and gates are in its Gating-ML file ({}). A file that declares a spillover matrix that cannot be applied is NOT EVALUABLE unless the user accepts uncompensated data (--accept-uncompensated), which the site then states.",
-                gating_ml_path("NN-<site>")
+                case::gating_ml_path("NN-<site>")
             )
         },
         "Stain checks: a site is NEGATIVE only if CD19 shows B cells, CD10 shows its positive population (mature neutrophils, B-cell precursors or blasts) and CD45 shows bright lymphocytes at least a decade above the dimmest cells; a marrow without B cells (e.g. after CD19-directed therapy) cannot exclude CD19-negative disease and is NOT EVALUABLE.".into(),
@@ -158,16 +152,7 @@ pub fn analyze_case_with(
             .zip(group)
             .map(|(s, i)| {
                 let output_name = case::output_name(i, n, &s.name);
-                let (mut report, gating) = analyze_site_as(s, settings, &output_name);
-                if let (
-                    Some(m),
-                    Some(SiteGating {
-                        automatic: Some(_), ..
-                    }),
-                ) = (report.measures.as_mut(), &gating)
-                {
-                    m.gating_ml = Some(gating_ml_path(&report.output_name));
-                }
+                let (report, gating) = analyze_site_as(s, settings, &output_name);
                 if let Some(g) = &gating {
                     on_site(i, &report, g);
                 }

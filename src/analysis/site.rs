@@ -350,7 +350,14 @@ pub fn analyze_site_as(
         .as_ref()
         .map(|dir| dir.join(format!("{output_name}.xml")));
     let measured = with_analysed_dataset(site, |file, info| match &settings.strategy {
-        Strategy::Automatic => measure_automatic(site, settings, file, &info, reviewed.as_deref()),
+        Strategy::Automatic => measure_automatic(
+            site,
+            settings,
+            file,
+            &info,
+            &output_name,
+            reviewed.as_deref(),
+        ),
         Strategy::UserGates(u) => {
             let (status, reason, measures, mut gating) =
                 gate_with_user_gates(site, settings, u, &file, &info)?;
@@ -496,6 +503,7 @@ fn measure_automatic(
     settings: &Settings,
     file: FcsFile,
     data: &AnalysedDataSet,
+    output_name: &str,
     reviewed: Option<&Path>,
 ) -> Result<Measured, SiteError> {
     let info = &data.info;
@@ -582,9 +590,10 @@ fn measure_automatic(
     // Non-viable material (debris and dead cells) marks necrosis.
     let mut nonviable = debris + (singlets - viable);
     // Debris by size alone, when it finds far more than the debris gate
-    // removed (by `size_debris_excess` of the events): the gate's lymphocyte anchor was then debris itself (a
-    // necrotic aspirate whose few cells are lost among it), and the small
-    // events the gates kept count as non-viable too.
+    // removed (by `size_debris_excess` of the events): the gate's
+    // lymphocyte anchor was then debris itself (a necrotic aspirate whose
+    // few cells are lost among it), and the small events the gates kept
+    // count as non-viable too.
     if let Some(size) = g.size_check.filter(|s| {
         s.small_events as f64 > debris as f64 + settings.pregate.size_debris_excess * stable as f64
     }) {
@@ -634,8 +643,7 @@ fn measure_automatic(
             .collect(),
         compensated: prepared.compensated,
         gates,
-        // Named once the site's output name is known.
-        gating_ml: None,
+        gating_ml: Some(super::case::gating_ml_path(output_name)),
         blast_gate_agreement: blasts.export_agreement,
         review,
         clusters: blasts.clusters.clone(),

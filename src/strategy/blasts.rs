@@ -233,11 +233,13 @@ fn export_blast_gate(
         // inverts the covariance where the mixture used its Cholesky
         // factor, and an event exactly on the edge must not fall either
         // way by rounding.
-        let Some(limit) = ELLIPSOID_QUANTILES
+        // Each size scored once (a pass over every candidate event).
+        let Some((limit, _)) = ELLIPSOID_QUANTILES
             .iter()
             .filter_map(|&q| quantile(&own, q))
             .map(|q| q * (1.0 + ELLIPSOID_EDGE_MARGIN))
-            .max_by(|a, b| jaccard(*a).total_cmp(&jaccard(*b)))
+            .map(|limit| (limit, jaccard(limit)))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
         else {
             continue;
         };
@@ -786,8 +788,11 @@ pub fn find_blasts(p: &Prepared, g: &PreGates, lod_events: u64) -> BlastSearch {
     let blast_clusters = clusters.iter().filter(|c| c.blast).count();
     let (exported, agreement) = match &fitted {
         Some((model, assigned)) => {
-            // The CD19+CD10+ gate is the last pre-gate.
-            let parent = g.records.last().and_then(|r| r.id.as_deref());
+            let parent = g
+                .records
+                .iter()
+                .find(|r| r.name == names::CD19_CD10)
+                .and_then(|r| r.id.as_deref());
             export_blast_gate(p, &f, model, &clusters, &rows, assigned, parent)
         }
         None => (Vec::new(), None),

@@ -64,33 +64,14 @@ pub fn at_most(max: f64) -> Interval {
 }
 
 /// The gates of "in none of `regions`": the regions (parentless helpers,
-/// ids `<id>: <k>`), then the gate `id` itself, their complement (NOT of
+/// ids `<id>_<k>`), then the gate `id` itself, their complement (NOT of
 /// one, AND of the complements of several). Empty without regions.
 pub fn none_of(id: &str, regions: Vec<Gate>) -> Vec<Gate> {
-    if regions.is_empty() {
-        return Vec::new();
+    match regions.len() {
+        0 => Vec::new(),
+        1 => over(id, regions, BoolOp::Not, false),
+        _ => over(id, regions, BoolOp::And, true),
     }
-    let mut regions = regions;
-    name_regions(id, &mut regions);
-    let operands: Vec<Operand> = regions
-        .iter()
-        .map(|g| Operand {
-            gate: g.id.clone(),
-            complement: regions.len() > 1,
-        })
-        .collect();
-    let op = if regions.len() > 1 {
-        BoolOp::And
-    } else {
-        BoolOp::Not
-    };
-    let mut gates = regions;
-    gates.push(Gate {
-        id: ncname(id),
-        parent: None,
-        kind: GateKind::Boolean { op, operands },
-    });
-    gates
 }
 
 /// The gates of "in any of `regions`": the regions (helpers, parent as
@@ -103,26 +84,30 @@ pub fn any_of(id: &str, mut regions: Vec<Gate>) -> Vec<Gate> {
             regions[0].id = ncname(id);
             regions
         }
-        _ => {
-            name_regions(id, &mut regions);
-            let operands = regions
-                .iter()
-                .map(|g| Operand {
-                    gate: g.id.clone(),
-                    complement: false,
-                })
-                .collect();
-            regions.push(Gate {
-                id: ncname(id),
-                parent: None,
-                kind: GateKind::Boolean {
-                    op: BoolOp::Or,
-                    operands,
-                },
-            });
-            regions
-        }
+        _ => over(id, regions, BoolOp::Or, false),
     }
+}
+
+/// The regions, named `<id>_1`, `<id>_2`..., then the boolean gate `id`
+/// of `op` over them (each operand complemented when `complement`).
+fn over(id: &str, mut regions: Vec<Gate>, op: BoolOp, complement: bool) -> Vec<Gate> {
+    let id = ncname(id);
+    for (k, g) in regions.iter_mut().enumerate() {
+        g.id = format!("{id}_{}", k + 1);
+    }
+    let operands = regions
+        .iter()
+        .map(|g| Operand {
+            gate: g.id.clone(),
+            complement,
+        })
+        .collect();
+    regions.push(Gate {
+        id,
+        parent: None,
+        kind: GateKind::Boolean { op, operands },
+    });
+    regions
 }
 
 /// Sets the parent of a record's gates: the gate itself and, for an OR of
@@ -137,12 +122,5 @@ pub fn set_parent(gates: &mut [Gate], parent: Option<&str>) {
         for h in helpers {
             h.parent.clone_from(&last.parent);
         }
-    }
-}
-
-/// Names helper regions `<id>_1`, `<id>_2`...
-fn name_regions(id: &str, regions: &mut [Gate]) {
-    for (k, g) in regions.iter_mut().enumerate() {
-        g.id = format!("{}_{}", ncname(id), k + 1);
     }
 }

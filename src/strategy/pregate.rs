@@ -378,6 +378,12 @@ fn valley_above_negative(values: &[f64], mask: &[bool]) -> Option<f64> {
         .map(|v| v.position)
 }
 
+/// The viability dye's cut among `mask`: the valley above the
+/// dye-negative cells, else their upper bound.
+fn dye_cut(dye: &[f64], mask: &[bool], cfg: &PregateSettings) -> Option<f64> {
+    valley_above_negative(dye, mask).or_else(|| negative_bound(dye, mask, cfg.negative_sd))
+}
+
 /// Two populations of one marker are at least this far apart on the
 /// logicle scale (about two thirds of a decade).
 const MIN_PEAK_SEPARATION: f64 = 0.15;
@@ -691,9 +697,7 @@ pub fn pregate(p: &Prepared, cfg: &PregateSettings) -> PreGates {
     // 4. Viability: below the valley above the dye-negative population.
     let viable = match p.get(Marker::Viability) {
         Some(dye) => {
-            let cut = valley_above_negative(dye, &singlets)
-                .or_else(|| negative_bound(dye, &singlets, cfg.negative_sd))
-                .unwrap_or(f64::INFINITY);
+            let cut = dye_cut(dye, &singlets, cfg).unwrap_or(f64::INFINITY);
             let m: Vec<bool> = (0..n).map(|i| singlets[i] && dye[i] < cut).collect();
             rec.push(
                 Rule {
@@ -887,9 +891,7 @@ pub fn pregate(p: &Prepared, cfg: &PregateSettings) -> PreGates {
     // fill the CD45-bright tail: with a dye, the size reference is sought
     // among dye-negative events.
     let dye_negative: Option<Vec<bool>> = p.get(Marker::Viability).and_then(|dye| {
-        valley_above_negative(dye, &stable)
-            .or_else(|| negative_bound(dye, &stable, cfg.negative_sd))
-            .map(|cut| dye.iter().map(|&v| v < cut).collect())
+        dye_cut(dye, &stable, cfg).map(|cut| dye.iter().map(|&v| v < cut).collect())
     });
     PreGates {
         size_check: p.get(Marker::Cd(45)).and_then(|cd45| {
