@@ -1,7 +1,7 @@
 //! The `marrowgate` command line: parse arguments, call the library, print.
 
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -40,6 +40,28 @@ in whole: it holds the previous complete set or the new one, never a mix.
 Limits: --lod and --lloq in events; --required-sensitivity,
 --max-debris-percent and --min-marrow-specific-percent in percent.";
 
+const FOLLOW_HELP: &str = "\
+CASE is a course file (TOML, or JSON by extension); files are relative to it:
+
+    patient = \"anonymised\"
+    [[timepoints]]
+    label = \"diagnosis\"
+    date = \"2026-01-12\"
+    [[timepoints.sites]]
+    name = \"left iliac\"
+    file = \"dx-left-iliac.fcs\"
+    [[timepoints]]
+    label = \"day 33\"
+    date = \"2026-02-14\"
+    cd19_directed_therapy = false     # true after blinatumomab / CD19 CAR-T
+    [[timepoints.sites]]
+    name = \"left iliac\"
+    file = \"d33-left-iliac.fcs\"       # panel = ... as in analyze
+
+Time points are listed in date order; the diagnosis is the one marked
+`diagnosis = true`, or the first. A NEGATIVE needs 0.01 % (10^-4) unless
+--required-sensitivity says otherwise.";
+
 /// The verdict's limits on the command line ([`marrowgate::qc::Limits`]).
 #[derive(clap::Args)]
 struct LimitArgs {
@@ -51,9 +73,10 @@ struct LimitArgs {
     #[arg(long, default_value_t = 50, value_name = "EVENTS")]
     lloq: u64,
     /// Sensitivity a NEGATIVE site must reach, in PERCENT of viable
-    /// nucleated cells (0.1 = one blast in 1,000; 0.01 = 10^-4).
-    #[arg(long, default_value_t = 0.1, value_name = "PERCENT")]
-    required_sensitivity: f64,
+    /// nucleated cells (0.1 = one blast in 1,000; 0.01 = 10^-4). Default:
+    /// 0.1 for `analyze` (diagnosis), 0.01 for `follow` (MRD).
+    #[arg(long, value_name = "PERCENT")]
+    required_sensitivity: Option<f64>,
     /// Necrosis limit, in PERCENT of all events: debris and dead cells
     /// above it make a site without blasts NOT EVALUABLE.
     #[arg(long, default_value_t = 50.0, value_name = "PERCENT")]
@@ -65,15 +88,24 @@ struct LimitArgs {
     min_marrow_specific_percent: f64,
 }
 
-impl From<LimitArgs> for marrowgate::qc::Limits {
-    fn from(a: LimitArgs) -> Self {
-        marrowgate::qc::Limits {
-            lod_events: a.lod,
-            lloq_events: a.lloq,
-            required_sensitivity_percent: a.required_sensitivity,
-            max_debris_percent: a.max_debris_percent,
-            min_marrow_specific_percent: a.min_marrow_specific_percent,
-        }
+/// Diagnostic sensitivity a NEGATIVE `analyze` site must reach, percent.
+const DIAGNOSTIC_SENSITIVITY_PERCENT: f64 = 0.1;
+/// MRD sensitivity a NEGATIVE `follow` site must reach, percent (10^-4).
+const MRD_SENSITIVITY_PERCENT: f64 = 0.01;
+
+impl LimitArgs {
+    /// The limits, `required_sensitivity` defaulting to `sensitivity`;
+    /// a limit that cannot be used is a usage error.
+    fn limits(self, sensitivity: f64) -> Result<marrowgate::qc::Limits, CliError> {
+        let limits = marrowgate::qc::Limits {
+            lod_events: self.lod,
+            lloq_events: self.lloq,
+            required_sensitivity_percent: self.required_sensitivity.unwrap_or(sensitivity),
+            max_debris_percent: self.max_debris_percent,
+            min_marrow_specific_percent: self.min_marrow_specific_percent,
+        };
+        limits.validate().map_err(CliError::usage)?;
+        Ok(limits)
     }
 }
 
@@ -135,6 +167,35 @@ enum Command {
         /// changed.
         #[arg(long, value_name = "DIR", conflicts_with = "gating_ml")]
         reviewed_gating: Option<PathBuf>,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// Follow a patient through time points (diagnosis, day 15, day 33,
+    /// after blinatumomab...): measurable residual disease per time point
+    /// and site, with the LOD and LLOQ reached, searched for the
+    /// diagnostic phenotype and anything off normal B-cell maturation.
+    ///
+    /// Exit status as for `analyze`.
+    #[command(after_long_help = FOLLOW_HELP)]
+    Follow {
+        /// The course file (TOML, or JSON by extension).
+        case: PathBuf,
+        /// Write report.json, timeline.png/svg, report.html and
+        /// timepoints/NN-<label>/ (each time point's full analysis) to this
+        /// folder, as one set.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace --out even if it is a folder that marrowgate did not
+        /// write (its contents are removed).
+        #[arg(long, requires = "out")]
+        replace: bool,
+        /// Analyse files whose declared spillover matrix cannot be applied,
+        /// uncompensated (stated in the report).
+        #[arg(long)]
+        accept_uncompensated: bool,
+        /// Print report.json to standard output instead of the summary.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -265,6 +326,13 @@ enum Command {
         /// Blasts without CD34.
         #[arg(long)]
         cd34_negative_blasts: bool,
+        /// No normal B cells (marrow under CD19-directed therapy):
+        /// neither mature B cells nor hematogones.
+        #[arg(long)]
+        b_cell_aplasia: bool,
+        /// Add CD22 and CD24 channels (B-lineage markers besides CD19).
+        #[arg(long)]
+        b_lineage_markers: bool,
         /// A stain that failed (CD19, CD10, CD45...): its channel holds only
         /// unstained noise and spillover. Repeatable.
         #[arg(long = "failed-stain", value_name = "MARKER")]
@@ -353,10 +421,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             reviewed_gating,
             limits,
         } => {
-            let limits = marrowgate::qc::Limits::from(limits);
-            if let Err(e) = limits.validate() {
-                return Err(CliError::usage(e));
-            }
+            let limits = limits.limits(DIAGNOSTIC_SENSITIVITY_PERCENT)?;
             let strategy = match (gating_ml, blast_gate, nucleated_gate) {
                 (Some(path), Some(blast), Some(nucleated)) => {
                     match marrowgate::analysis::site::UserGates::read(
@@ -384,9 +449,32 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 accept_uncompensated,
                 keep_blast_events: blast_fcs,
                 reviewed_gating,
-                pregate: Default::default(),
+                ..Default::default()
             };
             analyze(case, &sites, panel, &output, &settings)
+        }
+        Command::Follow {
+            case,
+            out,
+            replace,
+            accept_uncompensated,
+            json,
+            limits,
+        } => {
+            let settings = marrowgate::analysis::site::Settings {
+                limits: limits.limits(MRD_SENSITIVITY_PERCENT)?,
+                accept_uncompensated,
+                ..Default::default()
+            };
+            let output = Output {
+                dir: out,
+                options: marrowgate::report::case::OutputOptions {
+                    blast_fcs: false,
+                    replace,
+                },
+                json,
+            };
+            follow(&case, &output, &settings)
         }
         Command::Panel {
             files,
@@ -462,6 +550,8 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             doublets,
             realism,
             cd34_negative_blasts,
+            b_cell_aplasia,
+            b_lineage_markers,
             failed_stains,
             panel_profile,
             instrument,
@@ -488,6 +578,8 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 failed_stains,
                 panel: panel_profile,
                 realism,
+                b_cell_aplasia,
+                b_lineage_markers,
             };
             match marrowgate::simulate::simulate(&cfg)
                 .and_then(|mut sim| {
@@ -647,6 +739,71 @@ fn analyze(
         print_terminal(&text);
     }
     if report.sites.iter().all(|s| s.error.is_some()) {
+        Ok(ExitCode::FAILURE)
+    } else if report.has_site_errors() {
+        Ok(ExitCode::from(3))
+    } else {
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// `follow`: read the course, analyse every time point, write, print.
+fn follow(
+    case: &Path,
+    output: &Output,
+    settings: &marrowgate::analysis::site::Settings,
+) -> Result<ExitCode, CliError> {
+    use marrowgate::analysis::{course::Course, follow::follow_course};
+    use marrowgate::report::follow::{FollowWriter, summary_text};
+    let course = Course::from_file(case).map_err(CliError::failed)?;
+    let writer = match &output.dir {
+        Some(dir) => {
+            Some(FollowWriter::begin(dir, &course, output.options).map_err(CliError::failed)?)
+        }
+        None => None,
+    };
+    let on_site = |t: usize,
+                   i: usize,
+                   s: &marrowgate::analysis::site::SiteReport,
+                   g: &marrowgate::analysis::site::SiteGating| {
+        if let Some(w) = &writer {
+            w.add_site(t, i, s, g);
+        }
+    };
+    let report = follow_course(&course, settings, &on_site);
+    for tp in &report.timepoints {
+        for s in tp
+            .sites
+            .iter()
+            .filter_map(|s| s.error.as_ref().map(|e| (&s.name, e)))
+        {
+            print_error(&format!("{} / site {}: {}", tp.label, s.0, s.1));
+        }
+    }
+    let mut written = Vec::new();
+    if let Some(w) = writer {
+        written = w.finish(&report).map_err(CliError::failed)?;
+    }
+    if output.json {
+        let text = serde_json::to_string_pretty(&report)
+            .map_err(|e| CliError::failed(format!("cannot serialise report: {e}")))?;
+        print_stdout(&(text + "\n"));
+    } else {
+        let mut text = summary_text(&report);
+        for f in written
+            .iter()
+            .filter(|f| f.parent().is_some_and(|p| Some(p) == output.dir.as_deref()))
+        {
+            text.push_str(&format!("wrote {}\n", f.display()));
+        }
+        print_terminal(&text);
+    }
+    let all_failed = report
+        .timepoints
+        .iter()
+        .flat_map(|t| &t.sites)
+        .all(|s| s.error.is_some());
+    if all_failed {
         Ok(ExitCode::FAILURE)
     } else if report.has_site_errors() {
         Ok(ExitCode::from(3))

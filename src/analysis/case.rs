@@ -111,9 +111,10 @@ struct CaseFile {
     sites: Vec<SiteEntry>,
 }
 
+/// A site as a case file gives it.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SiteEntry {
+pub(crate) struct SiteEntry {
     name: String,
     file: PathBuf,
     panel: Option<PanelEntry>,
@@ -174,7 +175,7 @@ fn is_json(path: &Path) -> bool {
 }
 
 /// Parses TOML or JSON (by extension) into `T`.
-fn parse<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, CaseError> {
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, CaseError> {
     let text = read(path)?;
     let syntax = |message: String| CaseError::Syntax {
         path: path.to_path_buf(),
@@ -236,8 +237,31 @@ pub fn check_site_name(name: &str) -> Result<(), CaseError> {
     }
 }
 
+/// The sites of a case file at `path` (site files and panel files are
+/// relative to it): at least one.
+pub(crate) fn sites_of(entries: Vec<SiteEntry>, path: &Path) -> Result<Vec<Site>, CaseError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut sites = Vec::with_capacity(entries.len());
+    for s in entries {
+        let panel = match s.panel {
+            None => Vec::new(),
+            Some(PanelEntry::File(p)) => read_panel(&dir.join(p))?,
+            Some(PanelEntry::Inline(map)) => panel_overrides(map, path)?,
+        };
+        sites.push(Site {
+            name: s.name,
+            file: dir.join(s.file),
+            panel,
+        });
+    }
+    if sites.is_empty() {
+        return Err(CaseError::Empty(path.display().to_string()));
+    }
+    Ok(sites)
+}
+
 /// Checks every site name, and that no two are the same.
-fn check_names(case: Case) -> Result<Case, CaseError> {
+pub(crate) fn check_names(case: Case) -> Result<Case, CaseError> {
     let mut seen = std::collections::BTreeSet::new();
     for s in &case.sites {
         check_site_name(&s.name)?;
@@ -310,23 +334,7 @@ impl Case {
     /// are relative to it.
     pub fn from_file(path: &Path) -> Result<Case, CaseError> {
         let f: CaseFile = parse(path)?;
-        let dir = path.parent().unwrap_or(Path::new("."));
-        let mut sites = Vec::with_capacity(f.sites.len());
-        for s in f.sites {
-            let panel = match s.panel {
-                None => Vec::new(),
-                Some(PanelEntry::File(p)) => read_panel(&dir.join(p))?,
-                Some(PanelEntry::Inline(map)) => panel_overrides(map, path)?,
-            };
-            sites.push(Site {
-                name: s.name,
-                file: dir.join(s.file),
-                panel,
-            });
-        }
-        if sites.is_empty() {
-            return Err(CaseError::Empty(path.display().to_string()));
-        }
+        let sites = sites_of(f.sites, path)?;
         check_names(Case {
             case_id: f.case_id,
             patient: f.patient,

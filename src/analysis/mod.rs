@@ -8,6 +8,8 @@
 //! figures, report.html, blast FCS) take these results.
 
 pub mod case;
+pub mod course;
+pub mod follow;
 pub mod review;
 pub mod site;
 

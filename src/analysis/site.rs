@@ -10,9 +10,11 @@ use crate::fcs::{DataSetInfo, FcsFile, FileError};
 use crate::gate::tree::GateTree;
 use crate::qc::{Concern, Limits, SiteCounts, Status, format_percent, judge};
 use crate::stats::percent;
-use crate::strategy::blasts::{BlastSearch, Bound, Cluster, ExportAgreement, Level, find_blasts};
+use crate::strategy::blasts::{
+    BlastSearch, Bound, Cluster, ExportAgreement, Level, Phenotype, find_blasts,
+};
 use crate::strategy::hemodilution::{MarrowIndicators, marrow_indicators};
-use crate::strategy::markers::{MarkerMap, describe_channel};
+use crate::strategy::markers::{B_LINEAGE_ALTERNATIVES, MarkerMap, describe_channel};
 use crate::strategy::pregate::{GateRecord, PreGates, PregateSettings, count, pregate};
 use crate::strategy::prepare::{Prepared, prepare};
 use crate::strategy::stains::{StainCheck, check_stains};
@@ -133,6 +135,12 @@ pub struct Settings {
     /// `analyze --out` exported them to `gating/`): each site with a file
     /// there is re-run with its gates ([`super::review`]).
     pub reviewed_gating: Option<std::path::PathBuf>,
+    /// The patient's leukaemia-associated phenotype (from the diagnostic
+    /// time point), searched for besides anything off the normal pattern.
+    pub expected_phenotype: Option<Phenotype>,
+    /// The patient was given CD19-directed therapy (blinatumomab, CD19
+    /// CAR-T): CD19-negative disease must be excluded, not assumed away.
+    pub cd19_directed_therapy: bool,
 }
 
 /// How the blasts of a site are found.
@@ -538,7 +546,12 @@ fn measure_automatic(
         source,
     })?;
     let mut g = pregate(&prepared, &settings.pregate);
-    let mut blasts = find_blasts(&prepared, &g, limits.lod_events);
+    let mut blasts = find_blasts(
+        &prepared,
+        &g,
+        limits.lod_events,
+        settings.expected_phenotype.as_ref(),
+    );
     let review = match reviewed {
         Some(path) => Some(
             apply_review(path, &file, data.index, info, &mut g, &mut blasts).map_err(|e| {
@@ -569,6 +582,15 @@ fn measure_automatic(
             })
         })
         .collect();
+    if settings.cd19_directed_therapy
+        && !B_LINEAGE_ALTERNATIVES
+            .iter()
+            .any(|&m| prepared.get(m).is_some())
+    {
+        concerns.push(Concern::no_negative(
+            "after CD19-directed therapy, CD19-negative disease cannot be excluded with this panel: it holds no B-lineage marker other than CD19 (CD22, CD24, cytoplasmic CD79a)",
+        ));
+    }
     concerns.extend(g.warnings.iter().cloned().map(Concern::note));
     concerns.extend(file_concerns(
         data,

@@ -27,7 +27,8 @@ fn site_at(names: &[String], x: f64) -> String {
 /// Lowest blast % the comparison axis shows.
 const FLOOR: f64 = 1e-4;
 
-fn status_colour(s: Status) -> RGBColor {
+/// The colour of a status: blasts red, negative green, not evaluable grey.
+pub(crate) fn status_colour(s: Status) -> RGBColor {
     let c: Rgb = match s {
         Status::Positive => BLAST,
         Status::Negative => [44, 140, 60],

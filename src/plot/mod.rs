@@ -10,6 +10,7 @@ pub mod colour;
 pub mod file;
 pub mod grid;
 pub mod site;
+pub mod timeline;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -163,6 +164,7 @@ enum Painter<'a> {
         &'a crate::analysis::CaseReport,
         &'a [Option<case_figures::LineageSample>],
     ),
+    Timeline(&'a crate::analysis::follow::FollowReport),
 }
 
 impl Painter<'_> {
@@ -172,6 +174,7 @@ impl Painter<'_> {
             Painter::Comparison(r) => case_figures::comparison_size(r.sites.len()),
             Painter::Quality(r) => case_figures::qc_size(r.sites.len()),
             Painter::SmallMultiples(r, _) => case_figures::small_multiples_size(r.sites.len()),
+            Painter::Timeline(r) => timeline::timeline_size(r.timepoints.len()),
         }
     }
 
@@ -181,6 +184,7 @@ impl Painter<'_> {
             Painter::Comparison(r) => case_figures::draw_comparison(area, r),
             Painter::Quality(r) => case_figures::draw_qc(area, r),
             Painter::SmallMultiples(r, g) => case_figures::draw_small_multiples(area, r, g),
+            Painter::Timeline(r) => timeline::draw_timeline(area, r),
         }
     }
 
@@ -199,6 +203,17 @@ impl Painter<'_> {
             site,
         })
     }
+}
+
+/// The timeline of a followed patient, named `timeline`.
+pub fn timeline_figure(
+    report: &crate::analysis::follow::FollowReport,
+) -> Result<Figure, PlotError> {
+    Painter::Timeline(report).render(
+        "timeline".into(),
+        "MRD per time point and site: LOD/LLOQ marks, status colours; grey bands are NOT EVALUABLE, not negative".into(),
+        None,
+    )
 }
 
 /// Sites per page of the multi-site figures: a case of a thousand sites

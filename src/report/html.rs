@@ -12,7 +12,7 @@ use base64::Engine as _;
 use std::fmt::Write as _;
 
 /// Escapes text for HTML.
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -27,7 +27,7 @@ fn esc(s: &str) -> String {
     out
 }
 
-fn status_class(s: Status) -> &'static str {
+pub(crate) fn status_class(s: Status) -> &'static str {
     match s {
         Status::Positive => "pos",
         Status::Negative => "neg",
@@ -62,7 +62,7 @@ impl<'a> FigureRef<'a> {
     }
 }
 
-fn img(f: &FigureRef<'_>) -> String {
+pub(crate) fn img(f: &FigureRef<'_>) -> String {
     let src = match f.png {
         Some(png) => format!(
             "data:image/png;base64,{}",
@@ -91,7 +91,7 @@ fn percent_path(name: &str) -> String {
     s
 }
 
-const STYLE: &str = "body{font-family:sans-serif;margin:2em;max-width:1560px;color:#222}\
+pub(crate) const STYLE: &str = "body{font-family:sans-serif;margin:2em;max-width:1560px;color:#222}\
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:4px 8px;text-align:right}\
 td:first-child,th:first-child{text-align:left}.pos{color:#c62828;font-weight:bold}\
 .neg{color:#2e7d32;font-weight:bold}.ne{color:#666;font-weight:bold}\

@@ -3,6 +3,7 @@
 
 pub mod case;
 pub mod csv;
+pub mod follow;
 pub mod gating;
 pub mod html;
 pub mod inspect;

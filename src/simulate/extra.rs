@@ -54,6 +54,14 @@ pub const CLEARLLAB_LIGHT_CHAINS: [ExtraChannel; 2] = [
     ch("Lambda PE-A", "Lambda PE", Extra::Lambda),
 ];
 
+/// CD22 and CD24, added to a conventional tube to gate B cells and blasts
+/// that lost CD19 (after blinatumomab or CD19 CAR-T cells). Named with the
+/// marker, so no layout's detector name collides with them.
+pub const B_LINEAGE_EXTRAS: [ExtraChannel; 2] = [
+    ch("CD22 PE-CF594-A", "CD22 PE-CF594", Extra::Cd(22)),
+    ch("CD24 BV605-A", "CD24 BV605", Extra::Cd(24)),
+];
+
 /// A 34-channel spectral tube (Cytek Aurora): violet side scatter, an
 /// autofluorescence channel and 20 markers this analysis mostly does not
 /// read, several of them informative in B-ALL (CD22, CD24, CD123, CD73,

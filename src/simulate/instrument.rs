@@ -236,7 +236,23 @@ pub fn as_instrument(sim: &mut Simulation, instrument: Instrument) -> Result<(),
             .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
             .and_then(|v| v["seed"].as_u64())
             .unwrap_or(0);
-        super::extra::append(sim, &super::extra::SPECTRAL_EXTRAS, seed);
+        // A marker the tube already holds (CD22 and CD24 added for
+        // CD19-negative disease) is not added twice.
+        let held: Vec<String> = (1..=sim.events.ncols())
+            .filter_map(|j| sim.keywords.get(&format!("$P{j}S")))
+            .filter_map(|s| s.split_whitespace().next().map(str::to_ascii_uppercase))
+            .collect();
+        let extras: Vec<super::extra::ExtraChannel> = super::extra::SPECTRAL_EXTRAS
+            .iter()
+            .filter(|c| {
+                !c.label
+                    .split_whitespace()
+                    .next()
+                    .is_some_and(|m| held.contains(&m.to_ascii_uppercase()))
+            })
+            .copied()
+            .collect();
+        super::extra::append(sim, &extras, seed);
     }
     let time = CHANNELS.len() - 1;
     for (j, mut column) in sim.events.columns_mut().into_iter().enumerate() {

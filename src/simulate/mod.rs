@@ -156,6 +156,13 @@ pub struct Config {
     /// populations, 0 (tight, symmetric, well separated: the default) to 1
     /// ([`Realism`]).
     pub realism: f64,
+    /// No normal B cells at all, neither mature B cells nor hematogones
+    /// (marrow under CD19-directed therapy such as blinatumomab);
+    /// `hematogone_fraction` is then ignored.
+    pub b_cell_aplasia: bool,
+    /// Add CD22 and CD24 channels ([`extra::B_LINEAGE_EXTRAS`]), the
+    /// B-lineage markers that show B cells and blasts without CD19.
+    pub b_lineage_markers: bool,
 }
 
 /// What `realism` = 1 changes, each part scaled by the knob:
@@ -300,6 +307,8 @@ impl Default for Config {
             failed_stains: Vec::new(),
             panel: PanelProfile::Standard,
             realism: 0.0,
+            b_cell_aplasia: false,
+            b_lineage_markers: false,
         }
     }
 }
@@ -500,17 +509,28 @@ fn nucleated_mix(cfg: &Config) -> Vec<(Population, f64)> {
         (MatureB, 0.025),
     ];
     let h = cfg.hemodilution;
-    let hg = cfg.hematogone_fraction * (1.0 - h);
+    let hg = if cfg.b_cell_aplasia {
+        0.0
+    } else {
+        cfg.hematogone_fraction * (1.0 - h)
+    };
+    let b_cells = |p: Population, f: f64| {
+        if cfg.b_cell_aplasia && p == MatureB {
+            0.0
+        } else {
+            f
+        }
+    };
     let others = 1.0 - hg - cfg.blast_fraction;
     let marrow_total: f64 = marrow.iter().map(|m| m.1).sum();
     let blood_total: f64 = blood.iter().map(|m| m.1).sum();
     let mut mix: Vec<(Population, f64)> = Vec::new();
     for (p, f) in marrow {
-        mix.push((p, others * (1.0 - h) * f / marrow_total));
+        mix.push((p, b_cells(p, others * (1.0 - h) * f / marrow_total)));
     }
     for (p, f) in blood {
         if let Some(e) = mix.iter_mut().find(|e| e.0 == p) {
-            e.1 += others * h * f / blood_total;
+            e.1 += b_cells(p, others * h * f / blood_total);
         }
     }
     mix.push((Hematogone, hg));
@@ -697,6 +717,9 @@ pub fn simulate(cfg: &Config) -> Result<Simulation, SimulateError> {
     };
     if cfg.panel == PanelProfile::Clearllab {
         extra::append(&mut sim, &extra::CLEARLLAB_LIGHT_CHAINS, cfg.seed);
+    }
+    if cfg.b_lineage_markers {
+        extra::append(&mut sim, &extra::B_LINEAGE_EXTRAS, cfg.seed ^ 0x22_24);
     }
     Ok(sim)
 }

@@ -139,6 +139,42 @@ pub struct Cluster {
     pub blast: bool,
 }
 
+/// A blast phenotype: where the blast clusters of a site sit, on the
+/// logicle display scale (0-1) by marker, weighted by their events. The
+/// diagnostic blasts' phenotype (the leukaemia-associated phenotype) is
+/// searched for again at every follow-up time point.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Phenotype {
+    /// Blast events it was drawn from.
+    pub events: u64,
+    /// Centre by marker name.
+    pub centre: std::collections::BTreeMap<String, f64>,
+}
+
+impl Phenotype {
+    /// The event-weighted centre of the blast clusters among `clusters`
+    /// (`None` without any).
+    pub fn of_blasts<'a>(clusters: impl IntoIterator<Item = &'a Cluster>) -> Option<Phenotype> {
+        let mut sums: std::collections::BTreeMap<String, (f64, u64)> = Default::default();
+        let mut events = 0;
+        for c in clusters.into_iter().filter(|c| c.blast && c.events > 0) {
+            events += c.events;
+            for (marker, v) in &c.centre {
+                let slot = sums.entry(marker.clone()).or_default();
+                slot.0 += v * c.events as f64;
+                slot.1 += c.events;
+            }
+        }
+        (events > 0).then(|| Phenotype {
+            events,
+            centre: sums
+                .into_iter()
+                .map(|(m, (sum, n))| (m, sum / n as f64))
+                .collect(),
+        })
+    }
+}
+
 /// The outcome of the search.
 #[derive(Debug, Clone)]
 pub struct BlastSearch {
@@ -645,8 +681,34 @@ fn judge_against_hematogones(
     ))
 }
 
+/// The expected phenotype in the mixture's coordinates; a marker it does
+/// not hold (another panel) takes the median of the fitted events.
+fn expected_centre(f: &Features, expected: &Phenotype, fit_rows: &[f64]) -> Vec<f64> {
+    let d = f.dims();
+    (0..d)
+        .map(|k| match expected.centre.get(&f.markers[k].name()) {
+            Some(v) => v * f.scale,
+            None => quantile(
+                &sorted_finite(fit_rows.iter().skip(k).step_by(d).copied()),
+                0.5,
+            )
+            .unwrap_or(0.0),
+        })
+        .collect()
+}
+
 /// Searches the CD19+CD10+ events of a prepared site for blast clusters.
-pub fn find_blasts(p: &Prepared, g: &PreGates, lod_events: u64) -> BlastSearch {
+/// `expected` (the patient's leukaemia-associated phenotype, at follow-up)
+/// adds a component at that phenotype to the mixture, so a small residual
+/// population there is fitted as a cluster of its own; it is judged
+/// against the normal maturation pattern like every other cluster, so the
+/// expected phenotype never makes a cluster a blast by itself.
+pub fn find_blasts(
+    p: &Prepared,
+    g: &PreGates,
+    lod_events: u64,
+    expected: Option<&Phenotype>,
+) -> BlastSearch {
     let n = p.events;
     let present: Vec<Marker> = DFN_MARKERS
         .iter()
@@ -735,6 +797,9 @@ pub fn find_blasts(p: &Prepared, g: &PreGates, lod_events: u64) -> BlastSearch {
             }
             centre.iter_mut().for_each(|c| *c /= seeds.len() as f64);
             means.push(centre);
+        }
+        if let Some(expected) = expected {
+            means.push(expected_centre(&f, expected, &fit_rows));
         }
         let model: Mixture = mixture::fit(&fit_rows, d, means, 60, 0.05f64.powi(2));
 
@@ -844,7 +909,7 @@ mod tests {
             &prepared,
             &crate::strategy::pregate::PregateSettings::default(),
         );
-        let s = find_blasts(&prepared, &g, 20);
+        let s = find_blasts(&prepared, &g, 20, None);
         let hits = s
             .members
             .iter()

@@ -94,14 +94,22 @@ pub const B_PRECURSOR_MARKERS: [Marker; 11] = [
     Marker::Cd(304),
 ];
 
+/// B-lineage markers other than CD19: B cells are gated through them
+/// when CD19 is lost (after CD19-directed therapy).
+pub const B_LINEAGE_ALTERNATIVES: [Marker; 3] =
+    [Marker::Cd(22), Marker::Cd(24), Marker::CdLettered(79, 'a')];
+
 /// Pre-gating channels read when present.
 pub const PREGATING_OPTIONAL: [Marker; 4] =
     [Marker::FscH, Marker::FscW, Marker::Time, Marker::Viability];
 
-/// Whether the B-ALL analysis reads `m` (required, pre-gating or a
-/// B-precursor marker).
+/// Whether the B-ALL analysis reads `m` (required, pre-gating, a
+/// B-precursor marker or a B-lineage marker other than CD19).
 pub fn is_analysed(m: Marker) -> bool {
-    REQUIRED.contains(&m) || PREGATING_OPTIONAL.contains(&m) || B_PRECURSOR_MARKERS.contains(&m)
+    REQUIRED.contains(&m)
+        || PREGATING_OPTIONAL.contains(&m)
+        || B_PRECURSOR_MARKERS.contains(&m)
+        || B_LINEAGE_ALTERNATIVES.contains(&m)
 }
 
 /// Viability dyes, as they appear in labels (upper case, punctuation removed).
