@@ -13,8 +13,9 @@ use crate::stats::percent;
 use crate::strategy::blasts::{
     BlastSearch, Bound, Cluster, ExportAgreement, Level, Phenotype, find_blasts,
 };
+use crate::strategy::cd19_negative::{Cd19NegativeSearch, alternatives, find_cd19_negative};
 use crate::strategy::hemodilution::{MarrowIndicators, marrow_indicators};
-use crate::strategy::markers::{B_LINEAGE_ALTERNATIVES, MarkerMap, describe_channel};
+use crate::strategy::markers::{MarkerMap, describe_channel};
 use crate::strategy::pregate::{GateRecord, PreGates, PregateSettings, count, pregate};
 use crate::strategy::prepare::{Prepared, prepare};
 use crate::strategy::stains::{StainCheck, check_stains};
@@ -250,6 +251,9 @@ pub struct SiteMeasures {
     /// Each lineage stain checked against its internal positive control
     /// (empty with user gates).
     pub stain_checks: Vec<StainCheck>,
+    /// The search for CD19-negative B-lineage blasts through CD22, CD24 or
+    /// CD79a (`None` when the tube has none of them).
+    pub cd19_negative: Option<Cd19NegativeSearch>,
 }
 
 /// One site's entry in the report.
@@ -564,6 +568,28 @@ fn measure_automatic(
         None => None,
     };
     let file = settings.keep_blast_events.then_some(file);
+    let cd19_negative = find_cd19_negative(
+        &prepared,
+        &g,
+        limits.lod_events,
+        settings.pregate.negative_sd,
+    );
+    if let Some(neg) = cd19_negative.as_ref().filter(|n| n.search.found) {
+        blasts
+            .members
+            .iter_mut()
+            .zip(&neg.members)
+            .for_each(|(b, n)| *b |= *n);
+        blasts.events = count(&blasts.members);
+        blasts.clusters.push(Cluster {
+            events: neg.search.events,
+            centre: neg.search.centre.clone(),
+            spread_decades: 0.0,
+            deviation_decades: 0.0,
+            aberrancies: vec![neg.search.statement.clone()],
+            blast: true,
+        });
+    }
     let marrow = marrow_indicators(&prepared, &g, &blasts.members);
 
     let stain_checks = check_stains(&prepared, &g, limits.lod_events);
@@ -571,25 +597,48 @@ fn measure_automatic(
     // verdict: without CD45-bright lymphocytes the references of the blast
     // search (their CD45, the negative level of every B marker) are not
     // there, so a "cluster" found against them means nothing either.
+    // After CD19-directed therapy a marrow without CD19+ B cells is
+    // expected (B-cell aplasia); it can still be NEGATIVE when the B
+    // lineage was searched through another marker whose stain is shown.
+    let aplasia_covered = settings.cd19_directed_therapy
+        && cd19_negative
+            .as_ref()
+            .is_some_and(|n| !n.search.verified.is_empty());
     let mut concerns: Vec<Concern> = stain_checks
         .iter()
         .filter_map(|c| {
             let finding = c.finding.clone()?;
             Some(if c.marker == "CD45" {
                 Concern::blocks(finding)
+            } else if c.marker == "CD19" && aplasia_covered {
+                Concern::note(format!(
+                    "no CD19+ B cells ({} CD19+): B-cell aplasia, expected after CD19-directed therapy; the B lineage was searched through {} (stain shown on its internal control)",
+                    c.positive_events,
+                    cd19_negative
+                        .as_ref()
+                        .map(|n| n.search.verified.join(", "))
+                        .unwrap_or_default()
+                ))
             } else {
                 Concern::no_negative(finding)
             })
         })
         .collect();
-    if settings.cd19_directed_therapy
-        && !B_LINEAGE_ALTERNATIVES
-            .iter()
-            .any(|&m| prepared.get(m).is_some())
-    {
-        concerns.push(Concern::no_negative(
-            "after CD19-directed therapy, CD19-negative disease cannot be excluded with this panel: it holds no B-lineage marker other than CD19 (CD22, CD24, cytoplasmic CD79a)",
-        ));
+    if settings.cd19_directed_therapy {
+        let problem = match &cd19_negative {
+            _ if alternatives(&prepared).is_empty() => Some(
+                "after CD19-directed therapy, CD19-negative disease cannot be excluded with this panel: it holds no B-lineage marker other than CD19 (CD22, CD24, cytoplasmic CD79a)".to_string(),
+            ),
+            None => Some(
+                "after CD19-directed therapy, CD19-negative disease cannot be excluded: the search through the other B-lineage markers could not run (no T/NK lymphocyte reference for their negative level)".to_string(),
+            ),
+            Some(n) if n.search.verified.is_empty() => Some(format!(
+                "after CD19-directed therapy, CD19-negative disease cannot be excluded: {} shows no positive population on its internal control (CD24 on granulocytic cells, CD22/CD79a on B cells)",
+                n.search.markers.join(", ")
+            )),
+            Some(_) => None,
+        };
+        concerns.extend(problem.map(Concern::no_negative));
     }
     concerns.extend(g.warnings.iter().cloned().map(Concern::note));
     concerns.extend(file_concerns(
@@ -641,6 +690,7 @@ fn measure_automatic(
     );
     let mut gates = g.records.clone();
     gates.push(blasts.record.clone());
+    gates.extend(cd19_negative.as_ref().map(|n| n.record.clone()));
     let measures = SiteMeasures {
         total_events: total,
         debris_percent: percent(debris, stable),
@@ -682,6 +732,7 @@ fn measure_automatic(
         warnings,
         concerns,
         stain_checks,
+        cd19_negative: cd19_negative.map(|n| n.search),
     };
     let blast_events = file
         .map(|f| blast_events(&f, data, &blasts.members))
@@ -822,6 +873,7 @@ fn gate_with_user_gates(
         warnings: info.warnings.clone(),
         concerns,
         stain_checks: Vec::new(),
+        cd19_negative: None,
     };
     Ok((
         verdict.status,

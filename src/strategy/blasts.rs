@@ -127,7 +127,8 @@ impl Bound {
 pub struct Cluster {
     /// Events assigned to it.
     pub events: u64,
-    /// Centre on the logicle display scale (0-1), by marker.
+    /// Centre on the logicle display scale (0-1), by marker: the search's
+    /// markers, then CD19 (the mean of the cluster's events).
     pub centre: Vec<(String, f64)>,
     /// Mean spread, decades.
     pub spread_decades: f64,
@@ -807,6 +808,15 @@ pub fn find_blasts(
         let assigned: Vec<usize> = rows.par_chunks(d).map(|x| model.assign(x)).collect();
         let mut counts = vec![0u64; model.components.len()];
         assigned.iter().for_each(|&c| counts[c] += 1);
+        // CD19 is not a dimension of the search (every candidate is CD19+),
+        // but its level belongs to the phenotype: it is what CD19-directed
+        // therapy takes away.
+        let mut cd19_sums = vec![0.0f64; model.components.len()];
+        if let Some(cd19) = p.get(Marker::Cd(19)) {
+            for (&i, &c) in candidates.iter().zip(&assigned) {
+                cd19_sums[c] += cd19[i];
+            }
+        }
         for (c, comp) in model.components.iter().enumerate() {
             let deviation = departure(&bounds, &comp.mean);
             let spread = (0..d).map(|k| comp.sd(k)).sum::<f64>() / d as f64;
@@ -833,6 +843,10 @@ pub fn find_blasts(
                     .iter()
                     .zip(&comp.mean)
                     .map(|(m, v)| (m.name(), v / f.scale))
+                    .chain(
+                        (counts[c] > 0 && p.get(Marker::Cd(19)).is_some())
+                            .then(|| ("CD19".to_string(), cd19_sums[c] / counts[c] as f64)),
+                    )
                     .collect(),
                 spread_decades: spread,
                 deviation_decades: deviation,

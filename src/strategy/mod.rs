@@ -4,6 +4,7 @@
 //! maturation. Thresholds come from the data ([`density`]).
 
 pub mod blasts;
+pub mod cd19_negative;
 pub mod density;
 pub mod export;
 pub mod hemodilution;

@@ -1,0 +1,269 @@
+//! CD19-negative B-lineage blasts: after CD19-directed therapy
+//! (blinatumomab, CD19 CAR-T cells) the leukaemia can return without CD19,
+//! or CD19-dim, and a search that starts from CD19+ cells then sees a
+//! marrow full of blasts as negative. When the tube holds other B-lineage
+//! markers (CD22, CD24, cytoplasmic CD79a), B-lineage cells are also gated
+//! through them below the CD19+ gate:
+//!
+//! - in the CD45-dim, SSC-low blast region, viable, with lymphoid scatter
+//!   (FSC-A at least 0.75x and SSC-A at most 1.5x the lymphocytes':
+//!   dead cells and debris stain everything dimly), below the CD19+ gate;
+//! - positive for every other B-lineage marker in the tube (each above the
+//!   negative T/NK lymphocytes + the pre-gates' SD factor, and above
+//!   their 99.5th percentile);
+//! - CD10+ (the CD19+CD10+ gate's CD10 threshold): common-B-ALL blasts keep
+//!   CD10 far more often than CD19 under CD19-directed therapy.
+//!
+//! Normal B-cell precursors are CD19+, but a few of them fall below any
+//! CD19 cut. Their tail is estimated from the CD19+CD10+ cells of the
+//! blast region (positive for the same markers) in a band a quarter of a
+//! decade just above the cut: a tail that declines downwards puts no more
+//! than about that many below it. The population must exceed that estimate
+//! by the LOD and be at least three times it. What is found
+//! is reported as "CD19-negative B-lineage blasts".
+
+use super::markers::{B_LINEAGE_ALTERNATIVES, Marker};
+use super::pregate::{GateRecord, PreGates, count, names, negative_bound};
+use super::prepare::Prepared;
+use crate::stats::{median_and_robust_sd, percent, quantile, sorted_finite};
+use serde::Serialize;
+
+/// Width of the band just above the CD19 cut whose CD19+CD10+ events
+/// estimate the normal precursors' tail below it, in decades.
+const TAIL_BAND_DECADES: f64 = 0.25;
+
+/// The T/NK cells' quantile each marker's cut must exceed.
+const T_CELL_QUANTILE: f64 = 0.995;
+/// Smallest FSC-A of the population, times the lymphocytes' median.
+const MIN_FSC_OF_LYMPHOCYTES: f64 = 0.75;
+/// Largest SSC-A of the population, times the lymphocytes' median.
+const MAX_SSC_OF_LYMPHOCYTES: f64 = 1.5;
+
+/// Name of the gate record.
+pub const GATE_NAME: &str = "CD19- B-lineage blasts";
+
+/// The outcome of the search, as reported.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cd19NegativeSearch {
+    /// The B-lineage markers other than CD19 it gated through.
+    pub markers: Vec<String>,
+    /// Events meeting the gate.
+    pub events: u64,
+    /// Events the CD19+ B precursors' own tail would put below the CD19
+    /// cut.
+    pub expected_from_cd19_positive: f64,
+    /// Whether they are a CD19-negative B-lineage blast population (at
+    /// least the LOD beyond the expected tail, and three times it).
+    pub found: bool,
+    /// Their median on the display scale, by marker.
+    pub centre: Vec<(String, f64)>,
+    /// The markers whose stain showed its positive population on an
+    /// internal control (CD24 on granulocytic cells, CD22 and CD79a on
+    /// CD19+ B cells): the search rests on these.
+    pub verified: Vec<String>,
+    /// The search in words.
+    pub statement: String,
+}
+
+/// The search's result with its per-event membership.
+#[derive(Debug, Clone)]
+pub struct Cd19NegativeGating {
+    /// As reported.
+    pub search: Cd19NegativeSearch,
+    /// Events of the population when found (all `false` otherwise).
+    pub members: Vec<bool>,
+    /// The gate as audited.
+    pub record: GateRecord,
+}
+
+/// The B-lineage markers other than CD19 that `p` holds.
+pub fn alternatives(p: &Prepared) -> Vec<Marker> {
+    B_LINEAGE_ALTERNATIVES
+        .iter()
+        .copied()
+        .filter(|&m| p.get(m).is_some())
+        .collect()
+}
+
+/// The markers among `markers` (with their cuts) whose stain shows its
+/// positive population: CD24 on granulocytic cells (SSC above twice the
+/// lymphocytes'), CD22 and CD79a on CD19+ B cells (absent in B-cell
+/// aplasia, so they cannot be shown then).
+fn verified_markers(
+    p: &Prepared,
+    g: &PreGates,
+    markers: &[Marker],
+    cuts: &[(&[f64], f64)],
+    lod_events: u64,
+) -> Vec<String> {
+    let Some(ssc) = p.get(Marker::SscA) else {
+        return Vec::new();
+    };
+    let lymph_ssc = crate::stats::quantile(
+        &crate::stats::sorted_finite(g.lymphocytes.iter().map(|&i| ssc[i])),
+        0.5,
+    )
+    .unwrap_or(f64::INFINITY);
+    let need = lod_events.max(count(&g.viable) / 10_000).max(1);
+    markers
+        .iter()
+        .zip(cuts)
+        .filter(|(m, (values, cut))| {
+            let control = |i: usize| match m {
+                Marker::Cd(24) => g.viable[i] && !g.b_lineage[i] && ssc[i] > 2.0 * lymph_ssc,
+                _ => g.b_lineage[i],
+            };
+            (0..p.events)
+                .filter(|&i| control(i) && values[i] >= *cut)
+                .count() as u64
+                >= need
+        })
+        .map(|(m, _)| m.name())
+        .collect()
+}
+
+/// Searches for CD19-negative B-lineage blasts; `None` when the tube holds
+/// no other B-lineage marker or lacks CD10 or CD45.
+pub fn find_cd19_negative(
+    p: &Prepared,
+    g: &PreGates,
+    lod_events: u64,
+    negative_sd: f64,
+) -> Option<Cd19NegativeGating> {
+    let markers = alternatives(p);
+    let (cd19, cd10) = (p.get(Marker::Cd(19))?, p.get(Marker::Cd(10))?);
+    if markers.is_empty() {
+        return None;
+    }
+    let n = p.events;
+    let threshold = |name: &str| {
+        g.records
+            .iter()
+            .find(|r| r.name == name)
+            .and_then(|r| r.thresholds.first().copied())
+    };
+    let (cd19_cut, cd10_cut) = (threshold(names::CD19)?, threshold(names::CD19_CD10)?);
+    // The negative reference: T/NK lymphocytes (CD19-).
+    let mut t_cells = vec![false; n];
+    for &i in &g.lymphocytes {
+        t_cells[i] = !g.b_lineage[i];
+    }
+    // Each marker's cut: above the T/NK cells' negative peak + SD factor,
+    // and above their 99.5th percentile (a negative population piled up
+    // at zero, as integer data store it, has almost no spread below its
+    // peak).
+    let mut cuts = Vec::with_capacity(markers.len());
+    for &m in &markers {
+        let values = p.get(m)?;
+        let upper = quantile(
+            &sorted_finite((0..n).filter(|&i| t_cells[i]).map(|i| values[i])),
+            T_CELL_QUANTILE,
+        )?;
+        cuts.push((
+            values,
+            negative_bound(values, &t_cells, negative_sd)?.max(upper),
+        ));
+    }
+    // Lymphoid scatter: dead cells and debris bind antibodies
+    // non-specifically (dimly positive for everything) and are smaller or
+    // more granular than lymphocytes; blasts are not.
+    let (fsc, ssc) = (p.get(Marker::FscA)?, p.get(Marker::SscA)?);
+    let median = |v: &[f64]| quantile(&sorted_finite(g.lymphocytes.iter().map(|&i| v[i])), 0.5);
+    let (fsc_min, ssc_max) = (
+        MIN_FSC_OF_LYMPHOCYTES * median(fsc)?,
+        MAX_SSC_OF_LYMPHOCYTES * median(ssc)?,
+    );
+    let verified = verified_markers(p, g, &markers, &cuts, lod_events);
+    let members: Vec<bool> = (0..n)
+        .map(|i| {
+            g.blast_region[i]
+                && fsc[i] >= fsc_min
+                && ssc[i] <= ssc_max
+                && !g.b_lineage[i]
+                && cd19[i] < cd19_cut
+                && cd10[i] >= cd10_cut
+                && cuts.iter().all(|(v, cut)| v[i] >= *cut)
+        })
+        .collect();
+    let events = count(&members);
+    // The precursors' CD19 just above the cut, in a band as wide as the
+    // one below it that a declining tail can reach: what continuity puts
+    // below the cut is at most about that many.
+    let band = TAIL_BAND_DECADES / super::prepare::LOGICLE.2;
+    let expected = (0..n)
+        .filter(|&i| {
+            g.cd10_positive[i]
+                && g.blast_region[i]
+                && cd19[i] < cd19_cut + band
+                && cuts.iter().all(|(v, cut)| v[i] >= *cut)
+        })
+        .count() as f64;
+    let found = events as f64 >= lod_events as f64 + expected && events as f64 >= 3.0 * expected;
+    let names_of: Vec<String> = markers.iter().map(|m| m.name()).collect();
+    let centre: Vec<(String, f64)> = [Marker::Cd(19), Marker::Cd(10)]
+        .into_iter()
+        .chain(markers.iter().copied())
+        .filter_map(|m| {
+            let v = p.get(m)?;
+            let (median, _, _) =
+                median_and_robust_sd((0..n).filter(|&i| members[i]).map(|i| v[i]))?;
+            Some((m.name(), median))
+        })
+        .collect();
+    let statement = if found {
+        format!(
+            "CD19-negative B-lineage blasts: {events} events {} CD10+ below the CD19+ gate (the CD19+ B precursors' tail would explain {expected:.1})",
+            names_of
+                .iter()
+                .map(|m| format!("{m}+"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )
+    } else {
+        format!(
+            "no CD19-negative B-lineage population: {events} events {} CD10+ below the CD19+ gate, {expected:.1} expected from the CD19+ B precursors' tail (at least the LOD beyond it needed)",
+            names_of
+                .iter()
+                .map(|m| format!("{m}+"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )
+    };
+    let parent = count(&g.blast_region);
+    let mut thresholds = vec![cd19_cut, cd10_cut];
+    thresholds.extend(cuts.iter().map(|(_, c)| *c));
+    let mut dimensions = vec!["CD19".to_string(), "CD10".to_string()];
+    dimensions.extend(names_of.iter().cloned());
+    let record = GateRecord {
+        name: GATE_NAME.into(),
+        parent: Some(names::BLAST_REGION.into()),
+        dimensions,
+        rule: format!(
+            "lymphoid scatter (FSC-A >= {fsc_min:.4}, SSC-A <= {ssc_max:.4}), CD19 < {cd19_cut:.4} (below the CD19+ gate), CD10 >= {cd10_cut:.4}, {} (each above the T/NK lymphocytes' negative peak + {negative_sd} SD and their 99.5th percentile); a population only beyond the CD19+ precursors' expected tail ({expected:.1} events) by the LOD",
+            names_of
+                .iter()
+                .zip(&cuts)
+                .map(|(m, (_, c))| format!("{m} >= {c:.4}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        thresholds,
+        events,
+        percent_of_parent: percent(events, parent),
+        id: None,
+        exported: Vec::new(),
+    };
+    Some(Cd19NegativeGating {
+        search: Cd19NegativeSearch {
+            markers: names_of,
+            events,
+            expected_from_cd19_positive: expected,
+            found,
+            centre,
+            verified,
+            statement,
+        },
+        members: if found { members } else { vec![false; n] },
+        record,
+    })
+}
