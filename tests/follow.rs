@@ -404,3 +404,20 @@ fn the_follow_command_writes_one_set_and_prints_the_schema() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("date order"));
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn the_bundled_follow_up_series_reads_as_its_readme_says() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/case-follow");
+    let course = Course::from_file(&dir.join("course.toml")).expect("sample course");
+    let r = follow_course(&course, &mrd_settings(), &|_, _, _, _| {});
+    let level = |label: &str, name: &str| site(&r, label, name).mrd_level;
+    assert_eq!(level("diagnosis", "left iliac"), MrdLevel::MrdPositive);
+    assert_eq!(level("day 15", "left iliac"), MrdLevel::MrdPositive);
+    assert_eq!(level("day 33", "left iliac"), MrdLevel::MrdPositive);
+    let hemodiluted = site(&r, "day 33", "right iliac");
+    assert_eq!(hemodiluted.mrd_level, MrdLevel::NotEvaluable);
+    assert!(hemodiluted.reason.contains("hemodilution"));
+    let eoc = site(&r, "end of consolidation", "left iliac");
+    assert_eq!(eoc.mrd_level, MrdLevel::Negative, "{}", eoc.reason);
+    assert!(eoc.lod_percent.is_some_and(|l| l <= 0.01));
+}

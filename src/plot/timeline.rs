@@ -120,6 +120,16 @@ pub fn draw_timeline<DB: DrawingBackend>(
             let x = t as f64 + offset(j, k);
             let colour = status_colour(s.status);
             let half = 0.07;
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    s.name.clone(),
+                    (x, FLOOR * 1.4),
+                    ("sans-serif", 10)
+                        .into_font()
+                        .color(&BLACK)
+                        .pos(Pos::new(HPos::Center, VPos::Bottom)),
+                )))
+                .map_err(draw_error)?;
             if s.mrd_level == MrdLevel::NotEvaluable {
                 chart
                     .draw_series(std::iter::once(Rectangle::new(

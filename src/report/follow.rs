@@ -56,9 +56,18 @@ pub fn summary_text(report: &FollowReport) -> String {
     if let Some(id) = &report.case_id {
         let _ = writeln!(t, "case {}", escape(id));
     }
+    let width = |texts: &mut dyn Iterator<Item = usize>| texts.max().unwrap_or(0).max(10) + 1;
+    let label_w = width(&mut report.timepoints.iter().map(|t| t.label.chars().count()));
+    let site_w = width(
+        &mut report
+            .timepoints
+            .iter()
+            .flat_map(|t| &t.sites)
+            .map(|s| s.name.chars().count()),
+    );
     let _ = writeln!(
         t,
-        "{:<18} {:<10} {:<18} {:<20} {:>10} {:>8} {:>26} {:>10} {:>10}",
+        "{:<label_w$} {:<10} {:<site_w$} {:<16} {:>10} {:>8} {:>26} {:>10} {:>10}",
         "time point", "date", "site", "MRD", "viable", "blasts", "MRD %", "LOD", "LLOQ"
     );
     for tp in &report.timepoints {
@@ -71,7 +80,7 @@ pub fn summary_text(report: &FollowReport) -> String {
             };
             let _ = writeln!(
                 t,
-                "{:<18} {:<10} {:<18} {:<20} {:>10} {:>8} {:>26} {:>10} {:>10}",
+                "{:<label_w$} {:<10} {:<site_w$} {:<16} {:>10} {:>8} {:>26} {:>10} {:>10}",
                 escape(&tp.label),
                 tp.date,
                 escape(&s.name),
