@@ -1,6 +1,6 @@
 //! The detector's figures over many seeds, as Markdown tables:
-//! `cargo run --release --example detection_table [SEEDS [textbook|tuning|held-out]]`
-//! (all three tables by default).
+//! `cargo run --release --example detection_table [SEEDS [textbook|tuning|held-out|mrd]]`
+//! (all four tables by default).
 //!
 //! Every row simulates marrow with known truth, writes it as an
 //! instrument family does, analyses it as `analyze` does (one site at a
@@ -34,6 +34,10 @@ struct Outcome {
 }
 
 fn run(cfg: &Config, instrument: Instrument, dir: &Path) -> Outcome {
+    run_with(cfg, instrument, dir, &Settings::default())
+}
+
+fn run_with(cfg: &Config, instrument: Instrument, dir: &Path, settings: &Settings) -> Outcome {
     let file = dir.join(format!("s{}.fcs", cfg.seed));
     let mut sim = simulate(cfg).expect("valid configuration");
     let true_percent = sim.true_blast_percent();
@@ -44,7 +48,7 @@ fn run(cfg: &Config, instrument: Instrument, dir: &Path) -> Outcome {
         file: file.clone(),
         panel: Vec::new(),
     };
-    let (report, gating) = analyze_site(&site, &Settings::default());
+    let (report, gating) = analyze_site(&site, settings);
     std::fs::remove_file(&file).ok();
     std::fs::remove_file(marrowgate::simulate::truth_path(&file)).ok();
     let called = gating.map(|g| g.blasts).unwrap_or_default();
@@ -341,6 +345,247 @@ fn textbook_table(seeds: u64, dir: &Path) {
     }
 }
 
+/// The blasts' phenotype of a simulated diagnostic marrow.
+fn diagnostic_phenotype(
+    cfg: &Config,
+    instrument: Instrument,
+    dir: &Path,
+) -> Option<marrowgate::strategy::blasts::Phenotype> {
+    let file = dir.join(format!("dx{}.fcs", cfg.seed));
+    let mut sim = simulate(cfg).ok()?;
+    as_instrument(&mut sim, instrument).ok()?;
+    write(&sim, &file).ok()?;
+    let site = Site {
+        name: "dx".into(),
+        file: file.clone(),
+        panel: Vec::new(),
+    };
+    let (report, _) = analyze_site(&site, &Settings::default());
+    std::fs::remove_file(&file).ok();
+    std::fs::remove_file(marrowgate::simulate::truth_path(&file)).ok();
+    marrowgate::strategy::blasts::Phenotype::of_blasts(&report.measures?.clusters)
+}
+
+/// MRD levels and CD19-negative phenotypes (issue 13), at the MRD
+/// sensitivity (10^-4 required), realism 1, on the held-out layouts.
+fn mrd_table(seeds: u64, dir: &Path) {
+    println!("\n### MRD levels and CD19-negative phenotypes (realism 1, held-out layouts)\n");
+    println!(
+        "| scenario | events | sites | right calls | wrong calls | MRD % found / true (median) | median precision / recall / F1 |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    let cd19 = |v: f64| phenotype(&[("CD19", v)]);
+    let positive: &[Status] = &[Status::Positive];
+    let negative: &[Status] = &[Status::Negative];
+    let not_negative: &[Status] = &[Status::NotEvaluable];
+    // (name, events, blasts, phenotype, aplasia, CD22/CD24, after CD19 therapy, accepted)
+    type Row = (
+        &'static str,
+        usize,
+        f64,
+        BlastPhenotype,
+        bool,
+        bool,
+        bool,
+        &'static [Status],
+    );
+    let rows: Vec<Row> = vec![
+        (
+            "MRD 10^-3",
+            300_000,
+            1e-3,
+            phenotype(&[]),
+            false,
+            false,
+            false,
+            positive,
+        ),
+        (
+            "MRD 10^-4",
+            1_000_000,
+            1e-4,
+            phenotype(&[]),
+            false,
+            false,
+            false,
+            positive,
+        ),
+        (
+            "MRD 10^-5",
+            5_000_000,
+            1e-5,
+            phenotype(&[]),
+            false,
+            false,
+            false,
+            positive,
+        ),
+        (
+            "MRD negative, regenerating (20 % hematogones)",
+            2_500_000,
+            0.0,
+            phenotype(&[]),
+            false,
+            false,
+            false,
+            negative,
+        ),
+        (
+            "CD19-negative relapse, CD22/CD24 in the tube, B-cell aplasia, 1 %",
+            300_000,
+            0.01,
+            cd19(60.0),
+            true,
+            true,
+            true,
+            positive,
+        ),
+        (
+            "CD19-negative relapse, CD22/CD24, 0.05 %",
+            1_000_000,
+            5e-4,
+            cd19(60.0),
+            true,
+            true,
+            true,
+            positive,
+        ),
+        (
+            "CD19-dim blasts (CD19 700), CD22/CD24, 1 %",
+            300_000,
+            0.01,
+            cd19(700.0),
+            false,
+            true,
+            true,
+            positive,
+        ),
+        (
+            "CD19-negative relapse, CD19-only tube, 1 %",
+            300_000,
+            0.01,
+            cd19(60.0),
+            true,
+            false,
+            true,
+            not_negative,
+        ),
+        (
+            "B-cell aplasia, no blasts, CD22/CD24",
+            300_000,
+            0.0,
+            phenotype(&[]),
+            true,
+            true,
+            true,
+            negative,
+        ),
+        (
+            "B-cell aplasia, no blasts, CD19-only tube",
+            300_000,
+            0.0,
+            phenotype(&[]),
+            true,
+            false,
+            true,
+            not_negative,
+        ),
+        (
+            "after blinatumomab, regenerating (20 % hematogones), CD22/CD24",
+            1_000_000,
+            0.0,
+            phenotype(&[]),
+            false,
+            true,
+            true,
+            negative,
+        ),
+    ];
+    let mut seed = 200_000;
+    for (name, events, blasts, ph, aplasia, markers, therapy, accepted) in rows {
+        let n = if events >= 2_000_000 {
+            seeds.div_ceil(3)
+        } else {
+            seeds
+        };
+        let (mut right, mut wrong) = (0, Vec::new());
+        let (mut found, mut truth, mut f) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut p, mut r) = (Vec::new(), Vec::new());
+        // A CD19-only tube: not the spectral layout, whose tube holds CD22
+        // and CD24.
+        let layouts: Vec<Instrument> = HELD_OUT
+            .iter()
+            .copied()
+            .filter(|&i| markers || i != Instrument::Aurora)
+            .collect();
+        for k in 0..n {
+            seed += 1;
+            let instrument = layouts[(k as usize) % layouts.len()];
+            // The patient's diagnostic phenotype, as `follow` finds it: the
+            // blasts of a diagnostic marrow of the same layout and tube.
+            let diagnosis = Config {
+                events: 100_000,
+                seed: seed + 500_000,
+                blast_fraction: 0.3,
+                hematogone_fraction: 0.02,
+                blast_phenotype: BlastPhenotype::default(),
+                realism: 1.0,
+                b_lineage_markers: markers,
+                ..Config::default()
+            };
+            let expected_phenotype = diagnostic_phenotype(&diagnosis, instrument, dir);
+            let cfg = Config {
+                events,
+                seed,
+                blast_fraction: blasts,
+                hematogone_fraction: if name.contains("20 %") { 0.2 } else { 0.05 },
+                blast_phenotype: ph,
+                realism: 1.0,
+                b_cell_aplasia: aplasia,
+                b_lineage_markers: markers,
+                ..Config::default()
+            };
+            let settings = Settings {
+                limits: marrowgate::qc::Limits {
+                    required_sensitivity_percent: 0.01,
+                    ..Default::default()
+                },
+                cd19_directed_therapy: therapy,
+                expected_phenotype,
+                ..Settings::default()
+            };
+            let o = run_with(&cfg, instrument, dir, &settings);
+            if accepted.contains(&o.status) {
+                right += 1;
+            } else {
+                wrong.push(format!("{:?} ({instrument:?}, seed {seed})", o.status));
+            }
+            if o.true_blasts >= 20 {
+                found.push(o.found_percent);
+                truth.push(o.true_percent);
+                let (pp, rr, ff) = o.f1.unwrap_or((0.0, 0.0, 0.0));
+                p.push(pp);
+                r.push(rr);
+                f.push(ff);
+            }
+        }
+        let fmt = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.4}"));
+        println!(
+            "| {name} | {events} | {n} | {right} | {} | {} / {} | {} / {} / {} |",
+            if wrong.is_empty() {
+                "0".to_string()
+            } else {
+                wrong.join(", ")
+            },
+            fmt(median(found)),
+            fmt(median(truth)),
+            fmt(median(p)),
+            fmt(median(r)),
+            fmt(median(f)),
+        );
+    }
+}
+
 fn main() {
     let seeds: u64 = std::env::args()
         .nth(1)
@@ -370,6 +615,9 @@ fn main() {
             seeds,
             &dir,
         );
+    }
+    if wanted("mrd") {
+        mrd_table(seeds, &dir);
     }
     std::fs::remove_dir_all(dir).ok();
 }
