@@ -54,16 +54,51 @@ impl Density {
         bandwidth: f64,
     ) -> Density {
         let bins = bins.max(8);
-        let width = (hi - lo) / bins as f64;
         let mut hist = vec![0.0f64; bins];
-        let mut count = 0usize;
-        for v in values {
-            if v.is_finite() && v >= lo && v <= hi {
-                let b = (((v - lo) / width) as usize).min(bins - 1);
-                hist[b] += 1.0;
-                count += 1;
-            }
-        }
+        let count = add_to_histogram(&mut hist, values, lo, hi);
+        Density::smoothed(hist, count, lo, hi, bandwidth)
+    }
+
+    /// [`Density::estimate`] of the `values` whose `mask` is set, counted
+    /// in parallel blocks (the sum of whole counts is the same in any
+    /// order, so the estimate is too).
+    pub fn estimate_masked(
+        values: &[f64],
+        mask: &[bool],
+        lo: f64,
+        hi: f64,
+        bins: usize,
+        bandwidth: f64,
+    ) -> Density {
+        use rayon::prelude::*;
+        const BLOCK: usize = 1 << 16;
+        let bins = bins.max(8);
+        let (hist, count) = values
+            .par_chunks(BLOCK)
+            .zip(mask.par_chunks(BLOCK))
+            .fold(
+                || (vec![0.0f64; bins], 0usize),
+                |(mut hist, count), (v, m)| {
+                    let selected = v.iter().zip(m).filter(|(_, m)| **m).map(|(v, _)| *v);
+                    let added = add_to_histogram(&mut hist, selected, lo, hi);
+                    (hist, count + added)
+                },
+            )
+            .reduce(
+                || (vec![0.0f64; bins], 0usize),
+                |(mut a, ca), (b, cb)| {
+                    a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+                    (a, ca + cb)
+                },
+            );
+        Density::smoothed(hist, count, lo, hi, bandwidth)
+    }
+
+    /// The histogram `hist` of `count` values in `[lo, hi]` smoothed by a
+    /// Gaussian kernel of `bandwidth`.
+    fn smoothed(hist: Vec<f64>, count: usize, lo: f64, hi: f64, bandwidth: f64) -> Density {
+        let bins = hist.len();
+        let width = (hi - lo) / bins as f64;
         let sigma_bins = (bandwidth / width).max(0.5);
         let radius = (4.0 * sigma_bins).ceil() as isize;
         let kernel: Vec<f64> = (-radius..=radius)
@@ -172,14 +207,43 @@ impl Density {
     }
 }
 
+/// Adds the finite `values` within `[lo, hi]` to `hist` (its bins span
+/// the range evenly); returns how many were added.
+fn add_to_histogram(
+    hist: &mut [f64],
+    values: impl Iterator<Item = f64>,
+    lo: f64,
+    hi: f64,
+) -> usize {
+    let bins = hist.len();
+    let width = (hi - lo) / bins as f64;
+    let mut count = 0usize;
+    for v in values {
+        if v.is_finite() && v >= lo && v <= hi {
+            let b = (((v - lo) / width) as usize).min(bins - 1);
+            hist[b] += 1.0;
+            count += 1;
+        }
+    }
+    count
+}
+
+/// Values in the sample the bandwidth's spread is estimated on.
+pub const BANDWIDTH_SAMPLE: usize = 1 << 16;
+
 /// Silverman's rule of thumb on a robust spread, scaled by `factor` (below 1
 /// to keep nearby populations apart).
 pub fn bandwidth(values: &[f64], factor: f64) -> f64 {
     // The spread is estimated on an evenly strided sample of at most 65,536
     // values (sorting millions of values for two quartiles is waste); the
     // count in the rule is the full one.
-    let stride = values.len().div_ceil(1 << 16).max(1);
-    let v = sorted_finite(values.iter().step_by(stride).copied());
+    let stride = values.len().div_ceil(BANDWIDTH_SAMPLE).max(1);
+    bandwidth_of_sample(values.iter().step_by(stride).copied(), stride, factor)
+}
+
+/// [`bandwidth`] from a sample taken every `stride`-th value.
+pub fn bandwidth_of_sample(sample: impl Iterator<Item = f64>, stride: usize, factor: f64) -> f64 {
+    let v = sorted_finite(sample);
     let total = v.len() * stride;
     if v.len() < 2 {
         return 0.01;

@@ -3,12 +3,13 @@
 //! viability, CD19+ B lineage and CD10+ within it. (CD10 is never judged
 //! outside CD19+: mature neutrophils are CD10+.)
 
-use super::density::{Density, bandwidth};
+use super::density::{BANDWIDTH_SAMPLE, Density, bandwidth_of_sample};
 use super::export::{at_least, at_most, below, none_of, rectangle, set_parent};
 use super::markers::Marker;
 use super::prepare::Prepared;
 use crate::gate::{Gate, Interval};
 use crate::stats::{median_and_robust_sd, percent, quantile, quantiles, sorted_finite};
+use rayon::prelude::*;
 use serde::Serialize;
 
 /// One automated gate as drawn and audited.
@@ -319,9 +320,23 @@ const BINS: usize = 256;
 const SMOOTHING: f64 = 0.5;
 const MIN_PROMINENCE: f64 = 0.01;
 
+/// The mask of the events `0..n` for which `keep` holds, built in
+/// parallel.
+pub fn mask_where(n: usize, keep: impl Fn(usize) -> bool + Sync + Send) -> Vec<bool> {
+    (0..n).into_par_iter().map(keep).collect()
+}
+
+/// Median of `values` at `indices`, by selection (no sort of up to
+/// millions of values).
+fn median_of_indices(indices: &[usize], values: &[f64]) -> Option<f64> {
+    quantiles(indices.iter().map(|&i| values[i]), &[0.5]).map(|q| q[0])
+}
+
 /// Events of a membership.
 pub fn count(m: &[bool]) -> u64 {
-    m.iter().filter(|&&b| b).count() as u64
+    m.par_chunks(1 << 16)
+        .map(|c| c.iter().filter(|&&b| b).count() as u64)
+        .sum()
 }
 
 fn select<'a>(values: &'a [f64], mask: &'a [bool]) -> impl Iterator<Item = f64> + 'a {
@@ -332,10 +347,14 @@ fn select<'a>(values: &'a [f64], mask: &'a [bool]) -> impl Iterator<Item = f64> 
         .map(|(v, _)| *v)
 }
 
+/// The density of the `values` whose `mask` is set, without collecting
+/// them: counted in parallel, the bandwidth from an evenly strided sample.
 fn density(values: &[f64], mask: &[bool], lo: f64, hi: f64) -> Density {
-    let v: Vec<f64> = select(values, mask).collect();
-    let factor = smoothing(v.len());
-    Density::estimate(v.iter().copied(), lo, hi, BINS, bandwidth(&v, factor))
+    let selected = count(mask) as usize;
+    let stride = selected.div_ceil(BANDWIDTH_SAMPLE).max(1);
+    let factor = smoothing(selected);
+    let bandwidth = bandwidth_of_sample(select(values, mask).step_by(stride), stride, factor);
+    Density::estimate_masked(values, mask, lo, hi, BINS, bandwidth)
 }
 
 /// Bandwidth factor: [`SMOOTHING`] from 20,000 events up, rising to twice
@@ -397,9 +416,7 @@ pub fn lymphocytes(cd45: &[f64], ssc: &[f64], mask: &[bool]) -> Vec<usize> {
     // granulocyte scatter can be brighter in CD45 than the few lymphocytes
     // are frequent, so the CD45 peak is sought among low-SSC events only.
     let lymphoid = lymphoid_scatter(cd45, ssc, mask);
-    let mask: Vec<bool> = (0..cd45.len())
-        .map(|i| mask[i] && ssc[i] <= lymphoid)
-        .collect();
+    let mask: Vec<bool> = mask_where(cd45.len(), |i| mask[i] && ssc[i] <= lymphoid);
     let mask = &mask[..];
     // The top of the scale is left out: events piled up at the detector's
     // maximum (saturation) form a "peak" that is no population.
@@ -413,9 +430,10 @@ pub fn lymphocytes(cd45: &[f64], ssc: &[f64], mask: &[bool]) -> Vec<usize> {
         return Vec::new();
     };
     let near: Vec<usize> = (0..cd45.len())
+        .into_par_iter()
         .filter(|&i| mask[i] && (cd45[i] - bright).abs() <= 0.05)
         .collect();
-    let Some(ssc_mid) = quantile(&sorted_finite(near.iter().map(|&i| ssc[i])), 0.5) else {
+    let Some(ssc_mid) = median_of_indices(&near, ssc) else {
         return Vec::new();
     };
     near.into_iter().filter(|&i| ssc[i] <= ssc_mid).collect()
@@ -610,7 +628,7 @@ pub fn pregate(p: &Prepared, cfg: &PregateSettings) -> PreGates {
         .map_or(0.5 * lymph_fsc, |v| {
             v.position.max(cfg.min_debris_cut * lymph_fsc)
         });
-    let cells: Vec<bool> = (0..n).map(|i| stable[i] && fsc[i] >= debris_cut).collect();
+    let cells: Vec<bool> = mask_where(n, |i| stable[i] && fsc[i] >= debris_cut);
     rec.push(
         Rule {
             name: names::CELLS,
@@ -634,6 +652,7 @@ pub fn pregate(p: &Prepared, cfg: &PregateSettings) -> PreGates {
     let singlets = match p.get(Marker::FscH) {
         Some(fsch) => {
             let ratio: Vec<f64> = (0..n)
+                .into_par_iter()
                 .map(|i| {
                     if fsc[i] > 0.0 {
                         fsch[i] / fsc[i]
@@ -645,7 +664,7 @@ pub fn pregate(p: &Prepared, cfg: &PregateSettings) -> PreGates {
             let (median, sd, _) =
                 median_and_robust_sd(select(&ratio, &cells)).unwrap_or((1.0, 0.0, 0));
             let cut = median - (cfg.singlet_sd * sd).max(0.05);
-            let m: Vec<bool> = (0..n).map(|i| cells[i] && ratio[i] >= cut).collect();
+            let m: Vec<bool> = mask_where(n, |i| cells[i] && ratio[i] >= cut);
             rec.push(
                 Rule {
                     name: names::SINGLETS,
@@ -698,7 +717,7 @@ pub fn pregate(p: &Prepared, cfg: &PregateSettings) -> PreGates {
     let viable = match p.get(Marker::Viability) {
         Some(dye) => {
             let cut = dye_cut(dye, &singlets, cfg).unwrap_or(f64::INFINITY);
-            let m: Vec<bool> = (0..n).map(|i| singlets[i] && dye[i] < cut).collect();
+            let m: Vec<bool> = mask_where(n, |i| singlets[i] && dye[i] < cut);
             rec.push(
                 Rule {
                     name: names::VIABLE,
@@ -733,9 +752,9 @@ pub fn pregate(p: &Prepared, cfg: &PregateSettings) -> PreGates {
             match (median_of(fsc), median_of(ssc)) {
                 (Some(fsc_top), Some(lymph_ssc)) if reference.len() >= MIN_SCATTER_REFERENCE => {
                     let ssc_floor = cfg.dead_ssc_factor * lymph_ssc;
-                    let m: Vec<bool> = (0..n)
-                        .map(|i| singlets[i] && !(fsc[i] < fsc_top && ssc[i] > ssc_floor))
-                        .collect();
+                    let m: Vec<bool> = mask_where(n, |i| {
+                        singlets[i] && !(fsc[i] < fsc_top && ssc[i] > ssc_floor)
+                    });
                     rec.push(
                         Rule {
                             name: names::VIABLE,
@@ -790,15 +809,15 @@ pub fn pregate(p: &Prepared, cfg: &PregateSettings) -> PreGates {
         .get(Marker::Cd(45))
         .map(|cd45| (cd45, lymphocytes(cd45, ssc, &viable)))
         .unwrap_or((&empty, Vec::new()));
-    let median_of = |v: &[f64]| quantile(&sorted_finite(lymph.1.iter().map(|&i| v[i])), 0.5);
+    let median_of = |v: &[f64]| median_of_indices(&lymph.1, v);
     let lymph_ssc = median_of(ssc);
     let (cd45_top, ssc_top) = match (median_of(lymph.0), lymph_ssc) {
         (Some(c), Some(s)) => (c - 0.5 / super::prepare::LOGICLE.2, 2.0 * s),
         _ => (f64::NEG_INFINITY, f64::NEG_INFINITY),
     };
-    let blast_region: Vec<bool> = (0..n)
-        .map(|i| viable[i] && lymph.0[i] < cd45_top && ssc[i] <= ssc_top)
-        .collect();
+    let blast_region: Vec<bool> = mask_where(n, |i| {
+        viable[i] && lymph.0[i] < cd45_top && ssc[i] <= ssc_top
+    });
     rec.push(
         Rule {
             name: names::BLAST_REGION,
@@ -830,9 +849,8 @@ pub fn pregate(p: &Prepared, cfg: &PregateSettings) -> PreGates {
         .or_else(|| negative_bound(cd19, &viable, 5.0))
         .unwrap_or(0.5);
     let ssc_cut = lymph_ssc.map_or(f64::INFINITY, |m| cfg.cd19_ssc_factor * m);
-    let b_lineage: Vec<bool> = (0..n)
-        .map(|i| viable[i] && cd19[i] >= cd19_cut && ssc[i] <= ssc_cut)
-        .collect();
+    let b_lineage: Vec<bool> =
+        mask_where(n, |i| viable[i] && cd19[i] >= cd19_cut && ssc[i] <= ssc_cut);
     rec.push(
         Rule {
             name: names::CD19,
@@ -860,13 +878,11 @@ pub fn pregate(p: &Prepared, cfg: &PregateSettings) -> PreGates {
     // 6. CD10+ within CD19+. The negative reference is the CD10- majority of
     // viable CD19- cells (lymphocytes, monocytes, erythroid, precursors).
     let cd10 = col(Marker::Cd(10));
-    let cd19_negative: Vec<bool> = (0..n).map(|i| viable[i] && !b_lineage[i]).collect();
+    let cd19_negative: Vec<bool> = mask_where(n, |i| viable[i] && !b_lineage[i]);
     let cd10_cut = negative_bound(cd10, &cd19_negative, cfg.negative_sd)
         .or_else(|| negative_bound(cd10, &viable, cfg.negative_sd))
         .unwrap_or(0.5);
-    let cd10_positive: Vec<bool> = (0..n)
-        .map(|i| b_lineage[i] && cd10[i] >= cd10_cut)
-        .collect();
+    let cd10_positive: Vec<bool> = mask_where(n, |i| b_lineage[i] && cd10[i] >= cd10_cut);
     rec.push(
         Rule {
             name: names::CD19_CD10,
