@@ -96,6 +96,63 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
     (!v.is_empty()).then(|| v[v.len() / 2])
 }
 
+/// The sites of one table row: the calls, and the blast % found and true
+/// and the precision, recall and F1 of the sites with enough true blasts.
+#[derive(Default)]
+struct Tally {
+    right: usize,
+    wrong: Vec<String>,
+    /// Found %, true %, precision, recall, F1.
+    values: [Vec<f64>; 5],
+}
+
+impl Tally {
+    /// Adds a site; its numbers count when it has at least 20 true blasts
+    /// and `measurable`.
+    fn add(
+        &mut self,
+        o: &Outcome,
+        accepted: &[Status],
+        instrument: Instrument,
+        seed: u64,
+        measurable: bool,
+    ) {
+        if accepted.contains(&o.status) {
+            self.right += 1;
+        } else {
+            self.wrong
+                .push(format!("{:?} ({instrument:?}, seed {seed})", o.status));
+        }
+        if o.true_blasts >= 20 && measurable {
+            let (p, r, f) = o.f1.unwrap_or((0.0, 0.0, 0.0));
+            for (v, x) in self
+                .values
+                .iter_mut()
+                .zip([o.found_percent, o.true_percent, p, r, f])
+            {
+                v.push(x);
+            }
+        }
+    }
+
+    /// Prints the row: `lead` cells, right and wrong calls, medians.
+    fn print(&self, lead: &str, digits: usize) {
+        let [found, truth, p, r, f] = self
+            .values
+            .clone()
+            .map(|v| median(v).map_or("-".to_string(), |x| format!("{x:.digits$}")));
+        let wrong = if self.wrong.is_empty() {
+            "0".to_string()
+        } else {
+            self.wrong.join(", ")
+        };
+        println!(
+            "| {lead} | {} | {wrong} | {found} / {truth} | {p} / {r} / {f} |",
+            self.right
+        );
+    }
+}
+
 /// One scenario of the messy-marrow table.
 struct Scenario {
     name: &'static str,
@@ -199,9 +256,7 @@ fn messy_table(title: &str, instruments: &[Instrument], first_seed: u64, seeds: 
     let mut seed = first_seed;
     let mut all_f1 = Vec::new();
     for s in scenarios() {
-        let (mut right, mut wrong) = (0, Vec::new());
-        let (mut found, mut truth) = (Vec::new(), Vec::new());
-        let (mut p, mut r, mut f) = (Vec::new(), Vec::new(), Vec::new());
+        let mut tally = Tally::default();
         let n = if s.events >= 1_000_000 {
             seeds.div_ceil(3)
         } else {
@@ -227,36 +282,10 @@ fn messy_table(title: &str, instruments: &[Instrument], first_seed: u64, seeds: 
                 ..Config::default()
             };
             let o = run(&cfg, instrument, dir);
-            if s.accepted.contains(&o.status) {
-                right += 1;
-            } else {
-                wrong.push(format!("{:?} ({instrument:?}, seed {seed})", o.status));
-            }
-            if o.true_blasts >= 20 && s.necrosis == 0.0 {
-                found.push(o.found_percent);
-                truth.push(o.true_percent);
-                let (pp, rr, ff) = o.f1.unwrap_or((0.0, 0.0, 0.0));
-                p.push(pp);
-                r.push(rr);
-                f.push(ff);
-            }
+            tally.add(&o, s.accepted, instrument, seed, s.necrosis == 0.0);
         }
-        all_f1.extend(f.iter().copied());
-        let fmt = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.3}"));
-        println!(
-            "| {} | {n} | {right} | {} | {} / {} | {} / {} / {} |",
-            s.name,
-            if wrong.is_empty() {
-                "0".to_string()
-            } else {
-                wrong.join(", ")
-            },
-            fmt(median(found)),
-            fmt(median(truth)),
-            fmt(median(p)),
-            fmt(median(r)),
-            fmt(median(f)),
-        );
+        all_f1.extend(tally.values[4].iter().copied());
+        tally.print(&format!("{} | {n}", s.name), 3);
     }
     println!(
         "\nMedian F1 over the positive sites: {}",
@@ -508,9 +537,7 @@ fn mrd_table(seeds: u64, dir: &Path) {
         } else {
             seeds
         };
-        let (mut right, mut wrong) = (0, Vec::new());
-        let (mut found, mut truth, mut f) = (Vec::new(), Vec::new(), Vec::new());
-        let (mut p, mut r) = (Vec::new(), Vec::new());
+        let mut tally = Tally::default();
         // A CD19-only tube: not the spectral layout, whose tube holds CD22
         // and CD24.
         let layouts: Vec<Instrument> = HELD_OUT
@@ -555,34 +582,9 @@ fn mrd_table(seeds: u64, dir: &Path) {
                 ..Settings::default()
             };
             let o = run_with(&cfg, instrument, dir, &settings);
-            if accepted.contains(&o.status) {
-                right += 1;
-            } else {
-                wrong.push(format!("{:?} ({instrument:?}, seed {seed})", o.status));
-            }
-            if o.true_blasts >= 20 {
-                found.push(o.found_percent);
-                truth.push(o.true_percent);
-                let (pp, rr, ff) = o.f1.unwrap_or((0.0, 0.0, 0.0));
-                p.push(pp);
-                r.push(rr);
-                f.push(ff);
-            }
+            tally.add(&o, accepted, instrument, seed, true);
         }
-        let fmt = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.4}"));
-        println!(
-            "| {name} | {events} | {n} | {right} | {} | {} / {} | {} / {} / {} |",
-            if wrong.is_empty() {
-                "0".to_string()
-            } else {
-                wrong.join(", ")
-            },
-            fmt(median(found)),
-            fmt(median(truth)),
-            fmt(median(p)),
-            fmt(median(r)),
-            fmt(median(f)),
-        );
+        tally.print(&format!("{name} | {events} | {n}"), 4);
     }
 }
 

@@ -88,6 +88,42 @@ struct LimitArgs {
     min_marrow_specific_percent: f64,
 }
 
+/// Where and how `analyze` and `follow` report.
+#[derive(clap::Args)]
+struct ReportArgs {
+    /// Write the outputs (report.json, report.html, figures, Gating-ML...;
+    /// see the command's long help) to this folder, as one set (the
+    /// folder is replaced whole, never mixed).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Replace --out even if it is a folder that marrowgate did not write
+    /// (its contents are removed).
+    #[arg(long, requires = "out")]
+    replace: bool,
+    /// Analyse files whose declared spillover matrix cannot be applied,
+    /// uncompensated (stated in the report); without it such sites are NOT
+    /// EVALUABLE.
+    #[arg(long)]
+    accept_uncompensated: bool,
+    /// Print report.json to standard output instead of the summary.
+    #[arg(long)]
+    json: bool,
+}
+
+impl ReportArgs {
+    /// The outputs asked for (`blast_fcs`: each site's blast events too).
+    fn output(&self, blast_fcs: bool) -> Output {
+        Output {
+            dir: self.out.clone(),
+            options: marrowgate::report::case::OutputOptions {
+                blast_fcs,
+                replace: self.replace,
+            },
+            json: self.json,
+        }
+    }
+}
+
 /// Diagnostic sensitivity a NEGATIVE `analyze` site must reach, percent.
 const DIAGNOSTIC_SENSITIVITY_PERCENT: f64 = 0.1;
 /// MRD sensitivity a NEGATIVE `follow` site must reach, percent (10^-4).
@@ -128,25 +164,11 @@ enum Command {
         /// Panel file (TOML/JSON table channel = marker) overriding labels.
         #[arg(long)]
         panel: Option<PathBuf>,
-        /// Write report.json, sites.csv, report.html and plots/ to this
-        /// folder, as one set (the folder is replaced whole, never mixed).
-        #[arg(long)]
-        out: Option<PathBuf>,
+        #[command(flatten)]
+        report: ReportArgs,
         /// Also write each site's blast events as DIR/NN-<site>.blasts.fcs.
         #[arg(long, requires = "out")]
         blast_fcs: bool,
-        /// Replace --out even if it is a folder that marrowgate did not
-        /// write (its contents are removed).
-        #[arg(long, requires = "out")]
-        replace: bool,
-        /// Analyse files whose declared spillover matrix cannot be applied,
-        /// uncompensated (stated in the report); without it such sites are
-        /// NOT EVALUABLE.
-        #[arg(long)]
-        accept_uncompensated: bool,
-        /// Print report.json to standard output instead of the summary.
-        #[arg(long)]
-        json: bool,
         /// Use the gates of this Gating-ML 2.0 file instead of the automated
         /// strategy (with --blast-gate and --nucleated-gate).
         #[arg(long = "gating-ml", requires_all = ["blast_gate", "nucleated_gate"])]
@@ -180,22 +202,8 @@ enum Command {
     Follow {
         /// The course file (TOML, or JSON by extension).
         case: PathBuf,
-        /// Write report.json, timeline.png/svg, report.html and
-        /// timepoints/NN-<label>/ (each time point's full analysis) to this
-        /// folder, as one set.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Replace --out even if it is a folder that marrowgate did not
-        /// write (its contents are removed).
-        #[arg(long, requires = "out")]
-        replace: bool,
-        /// Analyse files whose declared spillover matrix cannot be applied,
-        /// uncompensated (stated in the report).
-        #[arg(long)]
-        accept_uncompensated: bool,
-        /// Print report.json to standard output instead of the summary.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        report: ReportArgs,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -409,11 +417,8 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             case,
             sites,
             panel,
-            out,
+            report,
             blast_fcs,
-            replace,
-            accept_uncompensated,
-            json,
             gating_ml,
             blast_gate,
             nucleated_gate,
@@ -438,15 +443,11 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 }
                 _ => marrowgate::analysis::site::Strategy::Automatic,
             };
-            let output = Output {
-                dir: out,
-                options: marrowgate::report::case::OutputOptions { blast_fcs, replace },
-                json,
-            };
+            let output = report.output(blast_fcs);
             let settings = marrowgate::analysis::site::Settings {
                 limits,
                 strategy,
-                accept_uncompensated,
+                accept_uncompensated: report.accept_uncompensated,
                 keep_blast_events: blast_fcs,
                 reviewed_gating,
                 ..Default::default()
@@ -455,26 +456,15 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         }
         Command::Follow {
             case,
-            out,
-            replace,
-            accept_uncompensated,
-            json,
+            report,
             limits,
         } => {
             let settings = marrowgate::analysis::site::Settings {
                 limits: limits.limits(MRD_SENSITIVITY_PERCENT)?,
-                accept_uncompensated,
+                accept_uncompensated: report.accept_uncompensated,
                 ..Default::default()
             };
-            let output = Output {
-                dir: out,
-                options: marrowgate::report::case::OutputOptions {
-                    blast_fcs: false,
-                    replace,
-                },
-                json,
-            };
-            follow(&case, &output, &settings)
+            follow(&case, &report.output(false), &settings)
         }
         Command::Panel {
             files,

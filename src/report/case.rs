@@ -306,17 +306,28 @@ impl CaseWriter {
         write_bytes_atomically(&html, page.as_bytes()).map_err(|e| fail(&html, &e))?;
         written.push("report.html".into());
         written.extend(kept.files);
-        let mark = serde_json::json!({
-            "software": report.software,
-            "schema_version": report.schema_version,
-            "files": written,
-        });
-        let dir = self.set.target().to_path_buf();
-        self.set
-            .commit(mark.to_string().as_bytes())
-            .map_err(|e| fail(&dir, &e))?;
-        Ok(written.into_iter().map(|f| dir.join(f)).collect())
+        commit_set(self.set, &report.software, report.schema_version, written)
     }
+}
+
+/// Marks an output set complete (its mark lists the software, the schema
+/// and the files written) and puts it in place; returns the files where
+/// they then are.
+pub(crate) fn commit_set(
+    set: OutputSet,
+    software: &str,
+    schema_version: u32,
+    written: Vec<PathBuf>,
+) -> Result<Vec<PathBuf>, OutputError> {
+    let mark = serde_json::json!({
+        "software": software,
+        "schema_version": schema_version,
+        "files": written,
+    });
+    let dir = set.target().to_path_buf();
+    set.commit(mark.to_string().as_bytes())
+        .map_err(|e| fail(&dir, &e))?;
+    Ok(written.into_iter().map(|f| dir.join(f)).collect())
 }
 
 /// Writes the whole output set of an analysed case at once (see

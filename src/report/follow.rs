@@ -9,8 +9,8 @@
 //! - `timepoints/NN-<label>/`: each time point's full `analyze` output
 //!   (its report.json, sites.csv, gating figures, Gating-ML, report.html).
 
-use super::case::{CaseWriter, OutputError, OutputOptions};
-use super::html::{FigureRef, STYLE, esc, img, status_class};
+use super::case::{CaseWriter, OutputError, OutputOptions, commit_set};
+use super::html::{FigureRef, esc, img, page_head, status_class};
 use super::terminal::escape;
 use crate::analysis::course::Course;
 use crate::analysis::follow::{FollowReport, MrdLevel, MrdSite};
@@ -103,20 +103,11 @@ pub fn summary_text(report: &FollowReport) -> String {
 /// The follow-up page: the timeline, the table, the phenotype, the
 /// methods and links to every time point's own report.
 pub fn render_html(report: &FollowReport, timeline: &FigureRef<'_>) -> String {
-    let mut h = String::new();
-    let title = match &report.case_id {
-        Some(id) => format!("marrowgate follow-up: {id}"),
-        None => "marrowgate follow-up".to_string(),
-    };
-    let _ = write!(
-        h,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>\n<h1>{}</h1>\n",
-        esc(&title),
-        esc(&title)
+    let mut h = page_head(
+        "marrowgate follow-up",
+        report.case_id.as_deref(),
+        report.patient.as_deref(),
     );
-    if let Some(p) = &report.patient {
-        let _ = writeln!(h, "<p>Patient: {}</p>", esc(p));
-    }
     h.push_str(&img(timeline));
     h.push_str("<div class=\"conclusion\">");
     for line in &report.conclusion {
@@ -262,16 +253,6 @@ impl FollowWriter {
         let page = render_html(report, &FigureRef::embedded(&figure));
         write_bytes_atomically(&html, page.as_bytes()).map_err(|e| fail(&html, &e))?;
         written.push("report.html".into());
-        let mark = serde_json::json!({
-            "software": report.software,
-            "schema_version": report.schema_version,
-            "kind": "follow",
-            "files": written,
-        });
-        let dir = self.set.target().to_path_buf();
-        self.set
-            .commit(mark.to_string().as_bytes())
-            .map_err(|e| fail(&dir, &e))?;
-        Ok(written.into_iter().map(|f| dir.join(f)).collect())
+        commit_set(self.set, &report.software, report.schema_version, written)
     }
 }

@@ -99,23 +99,32 @@ td:first-child,th:first-child{text-align:left}.pos{color:#c62828;font-weight:bol
 figure{margin:1em 0}img{max-width:100%;border:1px solid #ddd}figcaption{color:#555}\
 td.reason{text-align:left;max-width:40em}";
 
-/// Renders the report with its figures (the multi-site figures of
-/// [`crate::plot::case_figures`] and each site's gating path).
-pub fn render(report: &CaseReport, figures: &[FigureRef<'_>]) -> String {
-    let mut h = String::new();
-    let title = match &report.case_id {
-        Some(id) => format!("marrowgate case report: {id}"),
-        None => "marrowgate case report".to_string(),
+/// The start of a report page: its title (`kind`, with the case id when
+/// known), the style, and the patient line.
+pub(crate) fn page_head(kind: &str, case_id: Option<&str>, patient: Option<&str>) -> String {
+    let title = match case_id {
+        Some(id) => format!("{kind}: {id}"),
+        None => kind.to_string(),
     };
-    let _ = write!(
-        h,
+    let mut h = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>\n<h1>{}</h1>\n",
         esc(&title),
         esc(&title)
     );
-    if let Some(p) = &report.patient {
+    if let Some(p) = patient {
         let _ = writeln!(h, "<p>Patient: {}</p>", esc(p));
     }
+    h
+}
+
+/// Renders the report with its figures (the multi-site figures of
+/// [`crate::plot::case_figures`] and each site's gating path).
+pub fn render(report: &CaseReport, figures: &[FigureRef<'_>]) -> String {
+    let mut h = page_head(
+        "marrowgate case report",
+        report.case_id.as_deref(),
+        report.patient.as_deref(),
+    );
     let _ = writeln!(h, "<p class=\"conclusion\">{}</p>", esc(&report.conclusion));
 
     // Site table.
