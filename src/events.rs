@@ -51,34 +51,17 @@ pub trait EventSource: Sync {
     fn visit_chunks(&self, specs: &[LinearSpec], visit: ChunkVisitor) -> Result<(), FcsError>;
 }
 
-/// The specs of row-major `rows` of `p` values, one column per spec. Each
-/// channel a spec reads is gathered once into a contiguous column, then
-/// every spec is a sum of scaled columns, term by term in the spec's order
-/// (the same sums as event by event, in loops the compiler vectorises).
+/// The specs of row-major `rows` of `p` values, one column per spec
+/// (row by row, so each row is read once while it is in cache).
 fn combine(rows: &[f64], p: usize, specs: &[LinearSpec]) -> Vec<Vec<f64>> {
-    let p = p.max(1);
-    let n = rows.len() / p;
-    let mut read: Vec<usize> = specs.iter().flatten().map(|&(j, _)| j).collect();
-    read.sort_unstable();
-    read.dedup();
-    let inputs: Vec<Vec<f64>> = read
-        .iter()
-        .map(|&j| rows.iter().skip(j).step_by(p).take(n).copied().collect())
-        .collect();
-    specs
-        .iter()
-        .map(|spec| {
-            let mut col = vec![0.0; n];
-            for &(j, w) in spec {
-                if let Ok(k) = read.binary_search(&j) {
-                    col.iter_mut()
-                        .zip(&inputs[k])
-                        .for_each(|(c, &x)| *c += x * w);
-                }
-            }
-            col
-        })
-        .collect()
+    let n = rows.len() / p.max(1);
+    let mut columns: Vec<Vec<f64>> = specs.iter().map(|_| vec![0.0; n]).collect();
+    for (e, row) in rows.chunks_exact(p.max(1)).enumerate() {
+        for (col, spec) in columns.iter_mut().zip(specs) {
+            col[e] = spec.iter().map(|&(j, w)| row[j] * w).sum();
+        }
+    }
+    columns
 }
 
 /// An in-memory events × channels matrix of channel values.

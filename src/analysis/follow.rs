@@ -228,7 +228,7 @@ fn sentence(t: &TimePointReport) -> String {
         "{} ({}): {} — {}",
         t.label,
         t.date,
-        t.status.code(),
+        t.status,
         t.sites.iter().map(site).collect::<Vec<_>>().join("; ")
     )
 }
