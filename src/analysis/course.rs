@@ -280,3 +280,75 @@ file = "d33.fcs"
         assert!(!is_iso_date("２０２６-01-01"));
     }
 }
+
+#[cfg(test)]
+mod hostile {
+    use super::*;
+
+    /// Thousands of mutated and truncated course files (the bundled one,
+    /// as TOML and as JSON): every one reads or is refused with an error
+    /// naming the file or the time point; none panics.
+    #[test]
+    fn mutated_course_files_never_panic() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let toml_text = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/case-follow/course.toml"),
+        )
+        .expect("sample course");
+        let json_text = br#"{"patient": "x", "timepoints": [{"label": "diagnosis", "date": "2026-01-12", "sites": [{"name": "a", "file": "a.fcs", "panel": {"PE-A": "CD10"}}]}, {"label": "day 33", "date": "2026-02-14", "cd19_directed_therapy": true, "sites": [{"name": "a", "file": "b.fcs"}]}]}"#.to_vec();
+        let mut state = 0x00C0_FFEE_u64;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n.max(1) as u64) as usize
+        };
+        let (mut read, mut refused) = (0, 0);
+        for round in 0..3000 {
+            let (original, name) = if round % 2 == 0 {
+                (&toml_text, "course.toml")
+            } else {
+                (&json_text, "course.json")
+            };
+            let mut bytes = original.clone();
+            match next(4) {
+                0 => bytes.truncate(next(bytes.len())),
+                1 => {
+                    for _ in 0..1 + next(8) {
+                        let at = next(bytes.len());
+                        bytes[at] = next(256) as u8;
+                    }
+                }
+                2 => {
+                    let at = next(bytes.len());
+                    let junk = [b'"', b'[', b']', b'{', b'}', b'=', b'\n', b'\\', 0xFF, b','];
+                    bytes.insert(at, junk[next(junk.len())]);
+                }
+                _ => {
+                    let (a, b) = (next(bytes.len()), next(bytes.len()));
+                    let (a, b) = (a.min(b), a.max(b));
+                    bytes.drain(a..b);
+                }
+            }
+            let path = dir.path().join(name);
+            std::fs::write(&path, &bytes).expect("write");
+            match Course::from_file(&path) {
+                Ok(c) => {
+                    assert!(!c.timepoints.is_empty());
+                    read += 1;
+                }
+                Err(e) => {
+                    let message = e.to_string();
+                    assert!(
+                        message.contains(name)
+                            || message.contains("time point")
+                            || message.contains("site name"),
+                        "{message}"
+                    );
+                    refused += 1;
+                }
+            }
+        }
+        assert!(read > 0 && refused > 1000, "{read} read, {refused} refused");
+    }
+}
