@@ -262,6 +262,10 @@ pub fn follow_course(
     on_site: &(dyn Fn(usize, usize, &SiteReport, &SiteGating) + Sync),
 ) -> FollowReport {
     let n = course.timepoints.len();
+    // A course built by hand may name no valid diagnosis (or hold no time
+    // point): the first time point stands in, and an empty course gives an
+    // empty report.
+    let dx = course.diagnosis.min(n.saturating_sub(1));
     let analyse = |t: usize, settings: &Settings| -> CaseReport {
         let tp = &course.timepoints[t];
         let settings = Settings {
@@ -272,15 +276,17 @@ pub fn follow_course(
         analyze_case_with(&tp.case, &settings, &sink, false).0
     };
     let mut analyses: Vec<Option<CaseReport>> = vec![None; n];
-    let diagnostic_report = analyse(course.diagnosis, settings);
+    let diagnostic_report = (n > 0).then(|| analyse(dx, settings));
     let diagnostic_phenotype = Phenotype::of_blasts(
         diagnostic_report
-            .sites
             .iter()
+            .flat_map(|r| &r.sites)
             .filter_map(|s| s.measures.as_ref())
             .flat_map(|m| &m.clusters),
     );
-    analyses[course.diagnosis] = Some(diagnostic_report);
+    if let Some(slot) = analyses.get_mut(dx) {
+        *slot = diagnostic_report;
+    }
     let later = Settings {
         expected_phenotype: diagnostic_phenotype.clone(),
         ..settings.clone()
@@ -301,16 +307,14 @@ pub fn follow_course(
                 .sites
                 .iter()
                 .map(|s| {
-                    let reference = (t != course.diagnosis)
-                        .then_some(diagnostic_phenotype.as_ref())
-                        .flatten();
+                    let reference = (t != dx).then_some(diagnostic_phenotype.as_ref()).flatten();
                     mrd_site(s, &settings.limits, reference)
                 })
                 .collect();
             Some(TimePointReport {
                 label: tp.label.clone(),
                 date: tp.date.clone(),
-                diagnosis: t == course.diagnosis,
+                diagnosis: t == dx,
                 cd19_directed_therapy: tp.cd19_directed_therapy,
                 status: overall(&sites),
                 output_name: super::case::output_name(t, n, &tp.label),
@@ -319,7 +323,11 @@ pub fn follow_course(
             })
         })
         .collect();
-    let diagnosis = course.timepoints[course.diagnosis].label.clone();
+    let diagnosis = course
+        .timepoints
+        .get(dx)
+        .map(|t| t.label.clone())
+        .unwrap_or_default();
     FollowReport {
         schema_version: FOLLOW_SCHEMA_VERSION,
         software: format!("marrowgate {}", env!("CARGO_PKG_VERSION")),
@@ -364,6 +372,19 @@ mod tests {
             phenotype: None,
             phenotype_shift: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_course_built_by_hand_without_time_points_gives_an_empty_report() {
+        let course = Course {
+            case_id: None,
+            patient: None,
+            timepoints: Vec::new(),
+            diagnosis: 7,
+        };
+        let r = follow_course(&course, &Settings::default(), &|_, _, _, _| {});
+        assert!(r.timepoints.is_empty() && r.diagnostic_phenotype.is_none());
+        assert_eq!(r.diagnosis, "");
     }
 
     #[test]
