@@ -16,10 +16,12 @@
 //!   dye), even seeds the standard tube.
 
 use marrowgate::analysis::case::Site;
-use marrowgate::analysis::site::{Settings, analyze_site};
+use marrowgate::analysis::site::{Settings, SiteGating, SiteReport, analyze_site};
 use marrowgate::qc::Status;
 use marrowgate::simulate::instrument::{Instrument, as_instrument};
-use marrowgate::simulate::{BlastPhenotype, Config, PanelProfile, Population, simulate, write};
+use marrowgate::simulate::{
+    BlastPhenotype, Config, PanelProfile, Population, Simulation, simulate, write,
+};
 use std::path::{Path, PathBuf};
 
 /// What one simulated site gave.
@@ -37,10 +39,16 @@ fn run(cfg: &Config, instrument: Instrument, dir: &Path) -> Outcome {
     run_with(cfg, instrument, dir, &Settings::default())
 }
 
-fn run_with(cfg: &Config, instrument: Instrument, dir: &Path, settings: &Settings) -> Outcome {
+/// Simulates `cfg`, writes it as `instrument` does, analyses it as
+/// `analyze` does and removes the files again.
+fn simulate_and_analyze(
+    cfg: &Config,
+    instrument: Instrument,
+    dir: &Path,
+    settings: &Settings,
+) -> (Simulation, SiteReport, Option<SiteGating>) {
     let file = dir.join(format!("s{}.fcs", cfg.seed));
     let mut sim = simulate(cfg).expect("valid configuration");
-    let true_percent = sim.true_blast_percent();
     as_instrument(&mut sim, instrument).expect("instrument layout");
     write(&sim, &file).expect("temporary folder is writable");
     let site = Site {
@@ -51,6 +59,12 @@ fn run_with(cfg: &Config, instrument: Instrument, dir: &Path, settings: &Setting
     let (report, gating) = analyze_site(&site, settings);
     std::fs::remove_file(&file).ok();
     std::fs::remove_file(marrowgate::simulate::truth_path(&file)).ok();
+    (sim, report, gating)
+}
+
+fn run_with(cfg: &Config, instrument: Instrument, dir: &Path, settings: &Settings) -> Outcome {
+    let (sim, report, gating) = simulate_and_analyze(cfg, instrument, dir, settings);
+    let true_percent = sim.true_blast_percent();
     let called = gating.map(|g| g.blasts).unwrap_or_default();
     let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
     for (i, p) in sim.truth.iter().enumerate() {
@@ -380,18 +394,7 @@ fn diagnostic_phenotype(
     instrument: Instrument,
     dir: &Path,
 ) -> Option<marrowgate::strategy::blasts::Phenotype> {
-    let file = dir.join(format!("dx{}.fcs", cfg.seed));
-    let mut sim = simulate(cfg).ok()?;
-    as_instrument(&mut sim, instrument).ok()?;
-    write(&sim, &file).ok()?;
-    let site = Site {
-        name: "dx".into(),
-        file: file.clone(),
-        panel: Vec::new(),
-    };
-    let (report, _) = analyze_site(&site, &Settings::default());
-    std::fs::remove_file(&file).ok();
-    std::fs::remove_file(marrowgate::simulate::truth_path(&file)).ok();
+    let (_, report, _) = simulate_and_analyze(cfg, instrument, dir, &Settings::default());
     marrowgate::strategy::blasts::Phenotype::of_blasts(&report.measures?.clusters)
 }
 

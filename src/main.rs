@@ -715,12 +715,7 @@ fn analyze(
         }
     }
     if output.json {
-        match serde_json::to_string_pretty(&report) {
-            Ok(text) => print_stdout(&(text + "\n")),
-            Err(e) => {
-                return Err(CliError::failed(format!("cannot serialise report: {e}")));
-            }
-        }
+        print_json(&report)?;
     } else {
         let mut text = marrowgate::report::case::summary_text(&report);
         for f in written {
@@ -728,12 +723,30 @@ fn analyze(
         }
         print_terminal(&text);
     }
-    if report.sites.iter().all(|s| s.error.is_some()) {
-        Ok(ExitCode::FAILURE)
-    } else if report.has_site_errors() {
-        Ok(ExitCode::from(3))
+    Ok(analysis_exit(
+        report.sites.iter().map(|s| s.error.is_some()),
+    ))
+}
+
+/// Prints a report as JSON on standard output.
+fn print_json(report: &impl serde::Serialize) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(report)
+        .map_err(|e| CliError::failed(format!("cannot serialise report: {e}")))?;
+    print_stdout(&(text + "\n"));
+    Ok(())
+}
+
+/// The exit status of an analysis from whether each site failed: 1 when
+/// none could be analysed (or there were none), 3 when some could not, 0
+/// otherwise.
+fn analysis_exit(failed: impl Iterator<Item = bool>) -> ExitCode {
+    let (sites, failures) = failed.fold((0usize, 0usize), |(n, f), x| (n + 1, f + usize::from(x)));
+    if failures == sites {
+        ExitCode::FAILURE
+    } else if failures > 0 {
+        ExitCode::from(3)
     } else {
-        Ok(ExitCode::SUCCESS)
+        ExitCode::SUCCESS
     }
 }
 
@@ -775,9 +788,7 @@ fn follow(
         written = w.finish(&report).map_err(CliError::failed)?;
     }
     if output.json {
-        let text = serde_json::to_string_pretty(&report)
-            .map_err(|e| CliError::failed(format!("cannot serialise report: {e}")))?;
-        print_stdout(&(text + "\n"));
+        print_json(&report)?;
     } else {
         let mut text = summary_text(&report);
         for f in written
@@ -788,18 +799,13 @@ fn follow(
         }
         print_terminal(&text);
     }
-    let all_failed = report
-        .timepoints
-        .iter()
-        .flat_map(|t| &t.sites)
-        .all(|s| s.error.is_some());
-    if all_failed {
-        Ok(ExitCode::FAILURE)
-    } else if report.has_site_errors() {
-        Ok(ExitCode::from(3))
-    } else {
-        Ok(ExitCode::SUCCESS)
-    }
+    Ok(analysis_exit(
+        report
+            .timepoints
+            .iter()
+            .flat_map(|t| &t.sites)
+            .map(|s| s.error.is_some()),
+    ))
 }
 
 /// `panel`: print how each file's channels are understood; write the

@@ -342,13 +342,6 @@ pub fn follow_course(
     }
 }
 
-impl FollowReport {
-    /// Whether any site of any time point could not be analysed.
-    pub fn has_site_errors(&self) -> bool {
-        self.timepoints.iter().any(|t| t.analysis.has_site_errors())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

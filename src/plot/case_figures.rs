@@ -14,8 +14,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-/// The site name for an x position (sites sit at 0, 1, 2...).
-fn site_at(names: &[String], x: f64) -> String {
+/// The label for an x position of a categorical axis (sites, time
+/// points: they sit at 0, 1, 2...; between them, nothing).
+pub(crate) fn label_at(names: &[String], x: f64) -> String {
     let i = x.round();
     if (x - i).abs() < 1e-6 && i >= 0.0 {
         names.get(i as usize).cloned().unwrap_or_default()
@@ -67,7 +68,7 @@ pub fn draw_comparison<DB: DrawingBackend>(
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(n)
-        .x_label_formatter(&|x| site_at(&names, *x))
+        .x_label_formatter(&|x| label_at(&names, *x))
         .y_desc("blasts, % (log)")
         .y_label_formatter(&|y| crate::qc::format_percent(*y))
         .label_style(("sans-serif", 12))
@@ -266,7 +267,7 @@ pub fn draw_qc<DB: DrawingBackend>(
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(n)
-        .x_label_formatter(&|x| site_at(&names, *x))
+        .x_label_formatter(&|x| label_at(&names, *x))
         .y_desc("%")
         .label_style(("sans-serif", 12))
         .draw()

@@ -6,7 +6,7 @@
 //! look like a negative. Each site carries short marks at its LOD (dashed)
 //! and LLOQ (solid).
 
-use super::case_figures::status_colour;
+use super::case_figures::{label_at, status_colour};
 use super::colour::REFERENCE;
 use super::{PlotError, draw_error, font};
 use crate::analysis::follow::{FollowReport, MrdLevel, MrdSite};
@@ -71,14 +71,7 @@ pub fn draw_timeline<DB: DrawingBackend>(
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(n)
-        .x_label_formatter(&|x| {
-            let i = x.round();
-            if (x - i).abs() < 1e-6 && i >= 0.0 {
-                labels.get(i as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        })
+        .x_label_formatter(&|x| label_at(&labels, *x))
         .y_desc("MRD, % (log)")
         .y_label_formatter(&|y| crate::qc::format_percent(*y))
         .label_style(("sans-serif", 12))

@@ -151,7 +151,8 @@ pub struct CaseWriter {
     kept: std::sync::Mutex<Kept>,
 }
 
-fn fail(path: &Path, e: &dyn std::fmt::Display) -> OutputError {
+/// An output error naming `path`.
+pub(crate) fn fail(path: &Path, e: &dyn std::fmt::Display) -> OutputError {
     OutputError {
         path: path.to_path_buf(),
         message: e.to_string(),

@@ -9,7 +9,7 @@
 //! - `timepoints/NN-<label>/`: each time point's full `analyze` output
 //!   (its report.json, sites.csv, gating figures, Gating-ML, report.html).
 
-use super::case::{CaseWriter, OutputError, OutputOptions, commit_set};
+use super::case::{CaseWriter, OutputError, OutputOptions, commit_set, fail};
 use super::html::{FigureRef, esc, img, page_head, status_class};
 use super::terminal::escape;
 use crate::analysis::course::Course;
@@ -19,13 +19,6 @@ use crate::io::{OutputSet, write_bytes_atomically};
 use crate::qc::format_percent;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-
-fn fail(path: &Path, e: &dyn std::fmt::Display) -> OutputError {
-    OutputError {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    }
-}
 
 /// A percentage or a dash.
 fn pct(p: Option<f64>) -> String {

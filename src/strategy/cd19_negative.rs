@@ -23,9 +23,11 @@
 //! is reported as "CD19-negative B-lineage blasts".
 
 use super::markers::{B_LINEAGE_ALTERNATIVES, Marker};
-use super::pregate::{GateRecord, PreGates, count, names, negative_bound};
+use super::pregate::{
+    GateRecord, PreGates, count, mask_where, median_of_indices, names, negative_bound,
+};
 use super::prepare::Prepared;
-use crate::stats::{median_and_robust_sd, percent, quantile, sorted_finite};
+use crate::stats::{median_and_robust_sd, percent, quantiles};
 use serde::Serialize;
 
 /// Width of the band just above the CD19 cut whose CD19+CD10+ events
@@ -87,23 +89,16 @@ pub fn alternatives(p: &Prepared) -> Vec<Marker> {
 
 /// The markers among `markers` (with their cuts) whose stain shows its
 /// positive population: CD24 on granulocytic cells (SSC above twice the
-/// lymphocytes'), CD22 and CD79a on CD19+ B cells (absent in B-cell
+/// lymphocytes' median, `lymph_ssc`), CD22 and CD79a on CD19+ B cells (absent in B-cell
 /// aplasia, so they cannot be shown then).
 fn verified_markers(
-    p: &Prepared,
     g: &PreGates,
+    ssc: &[f64],
+    lymph_ssc: f64,
     markers: &[Marker],
     cuts: &[(&[f64], f64)],
     lod_events: u64,
 ) -> Vec<String> {
-    let Some(ssc) = p.get(Marker::SscA) else {
-        return Vec::new();
-    };
-    let lymph_ssc = crate::stats::quantile(
-        &crate::stats::sorted_finite(g.lymphocytes.iter().map(|&i| ssc[i])),
-        0.5,
-    )
-    .unwrap_or(f64::INFINITY);
     let need = lod_events.max(count(&g.viable) / 10_000).max(1);
     markers
         .iter()
@@ -113,7 +108,7 @@ fn verified_markers(
                 Marker::Cd(24) => g.viable[i] && !g.b_lineage[i] && ssc[i] > 2.0 * lymph_ssc,
                 _ => g.b_lineage[i],
             };
-            (0..p.events)
+            (0..ssc.len())
                 .filter(|&i| control(i) && values[i] >= *cut)
                 .count() as u64
                 >= need
@@ -136,13 +131,7 @@ pub fn find_cd19_negative(
         return None;
     }
     let n = p.events;
-    let threshold = |name: &str| {
-        g.records
-            .iter()
-            .find(|r| r.name == name)
-            .and_then(|r| r.thresholds.first().copied())
-    };
-    let (cd19_cut, cd10_cut) = (threshold(names::CD19)?, threshold(names::CD19_CD10)?);
+    let (cd19_cut, cd10_cut) = (g.threshold(names::CD19)?, g.threshold(names::CD19_CD10)?);
     // The negative reference: T/NK lymphocytes (CD19-).
     let mut t_cells = vec![false; n];
     for &i in &g.lymphocytes {
@@ -155,10 +144,10 @@ pub fn find_cd19_negative(
     let mut cuts = Vec::with_capacity(markers.len());
     for &m in &markers {
         let values = p.get(m)?;
-        let upper = quantile(
-            &sorted_finite((0..n).filter(|&i| t_cells[i]).map(|i| values[i])),
-            T_CELL_QUANTILE,
-        )?;
+        let upper = quantiles(
+            (0..n).filter(|&i| t_cells[i]).map(|i| values[i]),
+            &[T_CELL_QUANTILE],
+        )?[0];
         cuts.push((
             values,
             negative_bound(values, &t_cells, negative_sd)?.max(upper),
@@ -168,23 +157,21 @@ pub fn find_cd19_negative(
     // non-specifically (dimly positive for everything) and are smaller or
     // more granular than lymphocytes; blasts are not.
     let (fsc, ssc) = (p.get(Marker::FscA)?, p.get(Marker::SscA)?);
-    let median = |v: &[f64]| quantile(&sorted_finite(g.lymphocytes.iter().map(|&i| v[i])), 0.5);
+    let lymph_ssc = median_of_indices(&g.lymphocytes, ssc)?;
     let (fsc_min, ssc_max) = (
-        MIN_FSC_OF_LYMPHOCYTES * median(fsc)?,
-        MAX_SSC_OF_LYMPHOCYTES * median(ssc)?,
+        MIN_FSC_OF_LYMPHOCYTES * median_of_indices(&g.lymphocytes, fsc)?,
+        MAX_SSC_OF_LYMPHOCYTES * lymph_ssc,
     );
-    let verified = verified_markers(p, g, &markers, &cuts, lod_events);
-    let members: Vec<bool> = (0..n)
-        .map(|i| {
-            g.blast_region[i]
-                && fsc[i] >= fsc_min
-                && ssc[i] <= ssc_max
-                && !g.b_lineage[i]
-                && cd19[i] < cd19_cut
-                && cd10[i] >= cd10_cut
-                && cuts.iter().all(|(v, cut)| v[i] >= *cut)
-        })
-        .collect();
+    let verified = verified_markers(g, ssc, lymph_ssc, &markers, &cuts, lod_events);
+    let members: Vec<bool> = mask_where(n, |i| {
+        g.blast_region[i]
+            && fsc[i] >= fsc_min
+            && ssc[i] <= ssc_max
+            && !g.b_lineage[i]
+            && cd19[i] < cd19_cut
+            && cd10[i] >= cd10_cut
+            && cuts.iter().all(|(v, cut)| v[i] >= *cut)
+    });
     let events = count(&members);
     // The precursors' CD19 just above the cut, in a band as wide as the
     // one below it that a declining tail can reach: what continuity puts

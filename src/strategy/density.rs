@@ -232,16 +232,10 @@ fn add_to_histogram(
 pub const BANDWIDTH_SAMPLE: usize = 1 << 16;
 
 /// Silverman's rule of thumb on a robust spread, scaled by `factor` (below 1
-/// to keep nearby populations apart).
-pub fn bandwidth(values: &[f64], factor: f64) -> f64 {
-    // The spread is estimated on an evenly strided sample of at most 65,536
-    // values (sorting millions of values for two quartiles is waste); the
-    // count in the rule is the full one.
-    let stride = values.len().div_ceil(BANDWIDTH_SAMPLE).max(1);
-    bandwidth_of_sample(values.iter().step_by(stride).copied(), stride, factor)
-}
-
-/// [`bandwidth`] from a sample taken every `stride`-th value.
+/// to keep nearby populations apart). The spread is estimated on a sample
+/// taken every `stride`-th value (at most [`BANDWIDTH_SAMPLE`] values:
+/// sorting millions of values for two quartiles is waste); the count in
+/// the rule is the full one.
 pub fn bandwidth_of_sample(sample: impl Iterator<Item = f64>, stride: usize, factor: f64) -> f64 {
     let v = sorted_finite(sample);
     let total = v.len() * stride;
@@ -259,6 +253,12 @@ pub fn bandwidth_of_sample(sample: impl Iterator<Item = f64>, stride: usize, fac
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The bandwidth of all `values`, as the pre-gates take it.
+    fn bandwidth(values: &[f64], factor: f64) -> f64 {
+        let stride = values.len().div_ceil(BANDWIDTH_SAMPLE).max(1);
+        bandwidth_of_sample(values.iter().step_by(stride).copied(), stride, factor)
+    }
     use crate::rng::Rng;
 
     fn mixture(parts: &[(f64, f64, usize)], seed: u64) -> Vec<f64> {

@@ -204,6 +204,15 @@ fn size_check(
 }
 
 impl PreGates {
+    /// The first threshold of the gate named `name` ([`names`]): the CD19
+    /// cut of [`names::CD19`], the CD10 cut of [`names::CD19_CD10`].
+    pub fn threshold(&self, name: &str) -> Option<f64> {
+        self.records
+            .iter()
+            .find(|r| r.name == name)
+            .and_then(|r| r.thresholds.first().copied())
+    }
+
     /// The membership of the pre-gate named `name` ([`names`]), to replace
     /// with a reviewer's.
     pub fn mask_mut(&mut self, name: &str) -> Option<&mut Vec<bool>> {
@@ -328,7 +337,7 @@ pub fn mask_where(n: usize, keep: impl Fn(usize) -> bool + Sync + Send) -> Vec<b
 
 /// Median of `values` at `indices`, by selection (no sort of up to
 /// millions of values).
-fn median_of_indices(indices: &[usize], values: &[f64]) -> Option<f64> {
+pub fn median_of_indices(indices: &[usize], values: &[f64]) -> Option<f64> {
     quantiles(indices.iter().map(|&i| values[i]), &[0.5]).map(|q| q[0])
 }
 

@@ -15,9 +15,9 @@
 //! stands: it shows the stain worked where it matters).
 
 use super::markers::Marker;
-use super::pregate::{PreGates, count, names};
+use super::pregate::{PreGates, count, median_of_indices, names};
 use super::prepare::{LOGICLE, Prepared};
-use crate::stats::{quantile, quantiles, sorted_finite};
+use crate::stats::quantiles;
 use serde::Serialize;
 
 /// The check of one stain.
@@ -76,13 +76,8 @@ pub fn check_stains(p: &Prepared, g: &PreGates, lod: u64) -> Vec<StainCheck> {
     // gate (the CD10- cells' negative peak + 4 SD).
     let lymph = &g.lymphocytes;
     if let (Some(cd10), Some(ssc)) = (p.get(Marker::Cd(10)), p.get(Marker::SscA)) {
-        let cut = g
-            .records
-            .iter()
-            .find(|r| r.name == names::CD19_CD10)
-            .and_then(|r| r.thresholds.first().copied())
-            .unwrap_or(f64::INFINITY);
-        let lymph_ssc = quantile(&sorted_finite(lymph.iter().map(|&i| ssc[i])), 0.5).unwrap_or(0.0);
+        let cut = g.threshold(names::CD19_CD10).unwrap_or(f64::INFINITY);
+        let lymph_ssc = median_of_indices(lymph, ssc).unwrap_or(0.0);
         let (mut granulocytic, mut neutrophils_positive) = (0u64, 0u64);
         for i in 0..p.events {
             if g.viable[i] && !g.b_lineage[i] && ssc[i] > 2.0 * lymph_ssc {
@@ -111,7 +106,7 @@ pub fn check_stains(p: &Prepared, g: &PreGates, lod: u64) -> Vec<StainCheck> {
     // the dimmest viable cells' level (unstained autofluorescence and
     // CD45- cells lie at or below it).
     if let Some(cd45) = p.get(Marker::Cd(45)) {
-        let lymph_level = quantile(&sorted_finite(lymph.iter().map(|&i| cd45[i])), 0.5);
+        let lymph_level = median_of_indices(lymph, cd45);
         let floor = quantiles(
             cd45.iter()
                 .zip(&g.viable)
