@@ -248,3 +248,131 @@ fn late_hematogones_on_their_way_to_mature_b_cells_are_not_blasts() {
     );
     assert_found(&cfg, Instrument::Canto, "5 % blasts in regenerating marrow");
 }
+
+#[test]
+fn dead_cells_without_a_dye_never_make_a_blast_cluster() {
+    // Without a viability dye (EuroFlow tube), dead cells passing the
+    // scatter rule stain every channel non-specifically: CD38 and CD81 low
+    // against hematogones, the myeloid channel up. 58 of them were called
+    // a blast cluster on a normal Aurora file, 34 on a blood-only Navios
+    // one. They are smaller than lymphocytes (a dying cell shrinks), which
+    // no blast is.
+    for (seed, instrument, hemodilution) in [
+        (100_003, Instrument::Aurora, 0.0),
+        (25, Instrument::Navios, 1.0),
+    ] {
+        let cfg = Config {
+            hemodilution,
+            ..messy(seed, 0.0, 0.05)
+        };
+        let (status, _, called, _, reason) = analyse(&cfg, instrument, "dead");
+        assert_ne!(
+            status,
+            Status::Positive,
+            "{instrument:?} seed {seed}: {called} called: {reason}"
+        );
+        assert_eq!(called, 0, "{instrument:?} seed {seed}: {reason}");
+    }
+    // The same tube keeps real blasts, which are lymphocyte-sized.
+    assert_found(&messy(33, 0.01, 0.05), Instrument::Aurora, "1 % blasts");
+}
+
+#[test]
+fn a_necrotic_aspirate_without_a_dye_is_not_evaluable() {
+    // Debris as large as 0.43x a lymphocyte, stained CD45 up to the
+    // lymphocytes' level in its tail, hid the 130 lymphocytes of the
+    // sample: the gates anchored on debris and the size check, taking its
+    // reference from the CD45-brightest events (dead cells there), counted
+    // only a third of the events as small. The granulocytes' size (no
+    // debris scatters like them) now sets a floor to the reference.
+    for (seed, instrument) in [(11, Instrument::Canto), (13, Instrument::Cytoflex)] {
+        let cfg = Config {
+            events: 60_000,
+            necrosis: 0.97,
+            ..messy(seed, 0.0, 0.05)
+        };
+        let (status, _, called, _, reason) = analyse(&cfg, instrument, "necrotic-no-dye");
+        assert_eq!(
+            status,
+            Status::NotEvaluable,
+            "{instrument:?} seed {seed}: {called} called: {reason}"
+        );
+        assert!(reason.contains("necrosis"), "{reason}");
+    }
+}
+
+#[test]
+fn a_cluster_carved_from_the_hematogone_tail_is_not_a_blast_cluster() {
+    // 35 % hematogones on the Aurora layout: the mixture gave the CD58
+    // tail of the transitional hematogones (CD34 and CD20 both partly on)
+    // a component of its own, 0.43 decades outside the bounds, and it was
+    // called 2.1 % blasts. The normal precursors explain a fifth of its
+    // events as well as it does; a blast population shares almost none.
+    let cfg = messy(100_008, 0.0, 0.35);
+    let (status, _, called, _, reason) = analyse(
+        &Config {
+            panel: PanelProfile::Standard,
+            events: 100_000,
+            ..cfg
+        },
+        Instrument::Aurora,
+        "tail",
+    );
+    assert_eq!(status, Status::Negative, "{called} called: {reason}");
+    // Blasts beside hematogones at the same load keep their call and
+    // their clusters (recall 0.83 on this seed with or without the rule:
+    // some blasts at the edge of the hematogones go to their components).
+    let (status, truth, called, hits, reason) = analyse(
+        &Config {
+            panel: PanelProfile::Standard,
+            ..messy(100_010, 0.03, 0.30)
+        },
+        Instrument::Aurora,
+        "beside",
+    );
+    assert_eq!(status, Status::Positive, "{reason}");
+    assert!(
+        hits as f64 >= 0.99 * called as f64 && hits as f64 >= 0.8 * truth as f64,
+        "{hits} of {truth} true blasts in {called} called"
+    );
+}
+
+#[test]
+fn the_cd10_cut_on_integer_data_sits_above_the_cd10_negative_cells() {
+    // Navios integer data put a comb of bumps on the low end of the
+    // logicle scale; the leftmost bump was taken for the CD10-negative
+    // peak, the cut fell below the lymphocytes' median CD10, and mature B
+    // cells entered CD19+CD10+ (2.4 % "blasts" called on a 0.03 % site,
+    // none of them blasts).
+    let d = temp("comb");
+    let sim = simulate(&Config {
+        events: 200_000,
+        ..messy(47, 0.0, 0.05)
+    })
+    .expect("simulates");
+    let mut sim = sim;
+    as_instrument(&mut sim, Instrument::Navios).expect("layout");
+    let file = d.join("site.fcs");
+    write(&sim, &file).expect("writes");
+    let (_, gating) = analyze_site(
+        &Site {
+            name: "comb".into(),
+            file,
+            panel: Vec::new(),
+        },
+        &Settings::default(),
+    );
+    let auto = gating.and_then(|g| g.automatic).expect("automatic");
+    let (mut mature, mut entered) = (0usize, 0usize);
+    for (p, c) in sim.truth.iter().zip(&auto.pregates.cd10_positive) {
+        if *p == Population::MatureB {
+            mature += 1;
+            entered += *c as usize;
+        }
+    }
+    assert!(
+        (entered as f64) < 0.02 * mature as f64,
+        "{entered} of {mature} mature B cells called CD10+"
+    );
+    let _ = std::fs::remove_dir_all(d);
+}

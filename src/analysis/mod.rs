@@ -66,7 +66,11 @@ fn methods(limits: &Limits, pregate: &PregateSettings) -> Vec<String> {
             format_percent(limits.max_debris_percent),
             format_percent(limits.min_marrow_specific_percent)
         ),
-        "Blasts: clusters of CD19+CD10+ cells whose centre leaves the normal B-precursor maturation pattern (bounds relative to the sample's own lymphocytes and mature B cells, in decades); percentages are of viable nucleated cells with Wilson 95% intervals.".into(),
+        format!(
+            "Blasts: clusters of CD19+CD10+ cells whose centre leaves the normal B-precursor maturation pattern (bounds relative to the sample's own lymphocytes and mature B cells, in decades), whose events are not smaller than {}x the lymphocytes' median FSC-A (dead cells and debris, which stain non-specifically, are) and of which the normal precursors' clusters explain at most {:.0}% as well (not a piece of the tail of normal maturation); percentages are of viable nucleated cells with Wilson 95% intervals.",
+            crate::strategy::blasts::MIN_BLAST_SIZE,
+            100.0 * crate::strategy::blasts::MAX_NORMAL_OVERLAP
+        ),
         {
             let (_, w, m, a) = LOGICLE;
             format!(
@@ -91,8 +95,9 @@ fn methods(limits: &Limits, pregate: &PregateSettings) -> Vec<String> {
             pregate.negative_sd
         ),
         format!(
-            "Necrosis: debris and dead cells are non-viable; events smaller than {}x the FSC-A of the CD45-brightest dye-negative events also count when they exceed the debris gate's count by {} points of all events (a debris-dominated aspirate whose debris posed as the lymphocytes).",
+            "Necrosis: debris and dead cells are non-viable; events smaller than {}x a lymphocyte's FSC-A (the larger of the CD45-brightest dye-negative events' median and {}x the side-scatter-brightest single events', the granulocytes) also count when they exceed the debris gate's count by {} points of all events (a debris-dominated aspirate whose debris posed as the lymphocytes).",
             pregate.small_event_factor,
+            crate::strategy::pregate::LYMPHOCYTE_OF_GRANULOCYTE_SIZE,
             100.0 * pregate.size_debris_excess
         ),
     ]

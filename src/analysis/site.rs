@@ -587,6 +587,8 @@ fn measure_automatic(
             spread_decades: 0.0,
             deviation_decades: 0.0,
             aberrancies: vec![neg.search.statement.clone()],
+            size_of_lymphocytes: None,
+            overlap_with_normal: None,
             blast: true,
         });
     }
@@ -669,9 +671,11 @@ fn measure_automatic(
         s.small_events as f64 > debris as f64 + settings.pregate.size_debris_excess * stable as f64
     }) {
         concerns.push(Concern::note(format!(
-            "{} of events are smaller than {}x the FSC-A of the CD45-brightest events (debris by size), more than the debris gate removed ({}): the {} small events among the viable cells count as debris in the necrosis check",
+            "{} of events are smaller than {}x a lymphocyte's FSC-A ({:.4}, the larger of the CD45-brightest events' and {}x the granulocytes'; debris by size), more than the debris gate removed ({}): the {} small events among the viable cells count as debris in the necrosis check",
             format_percent(percent(size.small_events, stable)),
             settings.pregate.small_event_factor,
+            size.reference_fsc,
+            crate::strategy::pregate::LYMPHOCYTE_OF_GRANULOCYTE_SIZE,
             format_percent(percent(debris, stable)),
             size.small_viable,
         )));

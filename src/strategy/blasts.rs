@@ -27,7 +27,7 @@
 use super::export::{any_of, set_parent};
 use super::markers::Marker;
 use super::mixture::{self, Mixture};
-use super::pregate::{GateRecord, PreGates, count, lymphocytes, names};
+use super::pregate::{GateRecord, PreGates, count, lymphocytes, median_of_indices, names};
 use super::prepare::{LOGICLE, Prepared};
 use crate::gate::{Dimension, Gate, GateKind};
 use crate::stats::{median_and_robust_sd, percent, quantile, sorted_finite};
@@ -136,9 +136,37 @@ pub struct Cluster {
     pub deviation_decades: f64,
     /// The bounds its centre leaves, in words.
     pub aberrancies: Vec<String>,
+    /// Median FSC-A of its events over the lymphocytes' (`None` without
+    /// scatter or lymphocytes): viable lymphoid cells, blasts included,
+    /// are not much smaller than lymphocytes; dead cells and debris are.
+    pub size_of_lymphocytes: Option<f64>,
+    /// Mean posterior probability, over its events, of the clusters inside
+    /// the normal pattern (`None` unless it left the pattern): how much of
+    /// it the normal precursors explain as well. A blast population
+    /// separate from normal maturation has almost none; a piece carved out
+    /// of the tail of the hematogone continuum has much.
+    pub overlap_with_normal: Option<f64>,
     /// Judged a blast cluster.
     pub blast: bool,
 }
+
+impl Cluster {
+    /// Whether its events are too small to be viable lymphoid cells
+    /// ([`MIN_BLAST_SIZE`]): dead cells or debris, which stain
+    /// non-specifically and can take any phenotype. Such a cluster is never
+    /// a blast cluster, whatever its markers.
+    pub fn too_small(&self) -> bool {
+        self.size_of_lymphocytes.is_some_and(|s| s < MIN_BLAST_SIZE)
+    }
+}
+
+/// Least median FSC-A of a blast cluster, as a fraction of the
+/// lymphocytes'. Lymphoblasts are at least the size of lymphocytes and
+/// hematogones about it; a dying cell shrinks (and gains side scatter),
+/// debris is smaller still. This tells dead cells from cells where no
+/// viability dye does (the EuroFlow tube has none, and debris need not
+/// take one).
+pub const MIN_BLAST_SIZE: f64 = 0.8;
 
 /// A blast phenotype: where the blast clusters of a site sit, on the
 /// logicle display scale (0-1) by marker, weighted by their events. The
@@ -491,7 +519,8 @@ fn absorb_split_blast_components(model: &Mixture, clusters: &mut [Cluster]) {
     loop {
         let mut changed = false;
         for a in 0..comps.len() {
-            if clusters[a].blast || clusters[a].deviation_decades <= 0.0 {
+            if clusters[a].blast || clusters[a].deviation_decades <= 0.0 || clusters[a].too_small()
+            {
                 continue;
             }
             let nearest = (0..comps.len())
@@ -682,6 +711,104 @@ fn judge_against_hematogones(
     ))
 }
 
+/// Median FSC-A of each component's events over the lymphocytes'
+/// median (`None` without FSC-A, lymphocytes or events).
+fn cluster_sizes(
+    p: &Prepared,
+    lymph_idx: &[usize],
+    candidates: &[usize],
+    assigned: &[usize],
+    components: usize,
+) -> Vec<Option<f64>> {
+    let Some(fsc) = p.get(Marker::FscA) else {
+        return vec![None; components];
+    };
+    let lymph = median_of_indices(lymph_idx, fsc).filter(|&m| m > 0.0);
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); components];
+    for (&i, &c) in candidates.iter().zip(assigned) {
+        members[c].push(i);
+    }
+    members
+        .iter()
+        .map(|idx| Some(median_of_indices(idx, fsc)? / lymph?))
+        .collect()
+}
+
+/// Sets [`Cluster::overlap_with_normal`] of every cluster that left the
+/// normal pattern.
+fn measure_overlap(model: &Mixture, rows: &[f64], assigned: &[usize], clusters: &mut [Cluster]) {
+    let d = model.dims.max(1);
+    let normal: Vec<bool> = clusters
+        .iter()
+        .map(|c| c.deviation_decades == 0.0 && !c.blast)
+        .collect();
+    // Per event in parallel, summed in order: the same sums on every run
+    // (a parallel reduction's order, and so its rounding, varies).
+    let shared: Vec<f64> = rows
+        .par_chunks(d)
+        .zip(assigned)
+        .map_init(
+            || vec![0.0; clusters.len()],
+            |post, (x, &c)| {
+                if normal[c] {
+                    return 0.0;
+                }
+                model.posteriors(x, post);
+                post.iter()
+                    .zip(&normal)
+                    .filter(|(_, n)| **n)
+                    .map(|(p, _)| p)
+                    .sum()
+            },
+        )
+        .collect();
+    let mut sums = vec![0.0f64; clusters.len()];
+    let mut counts = vec![0u64; clusters.len()];
+    for (&c, v) in assigned.iter().zip(&shared) {
+        sums[c] += v;
+        counts[c] += 1;
+    }
+    for (c, cluster) in clusters.iter_mut().enumerate() {
+        if !normal[c] && counts[c] > 0 {
+            cluster.overlap_with_normal = Some(sums[c] / counts[c] as f64);
+        }
+    }
+}
+
+/// Most of a blast cluster the normal precursors may explain as well
+/// ([`Cluster::overlap_with_normal`]). A blast population is its own
+/// population (below 0.01 on simulated marrow as messy as real marrow); a
+/// cluster the mixture carved out of the wide, skewed tail of the
+/// hematogone continuum shares a fifth or more of its events with it.
+pub const MAX_NORMAL_OVERLAP: f64 = 0.1;
+
+/// Releases blast clusters that are not cells of their own: too small to
+/// be viable cells ([`Cluster::too_small`]), or not separate from the
+/// normal precursors ([`MAX_NORMAL_OVERLAP`]); each says why.
+fn release_unseparated_clusters(clusters: &mut [Cluster]) {
+    for cluster in clusters.iter_mut().filter(|c| c.blast) {
+        let why = if cluster.too_small() {
+            format!(
+                "not a blast cluster: its events are smaller than viable lymphoid cells (median FSC-A {:.2} of the lymphocytes', at least {MIN_BLAST_SIZE} needed): dead cells or debris, which stain non-specifically",
+                cluster.size_of_lymphocytes.unwrap_or(0.0)
+            )
+        } else if let Some(overlap) = cluster
+            .overlap_with_normal
+            .filter(|&o| o > MAX_NORMAL_OVERLAP)
+        {
+            format!(
+                "not a blast cluster: not separate from the normal precursors (they explain {:.0}% of its events as well, at most {:.0}% allowed): the tail of normal maturation",
+                100.0 * overlap,
+                100.0 * MAX_NORMAL_OVERLAP
+            )
+        } else {
+            continue;
+        };
+        cluster.blast = false;
+        cluster.aberrancies.push(why);
+    }
+}
+
 /// The expected phenotype in the mixture's coordinates; a marker it does
 /// not hold (another panel) takes the median of the fitted events.
 fn expected_centre(f: &Features, expected: &Phenotype, fit_rows: &[f64]) -> Vec<f64> {
@@ -817,6 +944,7 @@ pub fn find_blasts(
                 cd19_sums[c] += cd19[i];
             }
         }
+        let sizes = cluster_sizes(p, &lymph_idx, &candidates, &assigned, counts.len());
         for (c, comp) in model.components.iter().enumerate() {
             let deviation = departure(&bounds, &comp.mean);
             let spread = (0..d).map(|k| comp.sd(k)).sum::<f64>() / d as f64;
@@ -851,11 +979,15 @@ pub fn find_blasts(
                 spread_decades: spread,
                 deviation_decades: deviation,
                 aberrancies,
+                size_of_lymphocytes: sizes[c],
+                overlap_with_normal: None,
                 blast: deviation >= CLUSTER_DEVIATION && spread <= MAX_CLUSTER_SD && pattern,
             });
         }
         hematogone_reference =
             judge_against_hematogones(&f, &bounds, &mature_b, &model, &mut clusters);
+        measure_overlap(&model, &rows, &assigned, &mut clusters);
+        release_unseparated_clusters(&mut clusters);
         absorb_split_blast_components(&model, &mut clusters);
         for (&i, &c) in candidates.iter().zip(&assigned) {
             members[i] = clusters[c].blast;

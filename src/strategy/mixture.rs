@@ -110,6 +110,24 @@ impl Component {
 }
 
 impl Mixture {
+    /// Posterior probability of each component at `x`, into `out` (one per
+    /// component).
+    pub fn posteriors(&self, x: &[f64], out: &mut [f64]) {
+        let mut top = f64::NEG_INFINITY;
+        for (o, comp) in out.iter_mut().zip(&self.components) {
+            *o = comp.log_weighted_density(x);
+            top = top.max(*o);
+        }
+        let mut total = 0.0;
+        for o in out.iter_mut() {
+            *o = (*o - top).exp();
+            total += *o;
+        }
+        if total > 0.0 {
+            out.iter_mut().for_each(|o| *o /= total);
+        }
+    }
+
     /// Index of the most probable component for `x`.
     pub fn assign(&self, x: &[f64]) -> usize {
         let mut best = (0, f64::NEG_INFINITY);

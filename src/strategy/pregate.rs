@@ -147,59 +147,96 @@ pub struct PreGates {
     pub warnings: Vec<String>,
 }
 
-/// Debris by size alone: stable events smaller than [`SMALL_EVENT_FACTOR`]
-/// times the FSC-A of the CD45-brightest events. The debris gate is
-/// anchored on the lymphocytes; in a necrotic aspirate debris can
-/// outnumber them a thousandfold and take their place as the "brightest
-/// CD45 peak", and the gate then keeps the debris. The CD45-brightest
-/// percent of events is made of cells (lymphocytes, monocytes, dead cells)
-/// whatever the debris does, so their size tells what is too small to be
-/// one.
+/// Debris by size alone: stable events smaller than
+/// [`PregateSettings::small_event_factor`] times the size of a lymphocyte.
+/// The debris gate is anchored on the lymphocytes; in a necrotic aspirate
+/// debris can outnumber them a thousandfold and take their place as the
+/// "brightest CD45 peak", and the gate then keeps the debris. The size of a
+/// lymphocyte is therefore taken twice, from populations debris cannot
+/// imitate, and the larger is used: the CD45-brightest percent of events
+/// (lymphocytes and monocytes; in a necrotic aspirate also smaller dead
+/// cells, whose non-specific CD45 reaches there), and the side-scatter-
+/// brightest percent of single events (granulocytes, which no debris or
+/// dead cell scatters like) scaled by [`LYMPHOCYTE_OF_GRANULOCYTE_SIZE`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct SizeCheck {
-    /// Median FSC-A (display scale) of the CD45-brightest events.
+    /// The size of a lymphocyte used (display-scale FSC-A): the larger of
+    /// the two references.
     pub reference_fsc: f64,
-    /// Stable events below [`SMALL_EVENT_FACTOR`] x `reference_fsc`.
+    /// Median FSC-A of the CD45-brightest events.
+    pub cd45_brightest_fsc: f64,
+    /// Median FSC-A of the side-scatter-brightest single events
+    /// (granulocytes), when there are enough.
+    pub granulocyte_fsc: Option<f64>,
+    /// Stable events below the small-event factor x `reference_fsc`.
     pub small_events: u64,
     /// Of those, the ones the gates kept as viable nucleated cells.
     pub small_viable: u64,
 }
 
-/// The CD45-brightest fraction of stable, unsaturated events whose FSC is
-/// the size reference.
+/// The brightest fraction of stable, unsaturated events whose FSC is a
+/// size reference.
 const SIZE_REFERENCE_FRACTION: f64 = 0.01;
 
-/// Events needed in the size reference.
+/// Events needed in a size reference.
 const MIN_SIZE_REFERENCE: u64 = 20;
 
-fn size_check(
-    factor: f64,
-    cd45: &[f64],
-    fsc: &[f64],
-    stable: &[bool],
-    viable: &[bool],
-    dye_negative: Option<&[bool]>,
-) -> Option<SizeCheck> {
-    let unsaturated: Vec<bool> = (0..cd45.len())
-        .map(|i| stable[i] && cd45[i] < SATURATION_DISPLAY && dye_negative.is_none_or(|d| d[i]))
-        .collect();
-    let cut = quantiles(select(cd45, &unsaturated), &[1.0 - SIZE_REFERENCE_FRACTION])?[0];
-    let brightest: Vec<bool> = (0..cd45.len())
-        .map(|i| unsaturated[i] && cd45[i] >= cut)
-        .collect();
+/// A lymphocyte's FSC-A as a fraction of a granulocyte's: conservatively
+/// low (it is about 0.5-0.6 on linear FSC-A), so the granulocytes raise
+/// the size reference only when the CD45-brightest events are clearly
+/// smaller than cells.
+pub const LYMPHOCYTE_OF_GRANULOCYTE_SIZE: f64 = 0.5;
+
+/// Median FSC-A of the brightest [`SIZE_REFERENCE_FRACTION`] of `mask` in
+/// `column` (saturated values left out), if there are enough.
+fn fsc_of_brightest(column: &[f64], fsc: &[f64], mask: &[bool]) -> Option<f64> {
+    let unsaturated = mask_where(column.len(), |i| mask[i] && column[i] < SATURATION_DISPLAY);
+    let cut = quantiles(
+        select(column, &unsaturated),
+        &[1.0 - SIZE_REFERENCE_FRACTION],
+    )?[0];
+    let brightest = mask_where(column.len(), |i| unsaturated[i] && column[i] >= cut);
     if count(&brightest) < MIN_SIZE_REFERENCE {
         return None;
     }
-    let reference_fsc = quantiles(select(fsc, &brightest), &[0.5])?[0];
+    quantiles(select(fsc, &brightest), &[0.5]).map(|q| q[0])
+}
+
+/// The size check over the stable events; `singlets` are where the
+/// granulocytes are sought, `dye_negative` (with a dye) where the
+/// CD45-brightest are.
+struct SizeInputs<'a> {
+    cd45: &'a [f64],
+    fsc: &'a [f64],
+    ssc: Option<&'a [f64]>,
+    stable: &'a [bool],
+    singlets: &'a [bool],
+    viable: &'a [bool],
+    dye_negative: Option<&'a [bool]>,
+}
+
+fn size_check(factor: f64, x: &SizeInputs) -> Option<SizeCheck> {
+    let cd45_pool = mask_where(x.cd45.len(), |i| {
+        x.stable[i] && x.dye_negative.is_none_or(|d| d[i])
+    });
+    let cd45_brightest_fsc = fsc_of_brightest(x.cd45, x.fsc, &cd45_pool)?;
+    let granulocyte_fsc = x
+        .ssc
+        .and_then(|ssc| fsc_of_brightest(ssc, x.fsc, x.singlets));
+    let reference_fsc = granulocyte_fsc.map_or(cd45_brightest_fsc, |g| {
+        cd45_brightest_fsc.max(LYMPHOCYTE_OF_GRANULOCYTE_SIZE * g)
+    });
     let small = |mask: &[bool]| {
-        select(fsc, mask)
+        select(x.fsc, mask)
             .filter(|&v| v < factor * reference_fsc)
             .count() as u64
     };
     Some(SizeCheck {
         reference_fsc,
-        small_events: small(stable),
-        small_viable: small(viable),
+        cd45_brightest_fsc,
+        granulocyte_fsc,
+        small_events: small(x.stable),
+        small_viable: small(x.viable),
     })
 }
 
@@ -376,11 +413,19 @@ fn smoothing(events: usize) -> f64 {
 
 /// Upper bound of the negative (leftmost) population: its peak plus `k`
 /// times the spread of its left half, mirrored (the right side is mixed
-/// with positive events, the left is not).
+/// with positive events, the left is not). The population's peak is the
+/// tallest within [`MIN_PEAK_SEPARATION`] of the leftmost: integer data
+/// (Navios, CyFlow) put comb-like bumps on the low end of a logicle scale,
+/// and a bump on the negative population's left flank is not its peak.
 pub fn negative_bound(values: &[f64], mask: &[bool], k: f64) -> Option<f64> {
     let d = density(values, mask, -0.1, 1.1);
     let peaks = d.peaks(MIN_PROMINENCE);
-    let negative = peaks.iter().map(|p| p.position).min_by(f64::total_cmp)?;
+    let leftmost = peaks.iter().map(|p| p.position).min_by(f64::total_cmp)?;
+    let negative = peaks
+        .iter()
+        .filter(|p| p.position < leftmost + MIN_PEAK_SEPARATION)
+        .max_by(|a, b| a.height.total_cmp(&b.height))
+        .map_or(leftmost, |p| p.position);
     let (sum, n) = select(values, mask)
         .filter(|&v| v <= negative)
         .fold((0.0, 0usize), |(s, n), v| {
@@ -922,11 +967,15 @@ pub fn pregate(p: &Prepared, cfg: &PregateSettings) -> PreGates {
         size_check: p.get(Marker::Cd(45)).and_then(|cd45| {
             size_check(
                 cfg.small_event_factor,
-                cd45,
-                fsc,
-                &stable,
-                &viable,
-                dye_negative.as_deref(),
+                &SizeInputs {
+                    cd45,
+                    fsc,
+                    ssc: p.get(Marker::SscA),
+                    stable: &stable,
+                    singlets: &singlets,
+                    viable: &viable,
+                    dye_negative: dye_negative.as_deref(),
+                },
             )
         }),
         lymphocytes: lymph.1,
