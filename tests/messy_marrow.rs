@@ -376,3 +376,17 @@ fn the_cd10_cut_on_integer_data_sits_above_the_cd10_negative_cells() {
     );
     let _ = std::fs::remove_dir_all(d);
 }
+
+#[test]
+fn saturated_events_are_not_a_phenotype() {
+    // Kaluza exports compensated data: 22 hematogones saturated in CD45
+    // came out of compensation CD66c bright (the saturated CD45 was
+    // under-subtracted from its neighbour) and were called a CD66c+ blast
+    // cluster (POSITIVE below the LLOQ in regenerating marrow).
+    let cfg = Config {
+        events: 100_000,
+        ..messy(300_007, 0.0, 0.35)
+    };
+    let (status, _, called, _, reason) = analyse(&cfg, Instrument::Kaluza, "saturated");
+    assert_eq!(status, Status::Negative, "{called} called: {reason}");
+}

@@ -158,7 +158,25 @@ impl Cluster {
     pub fn too_small(&self) -> bool {
         self.size_of_lymphocytes.is_some_and(|s| s < MIN_BLAST_SIZE)
     }
+
+    /// A marker other than CD10 and CD19 on which the cluster's centre is
+    /// at the top of the scale ([`SATURATED_CENTRE`]), with that centre:
+    /// its events saturated the detector, and a saturated value is
+    /// compensated wrongly in every channel it spills into, so the
+    /// cluster's phenotype is an artefact. (CD10 and CD19 are left out:
+    /// very bright blasts may saturate them, and their phenotype is read
+    /// on the other markers.)
+    pub fn saturated_marker(&self) -> Option<(&str, f64)> {
+        self.centre
+            .iter()
+            .find(|(m, v)| m != "CD10" && m != "CD19" && *v >= SATURATED_CENTRE)
+            .map(|(m, v)| (m.as_str(), *v))
+    }
 }
+
+/// A cluster centre at or above this display value (0-1) on a marker is
+/// at the top of its scale: saturated events.
+pub const SATURATED_CENTRE: f64 = 0.98;
 
 /// Least median FSC-A of a blast cluster, as a fraction of the
 /// lymphocytes'. Lymphoblasts are at least the size of lymphocytes and
@@ -783,14 +801,19 @@ fn measure_overlap(model: &Mixture, rows: &[f64], assigned: &[usize], clusters: 
 pub const MAX_NORMAL_OVERLAP: f64 = 0.1;
 
 /// Releases blast clusters that are not cells of their own: too small to
-/// be viable cells ([`Cluster::too_small`]), or not separate from the
-/// normal precursors ([`MAX_NORMAL_OVERLAP`]); each says why.
+/// be viable cells ([`Cluster::too_small`]), saturated
+/// ([`Cluster::saturated_marker`]), or not separate from the normal
+/// precursors ([`MAX_NORMAL_OVERLAP`]); each says why.
 fn release_unseparated_clusters(clusters: &mut [Cluster]) {
     for cluster in clusters.iter_mut().filter(|c| c.blast) {
         let why = if cluster.too_small() {
             format!(
                 "not a blast cluster: its events are smaller than viable lymphoid cells (median FSC-A {:.2} of the lymphocytes', at least {MIN_BLAST_SIZE} needed): dead cells or debris, which stain non-specifically",
                 cluster.size_of_lymphocytes.unwrap_or(0.0)
+            )
+        } else if let Some((marker, _)) = cluster.saturated_marker() {
+            format!(
+                "not a blast cluster: its events sit at the top of the {marker} scale (saturated, so mis-compensated in every channel {marker} spills into): an artefact, not a phenotype"
             )
         } else if let Some(overlap) = cluster
             .overlap_with_normal
