@@ -1,5 +1,5 @@
 //! What the detector did with a simulated site, against its truth:
-//! `cargo run --release --example explain_site -- FILE.fcs [--mrd] [--dump CSV]`
+//! `cargo run --release --example explain_site -- FILE.fcs [--mrd] [--cd19-therapy] [--diagnosis DIAGNOSTIC.fcs] [--dump CSV]`
 //! (reads `FILE.fcs.truth.csv`). Prints the true populations of the
 //! CD19+CD10+ candidates and of the blast call: a diagnostic aid when a
 //! detection-table row fails, not a test. `--dump` writes the display-scale
@@ -22,6 +22,24 @@ fn main() {
         match a.as_str() {
             "--mrd" => settings.limits.required_sensitivity_percent = 0.01,
             "--dump" => dump = args.next().map(PathBuf::from),
+            "--cd19-therapy" => settings.cd19_directed_therapy = true,
+            "--diagnosis" => {
+                // The expected phenotype, as `follow` takes it from the
+                // diagnostic time point.
+                let Some(diagnosis) = args.next().map(PathBuf::from) else {
+                    eprintln!("--diagnosis needs a file");
+                    std::process::exit(2);
+                };
+                let site = Site {
+                    name: "diagnosis".into(),
+                    file: diagnosis,
+                    panel: Vec::new(),
+                };
+                let (report, _) = analyze_site(&site, &Settings::default());
+                settings.expected_phenotype = report
+                    .measures
+                    .and_then(|m| marrowgate::strategy::blasts::Phenotype::of_blasts(&m.clusters));
+            }
             _ => {
                 eprintln!("unknown argument {a}");
                 std::process::exit(2);
@@ -60,6 +78,20 @@ fn main() {
     println!("CD19+:        {:?}", tally(&|i| g.b_lineage[i]));
     println!("CD19+CD10+:   {:?}", tally(&|i| g.cd10_positive[i]));
     println!("blast call:   {:?}", tally(&|i| auto.search.members[i]));
+    for c in &auto.search.clusters {
+        if c.deviation_decades > 0.0 || c.blast {
+            println!(
+                "cluster {:>7} events, blast {}, deviation {:.2}, spread {:.2}, size {:?}, overlap {:?}: {}",
+                c.events,
+                c.blast,
+                c.deviation_decades,
+                c.spread_decades,
+                c.size_of_lymphocytes.map(|v| (v * 100.0).round() / 100.0),
+                c.overlap_with_normal.map(|v| (v * 1000.0).round() / 1000.0),
+                c.aberrancies.join("; ")
+            );
+        }
+    }
     println!(
         "true blasts:  {}",
         truth.iter().filter(|p| p.as_str() == "blast").count()

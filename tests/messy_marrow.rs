@@ -307,20 +307,14 @@ fn a_cluster_carved_from_the_hematogone_tail_is_not_a_blast_cluster() {
     );
     assert_eq!(status, Status::Negative, "{called} called: {reason}");
     // Blasts beside hematogones at the same load keep their call and
-    // their clusters (recall 0.83 on this seed with or without the rule:
-    // some blasts at the edge of the hematogones go to their components).
-    let (status, truth, called, hits, reason) = analyse(
+    // their clusters.
+    assert_found(
         &Config {
             panel: PanelProfile::Standard,
             ..messy(100_010, 0.03, 0.30)
         },
         Instrument::Aurora,
-        "beside",
-    );
-    assert_eq!(status, Status::Positive, "{reason}");
-    assert!(
-        hits as f64 >= 0.99 * called as f64 && hits as f64 >= 0.8 * truth as f64,
-        "{hits} of {truth} true blasts in {called} called"
+        "3 % blasts in regenerating marrow",
     );
 }
 
@@ -376,4 +370,91 @@ fn saturated_events_are_not_a_phenotype() {
     };
     let (status, _, called, _, reason) = analyse(&cfg, Instrument::Kaluza, "saturated");
     assert_eq!(status, Status::Negative, "{called} called: {reason}");
+}
+
+/// Analyses `cfg` written as `instrument` with `settings`.
+fn analyse_with(
+    cfg: &Config,
+    instrument: Instrument,
+    name: &str,
+    settings: &Settings,
+) -> marrowgate::analysis::site::SiteReport {
+    let d = temp(name);
+    let mut sim = simulate(cfg).expect("simulates");
+    as_instrument(&mut sim, instrument).expect("layout");
+    let file = d.join("site.fcs");
+    write(&sim, &file).expect("writes");
+    let (report, _) = analyze_site(
+        &Site {
+            name: name.into(),
+            file,
+            panel: Vec::new(),
+        },
+        settings,
+    );
+    let _ = std::fs::remove_dir_all(d);
+    report
+}
+
+#[test]
+fn a_rare_population_among_many_hematogones_gets_a_component_of_its_own() {
+    // 300 blasts (0.03 %) among 30,000 hematogones: the seeds (events far
+    // outside the bounds) were the blasts and the scattered tails of the
+    // hematogones, their one mean sat between the two, and the blasts
+    // joined a wide hematogone component (NEGATIVE). The seeds' own groups
+    // now start components.
+    let cfg = Config {
+        events: 1_000_000,
+        ..messy(46, 0.0003, 0.05)
+    };
+    let (status, truth, called, hits, reason) = analyse(&cfg, Instrument::Canto, "rare");
+    assert_eq!(status, Status::Positive, "{reason}");
+    assert!(
+        hits as f64 >= 0.95 * called as f64 && hits as f64 >= 0.7 * truth as f64,
+        "{hits} of {truth} true blasts in {called} called"
+    );
+}
+
+#[test]
+fn a_weak_cluster_among_the_hematogone_tails_is_not_called_at_follow_up() {
+    // Regenerating marrow after blinatumomab (20 % hematogones, a million
+    // events, the diagnostic phenotype searched for): a 157-event piece of
+    // transitional hematogones, 0.18 and 0.22 decades outside two bounds,
+    // was separate from the clusters inside the bounds but not from the
+    // larger tails beside it (just outside the bounds, not called), and
+    // was called MRD POSITIVE.
+    let with_markers = |cfg: Config| Config {
+        b_lineage_markers: true,
+        panel: PanelProfile::Standard,
+        ..cfg
+    };
+    let diagnosis = analyse_with(
+        &with_markers(messy(700_029, 0.3, 0.02)),
+        Instrument::Aurora,
+        "diagnosis",
+        &Settings::default(),
+    );
+    let expected = diagnosis
+        .measures
+        .and_then(|m| marrowgate::strategy::blasts::Phenotype::of_blasts(&m.clusters));
+    assert!(expected.is_some(), "the diagnostic blasts give a phenotype");
+    let settings = Settings {
+        limits: marrowgate::qc::Limits {
+            required_sensitivity_percent: 0.01,
+            ..Default::default()
+        },
+        cd19_directed_therapy: true,
+        expected_phenotype: expected,
+        ..Settings::default()
+    };
+    let report = analyse_with(
+        &with_markers(Config {
+            events: 1_000_000,
+            ..messy(200_029, 0.0, 0.2)
+        }),
+        Instrument::Aurora,
+        "follow-up",
+        &settings,
+    );
+    assert_eq!(report.status, Status::Negative, "{}", report.reason);
 }

@@ -67,9 +67,10 @@ fn methods(limits: &Limits, pregate: &PregateSettings) -> Vec<String> {
             format_percent(limits.min_marrow_specific_percent)
         ),
         format!(
-            "Blasts: clusters of CD19+CD10+ cells whose centre leaves the normal B-precursor maturation pattern (bounds relative to the sample's own lymphocytes and mature B cells, in decades), whose events are not smaller than {}x the lymphocytes' median FSC-A (dead cells and debris, which stain non-specifically, are) not centred at the top of a scale other than CD10's and CD19's (saturated events are mis-compensated), and of which the normal precursors' clusters explain at most {:.0}% as well (not a piece of the tail of normal maturation); percentages are of viable nucleated cells with Wilson 95% intervals.",
+            "Blasts: clusters of CD19+CD10+ cells whose centre leaves the normal B-precursor maturation pattern (bounds relative to the sample's own lymphocytes and mature B cells, in decades), whose events are not smaller than {}x the lymphocytes' median FSC-A (dead cells and debris, which stain non-specifically, are) not centred at the top of a scale other than CD10's and CD19's (saturated events are mis-compensated), and of which the normal precursors' clusters explain at most {:.0}% as well (not a piece of the tail of normal maturation; a cluster less than {} decades outside the bounds must be as separate from every cluster not called blasts); percentages are of viable nucleated cells with Wilson 95% intervals.",
             crate::strategy::blasts::MIN_BLAST_SIZE,
-            100.0 * crate::strategy::blasts::MAX_NORMAL_OVERLAP
+            100.0 * crate::strategy::blasts::MAX_NORMAL_OVERLAP,
+            crate::strategy::blasts::WEAK_DEVIATION
         ),
         {
             let (_, w, m, a) = LOGICLE;

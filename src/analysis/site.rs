@@ -589,6 +589,7 @@ fn measure_automatic(
             aberrancies: vec![neg.search.statement.clone()],
             size_of_lymphocytes: None,
             overlap_with_normal: None,
+            overlap_with_rest: None,
             blast: true,
         });
     }

@@ -146,6 +146,11 @@ pub struct Cluster {
     /// separate from normal maturation has almost none; a piece carved out
     /// of the tail of the hematogone continuum has much.
     pub overlap_with_normal: Option<f64>,
+    /// The same over every cluster not called blasts, the ones just
+    /// outside the bounds included (`None` unless it was called): a
+    /// cluster whose phenotype is weak ([`WEAK_DEVIATION`]) must be
+    /// separate from those too, as they are the normal continuum's tails.
+    pub overlap_with_rest: Option<f64>,
     /// Judged a blast cluster.
     pub blast: bool,
 }
@@ -756,39 +761,45 @@ fn cluster_sizes(
 /// normal pattern.
 fn measure_overlap(model: &Mixture, rows: &[f64], assigned: &[usize], clusters: &mut [Cluster]) {
     let d = model.dims.max(1);
-    let normal: Vec<bool> = clusters
+    let rest: Vec<bool> = clusters.iter().map(|c| !c.blast).collect();
+    let inside: Vec<bool> = clusters
         .iter()
-        .map(|c| c.deviation_decades == 0.0 && !c.blast)
+        .map(|c| !c.blast && c.deviation_decades == 0.0)
         .collect();
     // Per event in parallel, summed in order: the same sums on every run
     // (a parallel reduction's order, and so its rounding, varies).
-    let shared: Vec<f64> = rows
+    let shared: Vec<(f64, f64)> = rows
         .par_chunks(d)
         .zip(assigned)
         .map_init(
             || vec![0.0; clusters.len()],
             |post, (x, &c)| {
-                if normal[c] {
-                    return 0.0;
+                if rest[c] {
+                    return (0.0, 0.0);
                 }
                 model.posteriors(x, post);
-                post.iter()
-                    .zip(&normal)
-                    .filter(|(_, n)| **n)
-                    .map(|(p, _)| p)
-                    .sum()
+                let mass = |of: &[bool]| -> f64 {
+                    post.iter()
+                        .zip(of)
+                        .filter(|(_, n)| **n)
+                        .map(|(p, _)| p)
+                        .sum()
+                };
+                (mass(&inside), mass(&rest))
             },
         )
         .collect();
-    let mut sums = vec![0.0f64; clusters.len()];
+    let mut sums = vec![(0.0f64, 0.0f64); clusters.len()];
     let mut counts = vec![0u64; clusters.len()];
     for (&c, v) in assigned.iter().zip(&shared) {
-        sums[c] += v;
+        sums[c].0 += v.0;
+        sums[c].1 += v.1;
         counts[c] += 1;
     }
     for (c, cluster) in clusters.iter_mut().enumerate() {
-        if !normal[c] && counts[c] > 0 {
-            cluster.overlap_with_normal = Some(sums[c] / counts[c] as f64);
+        if !rest[c] && counts[c] > 0 {
+            cluster.overlap_with_normal = Some(sums[c].0 / counts[c] as f64);
+            cluster.overlap_with_rest = Some(sums[c].1 / counts[c] as f64);
         }
     }
 }
@@ -799,6 +810,12 @@ fn measure_overlap(model: &Mixture, rows: &[f64], assigned: &[usize], clusters: 
 /// cluster the mixture carved out of the wide, skewed tail of the
 /// hematogone continuum shares a fifth or more of its events with it.
 pub const MAX_NORMAL_OVERLAP: f64 = 0.1;
+
+/// A blast cluster's departure from the bounds (decades) below which its
+/// phenotype is weak: twice [`CLUSTER_DEVIATION`]. A weak cluster must be
+/// separate from every cluster not called blasts, not only from those
+/// inside the bounds ([`Cluster::overlap_with_rest`]).
+pub const WEAK_DEVIATION: f64 = 2.0 * CLUSTER_DEVIATION;
 
 /// Releases blast clusters that are not cells of their own: too small to
 /// be viable cells ([`Cluster::too_small`]), saturated
@@ -824,12 +841,49 @@ fn release_unseparated_clusters(clusters: &mut [Cluster]) {
                 100.0 * overlap,
                 100.0 * MAX_NORMAL_OVERLAP
             )
+        } else if let Some(overlap) = cluster
+            .overlap_with_rest
+            .filter(|&o| cluster.deviation_decades < WEAK_DEVIATION && o > MAX_NORMAL_OVERLAP)
+        {
+            format!(
+                "not a blast cluster: a weak phenotype ({:.2} decades outside the bounds, under {WEAK_DEVIATION}) not separate from the clusters not called blasts (they explain {:.0}% of its events as well, at most {:.0}% allowed): a tail of normal maturation",
+                cluster.deviation_decades,
+                100.0 * overlap,
+                100.0 * MAX_NORMAL_OVERLAP
+            )
         } else {
             continue;
         };
         cluster.blast = false;
         cluster.aberrancies.push(why);
     }
+}
+
+/// Seeds needed for a group of seeds to start a component.
+const MIN_SEED_GROUP: usize = 10;
+
+/// Most groups the seeds are split into.
+const SEED_GROUPS: usize = 3;
+
+/// The centres of the groups the seeds fall into (a small mixture fitted
+/// on the seeds alone), each holding at least [`MIN_SEED_GROUP`] seeds.
+fn seed_groups(rows: &[f64], d: usize, seeds: &[usize]) -> Vec<Vec<f64>> {
+    if d == 0 || seeds.len() < MIN_SEED_GROUP {
+        return Vec::new();
+    }
+    let seed_rows: Vec<f64> = seeds
+        .iter()
+        .flat_map(|&k| rows[k * d..(k + 1) * d].iter().copied())
+        .collect();
+    let groups = SEED_GROUPS.min(seeds.len() / MIN_SEED_GROUP).max(1);
+    let start = mixture::seed_means(&seed_rows, d, groups, 0x5eed);
+    let fitted = mixture::fit(&seed_rows, d, start, 30, 0.05f64.powi(2));
+    fitted
+        .components
+        .into_iter()
+        .filter(|c| c.weight * seeds.len() as f64 >= MIN_SEED_GROUP as f64)
+        .map(|c| c.mean)
+        .collect()
 }
 
 /// The expected phenotype in the mixture's coordinates; a marker it does
@@ -938,17 +992,11 @@ pub fn find_blasts(
         }
         let components = COMPONENTS.min(candidates.len() / 50).max(1);
         let mut means = mixture::seed_means(&fit_rows, d, components, 0x6d67);
-        if seeds.len() >= 10 {
-            let mut centre = vec![0.0; d];
-            for &k in &seeds {
-                centre
-                    .iter_mut()
-                    .zip(&rows[k * d..(k + 1) * d])
-                    .for_each(|(c, v)| *c += v);
-            }
-            centre.iter_mut().for_each(|c| *c /= seeds.len() as f64);
-            means.push(centre);
-        }
+        // The seeds' own groups start components of their own: the seeds
+        // are a rare population's events and, among many hematogones,
+        // the scattered tails of normal ones; one mean of them all sits
+        // between the two and a rare population joins a wide component.
+        means.extend(seed_groups(&rows, d, &seeds));
         if let Some(expected) = expected {
             means.push(expected_centre(&f, expected, &fit_rows));
         }
@@ -1004,6 +1052,7 @@ pub fn find_blasts(
                 aberrancies,
                 size_of_lymphocytes: sizes[c],
                 overlap_with_normal: None,
+                overlap_with_rest: None,
                 blast: deviation >= CLUSTER_DEVIATION && spread <= MAX_CLUSTER_SD && pattern,
             });
         }
