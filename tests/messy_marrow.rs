@@ -140,6 +140,16 @@ fn blasts_at_the_mature_b_level_of_cd38_and_cd81_are_found_whole() {
 fn a_blast_rich_marrow_with_scarce_references_is_measured_whole() {
     // 90 % blasts: the blasts must never become the "normal" reference.
     assert_found(&messy(43, 0.90, 0.02), Instrument::Cytoflex, "90 % blasts");
+    // Nor the lymphocytes: among all viable cells the 900 lymphocytes of
+    // this Aurora file hid under the CD45-dim blasts' bright tail, the
+    // blasts were taken for them, and the CD45 stain check ("no bright
+    // lymphocytes") made the site NOT EVALUABLE. The reference is now the
+    // brightest CD45 peak among CD19- cells (T and NK cells).
+    assert_found(
+        &messy(400_043, 0.90, 0.02),
+        Instrument::Aurora,
+        "90 % blasts, spectral",
+    );
 }
 
 #[test]

@@ -133,9 +133,10 @@ pub struct PreGates {
     /// plots; blasts are judged inside CD19+CD10+, and the denominator keeps
     /// every viable cell, CD45- nucleated red cells and blasts included).
     pub blast_region: Vec<bool>,
-    /// The viable lymphocytes (brightest CD45 peak, lower SSC half; see
-    /// [`lymphocytes`]): the reference of the blast region and the stain
-    /// checks. Empty without CD45.
+    /// The viable CD19- lymphocytes, T and NK cells (brightest CD45 peak
+    /// among viable CD19- cells, lower SSC half; see [`lymphocytes`]); all
+    /// viable lymphocytes when no CD19- ones are found: the reference of
+    /// the stain checks and the CD19-negative search. Empty without CD45.
     pub lymphocytes: Vec<usize>,
     /// The size check of necrosis, independent of the gates' lymphocyte
     /// anchor ([`SizeCheck`]); `None` without CD45 or bright CD45 events.
@@ -905,6 +906,15 @@ pub fn pregate(p: &Prepared, cfg: &PregateSettings) -> PreGates {
     let ssc_cut = lymph_ssc.map_or(f64::INFINITY, |m| cfg.cd19_ssc_factor * m);
     let b_lineage: Vec<bool> =
         mask_where(n, |i| viable[i] && cd19[i] >= cd19_cut && ssc[i] <= ssc_cut);
+    // The lymphocyte reference of everything downstream (stain checks,
+    // the CD19-negative search) is the T/NK cells: the brightest CD45 peak
+    // among viable CD19- cells. Among all viable cells a marrow full of
+    // CD45-dim blasts can hide the few lymphocytes under the blasts' bright
+    // tail, and the "lymphocytes" are then blasts.
+    let t_nk: Vec<usize> = p
+        .get(Marker::Cd(45))
+        .map(|cd45| lymphocytes(cd45, ssc, &mask_where(n, |i| viable[i] && !b_lineage[i])))
+        .unwrap_or_default();
     rec.push(
         Rule {
             name: names::CD19,
@@ -978,7 +988,7 @@ pub fn pregate(p: &Prepared, cfg: &PregateSettings) -> PreGates {
                 },
             )
         }),
-        lymphocytes: lymph.1,
+        lymphocytes: if t_nk.is_empty() { lymph.1 } else { t_nk },
         warnings,
         stable,
         cells,

@@ -102,7 +102,8 @@ pub fn check_stains(p: &Prepared, g: &PreGates, lod: u64) -> Vec<StainCheck> {
         });
     }
 
-    // CD45: the lymphocytes (brightest CD45 peak) at least a decade above
+    // CD45: the T/NK lymphocytes (brightest CD45 peak among viable CD19-
+    // cells; see `PreGates::lymphocytes`) at least a decade above
     // the dimmest viable cells' level (unstained autofluorescence and
     // CD45- cells lie at or below it).
     if let Some(cd45) = p.get(Marker::Cd(45)) {
