@@ -15,6 +15,7 @@ pub mod site;
 
 use crate::compare::{Comparison, SiteOutcome, compare};
 use crate::qc::{Limits, format_percent};
+use crate::strategy::blasts::BlastSettings;
 use crate::strategy::pregate::PregateSettings;
 use crate::strategy::prepare::{LOGICLE, MIN_LOGICLE_TOP};
 use case::Case;
@@ -40,6 +41,8 @@ pub struct CaseReport {
     pub limits: Limits,
     /// The pre-gates' parameters.
     pub pregate_settings: PregateSettings,
+    /// The blast search's rules.
+    pub blast_settings: BlastSettings,
     /// The limits in words, as the report states them.
     pub methods: Vec<String>,
     /// Every site, in the order given.
@@ -53,7 +56,7 @@ pub struct CaseReport {
 }
 
 /// The limits and the method, in words.
-fn methods(limits: &Limits, pregate: &PregateSettings) -> Vec<String> {
+fn methods(limits: &Limits, pregate: &PregateSettings, blast: &BlastSettings) -> Vec<String> {
     vec![
         format!(
             "Limit of detection: a blast cluster of at least {} events; lower limit of quantitation: {} events (percentages below it are not quantitative).",
@@ -67,10 +70,15 @@ fn methods(limits: &Limits, pregate: &PregateSettings) -> Vec<String> {
             format_percent(limits.min_marrow_specific_percent)
         ),
         format!(
-            "Blasts: clusters of CD19+CD10+ cells whose centre leaves the normal B-precursor maturation pattern (bounds relative to the sample's own lymphocytes and mature B cells, in decades), whose events are not smaller than {}x the lymphocytes' median FSC-A (dead cells and debris, which stain non-specifically, are) not centred at the top of a scale other than CD10's and CD19's (saturated events are mis-compensated), and of which the normal precursors' clusters explain at most {:.0}% as well (not a piece of the tail of normal maturation; a cluster less than {} decades outside the bounds must be as separate from every cluster not called blasts); percentages are of viable nucleated cells with Wilson 95% intervals.",
-            crate::strategy::blasts::MIN_BLAST_SIZE,
-            100.0 * crate::strategy::blasts::MAX_NORMAL_OVERLAP,
-            crate::strategy::blasts::WEAK_DEVIATION
+            "Blasts: clusters of CD19+CD10+ cells whose centre leaves the normal B-precursor maturation pattern (bounds relative to the sample's own lymphocytes and mature B cells) by at least {} decades in total, on two or more markers or by {} on one, with a mean spread of at most {} decades; whose events are not smaller than {}x the lymphocytes' median FSC-A (dead cells and debris, which stain non-specifically, are); not centred at {} or more of a scale other than CD10's and CD19's (saturated events are mis-compensated); and of which the clusters inside the normal pattern explain at most {:.0}% as well (not a piece of the tail of normal maturation; a cluster less than {} decades outside the bounds must be as separate from every cluster not called blasts). Events {} decades or more outside the bounds seed the mixture. Percentages are of viable nucleated cells with Wilson 95% intervals.",
+            blast.cluster_deviation,
+            blast.single_marker_departure,
+            blast.max_cluster_sd,
+            blast.min_blast_size,
+            blast.saturated_centre,
+            100.0 * blast.max_normal_overlap,
+            blast.weak_deviation,
+            blast.seed_deviation
         ),
         {
             let (_, w, m, a) = LOGICLE;
@@ -189,8 +197,9 @@ pub fn analyze_case_with(
         case_id: case.case_id.clone(),
         patient: case.patient.clone(),
         limits: limits.clone(),
-        methods: methods(limits, &settings.pregate),
+        methods: methods(limits, &settings.pregate, &settings.blast),
         pregate_settings: settings.pregate.clone(),
+        blast_settings: settings.blast.clone(),
         single_site_misses: comparison.single_site_misses.clone(),
         conclusion: comparison.conclusion.clone(),
         comparison,

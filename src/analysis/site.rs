@@ -11,7 +11,7 @@ use crate::gate::tree::GateTree;
 use crate::qc::{Concern, Limits, SiteCounts, Status, format_percent, judge};
 use crate::stats::percent;
 use crate::strategy::blasts::{
-    BlastSearch, Bound, Cluster, ExportAgreement, Level, Phenotype, find_blasts,
+    BlastSearch, BlastSettings, Bound, Cluster, ExportAgreement, Level, Phenotype, find_blasts,
 };
 use crate::strategy::cd19_negative::{Cd19NegativeSearch, alternatives, find_cd19_negative};
 use crate::strategy::hemodilution::{MarrowIndicators, marrow_indicators};
@@ -124,6 +124,8 @@ pub struct Settings {
     pub limits: Limits,
     /// The pre-gates' parameters.
     pub pregate: PregateSettings,
+    /// The blast search's rules.
+    pub blast: BlastSettings,
     /// Automated strategy or user gates.
     pub strategy: Strategy,
     /// Analyse a file whose declared spillover cannot be applied
@@ -555,6 +557,7 @@ fn measure_automatic(
         &g,
         limits.lod_events,
         settings.expected_phenotype.as_ref(),
+        &settings.blast,
     );
     let review = match reviewed {
         Some(path) => Some(

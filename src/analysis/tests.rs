@@ -379,3 +379,22 @@ fn figures_and_html_report_show_every_site_and_gate_where_it_is() {
     }
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn the_methods_state_the_rules_that_ran() {
+    // Methods are generated from the settings, never written by hand: a
+    // changed rule changes the sentence, and report.json records it.
+    let blast = crate::strategy::blasts::BlastSettings {
+        min_blast_size: 0.77,
+        max_normal_overlap: 0.15,
+        ..Default::default()
+    };
+    let text = methods(&Limits::default(), &PregateSettings::default(), &blast).join(" ");
+    assert!(
+        text.contains("0.77x the lymphocytes' median FSC-A"),
+        "{text}"
+    );
+    assert!(text.contains("at most 15% as well"), "{text}");
+    let json = serde_json::to_value(&blast).expect("serialises");
+    assert_eq!(json["min_blast_size"], 0.77);
+}

@@ -20,7 +20,8 @@
 //!    markers present, seeded by k-means++ and by the events that leave the
 //!    bounds (so a 0.01 % population still gets its own cluster).
 //! 4. Each cluster is judged by its centre: a cluster whose centre leaves
-//!    the normal bounds by at least [`CLUSTER_DEVIATION`] decades in total,
+//!    the normal bounds by at least [`BlastSettings::cluster_deviation`]
+//!    decades in total,
 //!    and that is compact (a cluster, not a smear), is a blast cluster; its
 //!    events are the blasts.
 
@@ -37,24 +38,65 @@ use serde::Serialize;
 /// Markers the search reads when present (CD10 and CD45 always are).
 pub const DFN_MARKERS: [Marker; 11] = super::markers::B_PRECURSOR_MARKERS;
 
-/// Total departure (decades beyond the normal bounds) of a cluster centre
-/// that makes it a blast cluster.
-pub const CLUSTER_DEVIATION: f64 = 0.3;
+/// The blast search's rules, recorded in report.json (`blast_settings`)
+/// and stated in the methods. Decades are of the logicle display scale x
+/// 4.5.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BlastSettings {
+    /// Total departure (decades beyond the normal bounds) of a cluster
+    /// centre that makes it a blast cluster.
+    pub cluster_deviation: f64,
+    /// A cluster that leaves the normal pattern on one marker only must
+    /// leave it by this much (decades): on real marrow one marker's tail of
+    /// the hematogone continuum (wide and skewed populations) leaves a
+    /// bound by less; two markers at once, or a CD45-negative cluster, is
+    /// a phenotype.
+    pub single_marker_departure: f64,
+    /// Total departure of a single event that makes it a seed (stricter:
+    /// single events are noisy).
+    pub seed_deviation: f64,
+    /// A blast cluster's mean spread (decades, averaged over the markers)
+    /// must stay below this: leukemic blasts are a tight population.
+    pub max_cluster_sd: f64,
+    /// Least median FSC-A of a blast cluster, as a fraction of the
+    /// lymphocytes'. Lymphoblasts are at least the size of lymphocytes and
+    /// hematogones about it; a dying cell shrinks (and gains side
+    /// scatter), debris is smaller still. This tells dead cells from cells
+    /// where no viability dye does (the EuroFlow tube has none, and debris
+    /// need not take one).
+    pub min_blast_size: f64,
+    /// Most of a blast cluster the normal precursors may explain as well
+    /// ([`Cluster::overlap_with_normal`]). A blast population is its own
+    /// population (below 0.01 on simulated marrow as messy as real
+    /// marrow); a cluster the mixture carved out of the wide, skewed tail
+    /// of the hematogone continuum shares a fifth or more of its events
+    /// with it.
+    pub max_normal_overlap: f64,
+    /// A blast cluster's departure from the bounds (decades) below which
+    /// its phenotype is weak: it must then be separate from every cluster
+    /// not called blasts, not only from those inside the bounds
+    /// ([`Cluster::overlap_with_rest`]).
+    pub weak_deviation: f64,
+    /// A cluster centre at or above this display value (0-1) on a marker
+    /// other than CD10 and CD19 is at the top of its scale: saturated
+    /// events ([`Cluster::saturated_marker`]).
+    pub saturated_centre: f64,
+}
 
-/// A cluster that leaves the normal pattern on one marker only must leave
-/// it by this much (decades) to be a blast cluster: on real marrow one
-/// marker's tail of the hematogone continuum (wide and skewed populations)
-/// leaves a bound by less; two markers at once, or a CD45-negative
-/// cluster, is a phenotype.
-const SINGLE_MARKER_DEPARTURE: f64 = 0.8;
-
-/// Total departure of a single event that makes it a seed of its own
-/// cluster (stricter: single events are noisy).
-const SEED_DEVIATION: f64 = 0.6;
-
-/// A blast cluster's mean spread (decades, averaged over the markers) must
-/// stay below this: leukemic blasts are a tight population.
-const MAX_CLUSTER_SD: f64 = 0.5;
+impl Default for BlastSettings {
+    fn default() -> BlastSettings {
+        BlastSettings {
+            cluster_deviation: 0.3,
+            single_marker_departure: 0.8,
+            seed_deviation: 0.6,
+            max_cluster_sd: 0.5,
+            min_blast_size: 0.8,
+            max_normal_overlap: 0.1,
+            weak_deviation: 0.6,
+            saturated_centre: 0.98,
+        }
+    }
+}
 
 /// Mixture components besides the seed cluster.
 const COMPONENTS: usize = 6;
@@ -148,7 +190,8 @@ pub struct Cluster {
     pub overlap_with_normal: Option<f64>,
     /// The same over every cluster not called blasts, the ones just
     /// outside the bounds included (`None` unless it was called): a
-    /// cluster whose phenotype is weak ([`WEAK_DEVIATION`]) must be
+    /// cluster whose phenotype is weak ([`BlastSettings::weak_deviation`])
+    /// must be
     /// separate from those too, as they are the normal continuum's tails.
     pub overlap_with_rest: Option<f64>,
     /// Judged a blast cluster.
@@ -157,39 +200,29 @@ pub struct Cluster {
 
 impl Cluster {
     /// Whether its events are too small to be viable lymphoid cells
-    /// ([`MIN_BLAST_SIZE`]): dead cells or debris, which stain
-    /// non-specifically and can take any phenotype. Such a cluster is never
-    /// a blast cluster, whatever its markers.
-    pub fn too_small(&self) -> bool {
-        self.size_of_lymphocytes.is_some_and(|s| s < MIN_BLAST_SIZE)
+    /// (below `min_size` x the lymphocytes' FSC-A,
+    /// [`BlastSettings::min_blast_size`]): dead cells or debris, which
+    /// stain non-specifically and can take any phenotype. Such a cluster is
+    /// never a blast cluster, whatever its markers.
+    pub fn too_small(&self, min_size: f64) -> bool {
+        self.size_of_lymphocytes.is_some_and(|s| s < min_size)
     }
 
     /// A marker other than CD10 and CD19 on which the cluster's centre is
-    /// at the top of the scale ([`SATURATED_CENTRE`]), with that centre:
+    /// at `top` or above ([`BlastSettings::saturated_centre`]), with that
+    /// centre:
     /// its events saturated the detector, and a saturated value is
     /// compensated wrongly in every channel it spills into, so the
     /// cluster's phenotype is an artefact. (CD10 and CD19 are left out:
     /// very bright blasts may saturate them, and their phenotype is read
     /// on the other markers.)
-    pub fn saturated_marker(&self) -> Option<(&str, f64)> {
+    pub fn saturated_marker(&self, top: f64) -> Option<(&str, f64)> {
         self.centre
             .iter()
-            .find(|(m, v)| m != "CD10" && m != "CD19" && *v >= SATURATED_CENTRE)
+            .find(|(m, v)| m != "CD10" && m != "CD19" && *v >= top)
             .map(|(m, v)| (m.as_str(), *v))
     }
 }
-
-/// A cluster centre at or above this display value (0-1) on a marker is
-/// at the top of its scale: saturated events.
-pub const SATURATED_CENTRE: f64 = 0.98;
-
-/// Least median FSC-A of a blast cluster, as a fraction of the
-/// lymphocytes'. Lymphoblasts are at least the size of lymphocytes and
-/// hematogones about it; a dying cell shrinks (and gains side scatter),
-/// debris is smaller still. This tells dead cells from cells where no
-/// viability dye does (the EuroFlow tube has none, and debris need not
-/// take one).
-pub const MIN_BLAST_SIZE: f64 = 0.8;
 
 /// A blast phenotype: where the blast clusters of a site sit, on the
 /// logicle display scale (0-1) by marker, weighted by their events. The
@@ -529,7 +562,7 @@ const SAME_POPULATION_SD: f64 = 2.0;
 /// component is a blast component within [`SAME_POPULATION_SD`] joins it
 /// (repeated until nothing changes). Normal precursors, inside the bounds,
 /// never join.
-fn absorb_split_blast_components(model: &Mixture, clusters: &mut [Cluster]) {
+fn absorb_split_blast_components(model: &Mixture, clusters: &mut [Cluster], min_size: f64) {
     let comps = &model.components;
     let distance = |a: usize, b: usize| {
         (0..model.dims)
@@ -542,7 +575,9 @@ fn absorb_split_blast_components(model: &Mixture, clusters: &mut [Cluster]) {
     loop {
         let mut changed = false;
         for a in 0..comps.len() {
-            if clusters[a].blast || clusters[a].deviation_decades <= 0.0 || clusters[a].too_small()
+            if clusters[a].blast
+                || clusters[a].deviation_decades <= 0.0
+                || clusters[a].too_small(min_size)
             {
                 continue;
             }
@@ -615,6 +650,7 @@ fn judge_against_hematogones(
     mature_b: &[Option<Level>],
     model: &Mixture,
     clusters: &mut [Cluster],
+    cfg: &BlastSettings,
 ) -> Option<String> {
     // The reference: clusters inside every bound that are also clearly
     // CD38 bright (half a decade above the B-cell reference, where the CD38
@@ -643,7 +679,7 @@ fn judge_against_hematogones(
     // Two markers beyond the spread make a phenotype; a panel with only one
     // of them (CD38 in the ClearLLab tube) needs that one clearly beyond.
     let (needed, minimum) = if markers.len() >= 2 {
-        (2, CLUSTER_DEVIATION)
+        (2, cfg.cluster_deviation)
     } else {
         (1, SINGLE_LEVEL_MARKER_DEPARTURE)
     };
@@ -672,7 +708,7 @@ fn judge_against_hematogones(
         (end - start >= MIN_MATURATION_SPAN).then_some((d20, start, end))
     });
     for (c, cluster) in clusters.iter_mut().enumerate() {
-        if cluster.blast || normal.contains(&c) || cluster.spread_decades > MAX_CLUSTER_SD {
+        if cluster.blast || normal.contains(&c) || cluster.spread_decades > cfg.max_cluster_sd {
             continue;
         }
         let mean = &model.components[c].mean;
@@ -804,52 +840,41 @@ fn measure_overlap(model: &Mixture, rows: &[f64], assigned: &[usize], clusters: 
     }
 }
 
-/// Most of a blast cluster the normal precursors may explain as well
-/// ([`Cluster::overlap_with_normal`]). A blast population is its own
-/// population (below 0.01 on simulated marrow as messy as real marrow); a
-/// cluster the mixture carved out of the wide, skewed tail of the
-/// hematogone continuum shares a fifth or more of its events with it.
-pub const MAX_NORMAL_OVERLAP: f64 = 0.1;
-
-/// A blast cluster's departure from the bounds (decades) below which its
-/// phenotype is weak: twice [`CLUSTER_DEVIATION`]. A weak cluster must be
-/// separate from every cluster not called blasts, not only from those
-/// inside the bounds ([`Cluster::overlap_with_rest`]).
-pub const WEAK_DEVIATION: f64 = 2.0 * CLUSTER_DEVIATION;
-
 /// Releases blast clusters that are not cells of their own: too small to
 /// be viable cells ([`Cluster::too_small`]), saturated
 /// ([`Cluster::saturated_marker`]), or not separate from the normal
-/// precursors ([`MAX_NORMAL_OVERLAP`]); each says why.
-fn release_unseparated_clusters(clusters: &mut [Cluster]) {
+/// precursors ([`BlastSettings::max_normal_overlap`]); each says why.
+fn release_unseparated_clusters(clusters: &mut [Cluster], cfg: &BlastSettings) {
+    let (min_size, max_overlap, weak) = (
+        cfg.min_blast_size,
+        cfg.max_normal_overlap,
+        cfg.weak_deviation,
+    );
     for cluster in clusters.iter_mut().filter(|c| c.blast) {
-        let why = if cluster.too_small() {
+        let why = if cluster.too_small(min_size) {
             format!(
-                "not a blast cluster: its events are smaller than viable lymphoid cells (median FSC-A {:.2} of the lymphocytes', at least {MIN_BLAST_SIZE} needed): dead cells or debris, which stain non-specifically",
+                "not a blast cluster: its events are smaller than viable lymphoid cells (median FSC-A {:.2} of the lymphocytes', at least {min_size} needed): dead cells or debris, which stain non-specifically",
                 cluster.size_of_lymphocytes.unwrap_or(0.0)
             )
-        } else if let Some((marker, _)) = cluster.saturated_marker() {
+        } else if let Some((marker, _)) = cluster.saturated_marker(cfg.saturated_centre) {
             format!(
                 "not a blast cluster: its events sit at the top of the {marker} scale (saturated, so mis-compensated in every channel {marker} spills into): an artefact, not a phenotype"
             )
-        } else if let Some(overlap) = cluster
-            .overlap_with_normal
-            .filter(|&o| o > MAX_NORMAL_OVERLAP)
-        {
+        } else if let Some(overlap) = cluster.overlap_with_normal.filter(|&o| o > max_overlap) {
             format!(
                 "not a blast cluster: not separate from the normal precursors (they explain {:.0}% of its events as well, at most {:.0}% allowed): the tail of normal maturation",
                 100.0 * overlap,
-                100.0 * MAX_NORMAL_OVERLAP
+                100.0 * max_overlap
             )
         } else if let Some(overlap) = cluster
             .overlap_with_rest
-            .filter(|&o| cluster.deviation_decades < WEAK_DEVIATION && o > MAX_NORMAL_OVERLAP)
+            .filter(|&o| cluster.deviation_decades < weak && o > max_overlap)
         {
             format!(
-                "not a blast cluster: a weak phenotype ({:.2} decades outside the bounds, under {WEAK_DEVIATION}) not separate from the clusters not called blasts (they explain {:.0}% of its events as well, at most {:.0}% allowed): a tail of normal maturation",
+                "not a blast cluster: a weak phenotype ({:.2} decades outside the bounds, under {weak}) not separate from the clusters not called blasts (they explain {:.0}% of its events as well, at most {:.0}% allowed): a tail of normal maturation",
                 cluster.deviation_decades,
                 100.0 * overlap,
-                100.0 * MAX_NORMAL_OVERLAP
+                100.0 * max_overlap
             )
         } else {
             continue;
@@ -913,6 +938,7 @@ pub fn find_blasts(
     g: &PreGates,
     lod_events: u64,
     expected: Option<&Phenotype>,
+    cfg: &BlastSettings,
 ) -> BlastSearch {
     let n = p.events;
     let present: Vec<Marker> = DFN_MARKERS
@@ -966,7 +992,7 @@ pub fn find_blasts(
         .zip(&candidates)
         .for_each(|(row, &i)| f.row(i, row));
     let seeds: Vec<usize> = (0..candidates.len())
-        .filter(|&k| departure(&bounds, &rows[k * d..(k + 1) * d]) >= SEED_DEVIATION)
+        .filter(|&k| departure(&bounds, &rows[k * d..(k + 1) * d]) >= cfg.seed_deviation)
         .collect();
 
     let mut members = vec![false; n];
@@ -1034,7 +1060,7 @@ pub fn find_blasts(
                 .iter()
                 .map(|b| b.departure(&comp.mean))
                 .fold(0.0, f64::max);
-            let pattern = departed >= 2 || strongest >= SINGLE_MARKER_DEPARTURE;
+            let pattern = departed >= 2 || strongest >= cfg.single_marker_departure;
             clusters.push(Cluster {
                 events: counts[c],
                 centre: f
@@ -1053,14 +1079,16 @@ pub fn find_blasts(
                 size_of_lymphocytes: sizes[c],
                 overlap_with_normal: None,
                 overlap_with_rest: None,
-                blast: deviation >= CLUSTER_DEVIATION && spread <= MAX_CLUSTER_SD && pattern,
+                blast: deviation >= cfg.cluster_deviation
+                    && spread <= cfg.max_cluster_sd
+                    && pattern,
             });
         }
         hematogone_reference =
-            judge_against_hematogones(&f, &bounds, &mature_b, &model, &mut clusters);
+            judge_against_hematogones(&f, &bounds, &mature_b, &model, &mut clusters, cfg);
         measure_overlap(&model, &rows, &assigned, &mut clusters);
-        release_unseparated_clusters(&mut clusters);
-        absorb_split_blast_components(&model, &mut clusters);
+        release_unseparated_clusters(&mut clusters, cfg);
+        absorb_split_blast_components(&model, &mut clusters, cfg.min_blast_size);
         for (&i, &c) in candidates.iter().zip(&assigned) {
             members[i] = clusters[c].blast;
         }
@@ -1085,9 +1113,10 @@ pub fn find_blasts(
         parent: Some(names::CD19_CD10.into()),
         dimensions: f.markers.iter().map(|m| m.name()).collect(),
         rule: format!(
-            "{} of {} clusters of CD19+CD10+ cells leave the normal B-precursor pattern by >= {CLUSTER_DEVIATION} decades (bounds: {}); {}",
+            "{} of {} clusters of CD19+CD10+ cells leave the normal B-precursor pattern by >= {} decades (bounds: {}); {}",
             blast_clusters,
             clusters.len(),
+            cfg.cluster_deviation,
             bounds
                 .iter()
                 .map(|b| b.meaning.as_str())
@@ -1127,7 +1156,7 @@ mod tests {
             &prepared,
             &crate::strategy::pregate::PregateSettings::default(),
         );
-        let s = find_blasts(&prepared, &g, 20, None);
+        let s = find_blasts(&prepared, &g, 20, None, &BlastSettings::default());
         let hits = s
             .members
             .iter()
