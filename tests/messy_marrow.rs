@@ -4,10 +4,12 @@
 //! debris and dead cells near the lymphocytes).
 
 use marrowgate::analysis::case::Site;
-use marrowgate::analysis::site::{Settings, analyze_site};
+use marrowgate::analysis::site::{Settings, SiteGating, SiteReport, analyze_site};
 use marrowgate::qc::Status;
 use marrowgate::simulate::instrument::{Instrument, as_instrument};
-use marrowgate::simulate::{BlastPhenotype, Config, PanelProfile, Population, simulate, write};
+use marrowgate::simulate::{
+    BlastPhenotype, Config, PanelProfile, Population, Simulation, simulate, write,
+};
 use std::path::PathBuf;
 
 fn temp(name: &str) -> PathBuf {
@@ -17,15 +19,19 @@ fn temp(name: &str) -> PathBuf {
     d
 }
 
-/// (status, true blasts, called blasts, true blasts among the called)
-fn analyse(
+/// Simulates `cfg`, writes it as `instrument` does (as simulated when
+/// `None`), analyses it with `settings` and removes the files.
+fn run_site(
     cfg: &Config,
-    instrument: Instrument,
+    instrument: Option<Instrument>,
     name: &str,
-) -> (Status, usize, usize, usize, String) {
+    settings: &Settings,
+) -> (Simulation, SiteReport, Option<SiteGating>) {
     let d = temp(name);
     let mut sim = simulate(cfg).expect("simulates");
-    as_instrument(&mut sim, instrument).expect("layout");
+    if let Some(instrument) = instrument {
+        as_instrument(&mut sim, instrument).expect("layout");
+    }
     let file = d.join("site.fcs");
     write(&sim, &file).expect("writes");
     let (report, gating) = analyze_site(
@@ -34,8 +40,19 @@ fn analyse(
             file,
             panel: Vec::new(),
         },
-        &Settings::default(),
+        settings,
     );
+    let _ = std::fs::remove_dir_all(&d);
+    (sim, report, gating)
+}
+
+/// (status, true blasts, called blasts, true blasts among the called)
+fn analyse(
+    cfg: &Config,
+    instrument: Instrument,
+    name: &str,
+) -> (Status, usize, usize, usize, String) {
+    let (sim, report, gating) = run_site(cfg, Some(instrument), name, &Settings::default());
     let called = gating.map(|g| g.blasts).unwrap_or_default();
     let truth = sim
         .truth
@@ -48,7 +65,6 @@ fn analyse(
         .zip(&called)
         .filter(|(p, c)| **c && **p == Population::Blast)
         .count();
-    let _ = std::fs::remove_dir_all(d);
     (
         report.status,
         truth,
@@ -165,20 +181,13 @@ fn blasts_only_moderately_brighter_in_cd10_than_hematogones_are_found() {
 fn without_a_dye_dead_cells_are_judged_by_scatter_and_said_so() {
     // The viable gate claimed "dead cells excluded by scatter" and excluded
     // none.
-    let d = temp("dye");
-    let sim = simulate(&Config {
-        events: 60_000,
-        ..messy(45, 0.0, 0.05)
-    })
-    .expect("simulates");
-    let file = d.join("site.fcs");
-    write(&sim, &file).expect("writes");
-    let (report, gating) = analyze_site(
-        &Site {
-            name: "dye".into(),
-            file,
-            panel: Vec::new(),
+    let (sim, report, gating) = run_site(
+        &Config {
+            events: 60_000,
+            ..messy(45, 0.0, 0.05)
         },
+        None,
+        "dye",
         &Settings::default(),
     );
     let gating = gating.expect("gated");
@@ -207,7 +216,6 @@ fn without_a_dye_dead_cells_are_judged_by_scatter_and_said_so() {
     }
     let rule = &report.measures.expect("measured").gates[3].rule;
     assert!(rule.contains("judged by scatter"), "{rule}");
-    let _ = std::fs::remove_dir_all(d);
 }
 
 #[test]
@@ -335,22 +343,13 @@ fn the_cd10_cut_on_integer_data_sits_above_the_cd10_negative_cells() {
     // peak, the cut fell below the lymphocytes' median CD10, and mature B
     // cells entered CD19+CD10+ (2.4 % "blasts" called on a 0.03 % site,
     // none of them blasts).
-    let d = temp("comb");
-    let sim = simulate(&Config {
-        events: 200_000,
-        ..messy(47, 0.0, 0.05)
-    })
-    .expect("simulates");
-    let mut sim = sim;
-    as_instrument(&mut sim, Instrument::Navios).expect("layout");
-    let file = d.join("site.fcs");
-    write(&sim, &file).expect("writes");
-    let (_, gating) = analyze_site(
-        &Site {
-            name: "comb".into(),
-            file,
-            panel: Vec::new(),
+    let (sim, _, gating) = run_site(
+        &Config {
+            events: 200_000,
+            ..messy(47, 0.0, 0.05)
         },
+        Some(Instrument::Navios),
+        "comb",
         &Settings::default(),
     );
     let auto = gating.and_then(|g| g.automatic).expect("automatic");
@@ -365,7 +364,6 @@ fn the_cd10_cut_on_integer_data_sits_above_the_cd10_negative_cells() {
         (entered as f64) < 0.02 * mature as f64,
         "{entered} of {mature} mature B cells called CD10+"
     );
-    let _ = std::fs::remove_dir_all(d);
 }
 
 #[test]
@@ -380,30 +378,6 @@ fn saturated_events_are_not_a_phenotype() {
     };
     let (status, _, called, _, reason) = analyse(&cfg, Instrument::Kaluza, "saturated");
     assert_eq!(status, Status::Negative, "{called} called: {reason}");
-}
-
-/// Analyses `cfg` written as `instrument` with `settings`.
-fn analyse_with(
-    cfg: &Config,
-    instrument: Instrument,
-    name: &str,
-    settings: &Settings,
-) -> marrowgate::analysis::site::SiteReport {
-    let d = temp(name);
-    let mut sim = simulate(cfg).expect("simulates");
-    as_instrument(&mut sim, instrument).expect("layout");
-    let file = d.join("site.fcs");
-    write(&sim, &file).expect("writes");
-    let (report, _) = analyze_site(
-        &Site {
-            name: name.into(),
-            file,
-            panel: Vec::new(),
-        },
-        settings,
-    );
-    let _ = std::fs::remove_dir_all(d);
-    report
 }
 
 #[test]
@@ -438,9 +412,9 @@ fn a_weak_cluster_among_the_hematogone_tails_is_not_called_at_follow_up() {
         panel: PanelProfile::Standard,
         ..cfg
     };
-    let diagnosis = analyse_with(
+    let (_, diagnosis, _) = run_site(
         &with_markers(messy(700_029, 0.3, 0.02)),
-        Instrument::Aurora,
+        Some(Instrument::Aurora),
         "diagnosis",
         &Settings::default(),
     );
@@ -457,12 +431,12 @@ fn a_weak_cluster_among_the_hematogone_tails_is_not_called_at_follow_up() {
         expected_phenotype: expected,
         ..Settings::default()
     };
-    let report = analyse_with(
+    let (_, report, _) = run_site(
         &with_markers(Config {
             events: 1_000_000,
             ..messy(200_029, 0.0, 0.2)
         }),
-        Instrument::Aurora,
+        Some(Instrument::Aurora),
         "follow-up",
         &settings,
     );
