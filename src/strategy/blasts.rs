@@ -183,16 +183,17 @@ pub struct Cluster {
     /// are not much smaller than lymphocytes; dead cells and debris are.
     pub size_of_lymphocytes: Option<f64>,
     /// Mean posterior probability, over its events, of the clusters inside
-    /// the normal pattern (`None` unless it left the pattern): how much of
-    /// it the normal precursors explain as well. A blast population
+    /// the normal pattern (`None` unless it was called a blast cluster by
+    /// its phenotype): how much of it the normal precursors explain as
+    /// well. A blast population
     /// separate from normal maturation has almost none; a piece carved out
     /// of the tail of the hematogone continuum has much.
     pub overlap_with_normal: Option<f64>,
     /// The same over every cluster not called blasts, the ones just
     /// outside the bounds included (`None` unless it was called): a
     /// cluster whose phenotype is weak ([`BlastSettings::weak_deviation`])
-    /// must be
-    /// separate from those too, as they are the normal continuum's tails.
+    /// must be separate from those too, as they are the normal continuum's
+    /// tails.
     pub overlap_with_rest: Option<f64>,
     /// Judged a blast cluster.
     pub blast: bool,
@@ -793,8 +794,8 @@ fn cluster_sizes(
         .collect()
 }
 
-/// Sets [`Cluster::overlap_with_normal`] of every cluster that left the
-/// normal pattern.
+/// Sets [`Cluster::overlap_with_normal`] and [`Cluster::overlap_with_rest`]
+/// of every cluster called a blast cluster so far.
 fn measure_overlap(model: &Mixture, rows: &[f64], assigned: &[usize], clusters: &mut [Cluster]) {
     let d = model.dims.max(1);
     let rest: Vec<bool> = clusters.iter().map(|c| !c.blast).collect();

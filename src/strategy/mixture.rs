@@ -111,8 +111,8 @@ impl Component {
 
 impl Mixture {
     /// Posterior probability of each component at `x`, into `out` (one per
-    /// component).
-    pub fn posteriors(&self, x: &[f64], out: &mut [f64]) {
+    /// component); returns the log of the mixture's density at `x`.
+    pub fn posteriors(&self, x: &[f64], out: &mut [f64]) -> f64 {
         let mut top = f64::NEG_INFINITY;
         for (o, comp) in out.iter_mut().zip(&self.components) {
             *o = comp.log_weighted_density(x);
@@ -126,6 +126,7 @@ impl Mixture {
         if total > 0.0 {
             out.iter_mut().for_each(|o| *o /= total);
         }
+        top + total.ln()
     }
 
     /// Index of the most probable component for `x`.
@@ -182,17 +183,10 @@ fn e_step(m: &Mixture, points: &[f64]) -> Stats {
         .par_chunks(d * 1024)
         .map(|block| {
             let mut s = Stats::zero(k, d);
-            let mut logp = vec![0.0; k];
+            let mut post = vec![0.0; k];
             for x in block.chunks_exact(d) {
-                let mut top = f64::NEG_INFINITY;
-                for (c, comp) in m.components.iter().enumerate() {
-                    logp[c] = comp.log_weighted_density(x);
-                    top = top.max(logp[c]);
-                }
-                let total: f64 = logp.iter().map(|l| (l - top).exp()).sum();
-                s.log_likelihood += top + total.ln();
-                for (c, &l) in logp.iter().enumerate() {
-                    let r = (l - top).exp() / total;
+                s.log_likelihood += m.posteriors(x, &mut post);
+                for (c, &r) in post.iter().enumerate() {
                     if r < 1e-6 {
                         continue;
                     }
