@@ -7,9 +7,9 @@
 //! diluted).
 
 use super::markers::Marker;
-use super::pregate::{PreGates, count, lymphocytes, negative_bound};
+use super::pregate::{PreGates, count, lymphocytes, median_of_indices, negative_bound};
 use super::prepare::{LOGICLE, Prepared};
-use crate::stats::{percent, quantile, sorted_finite};
+use crate::stats::{percent, quantiles};
 use serde::Serialize;
 
 /// Marrow-only populations, percent of the viable nucleated non-blast
@@ -43,15 +43,11 @@ pub fn marrow_indicators(p: &Prepared, g: &PreGates, blasts: &[bool]) -> MarrowI
     let lymph = match (p.get(Marker::Cd(45)), p.get(Marker::SscA)) {
         (Some(cd45), Some(ssc)) => {
             let lymph = lymphocytes(cd45, ssc, &non_b);
-            let median = |v: &mut dyn Iterator<Item = f64>| quantile(&sorted_finite(v), 0.5);
             match (
-                median(&mut lymph.iter().map(|&i| cd45[i])),
-                median(&mut lymph.iter().map(|&i| ssc[i])),
-                quantile(&sorted_finite(lymph.iter().map(|&i| ssc[i])), 0.9),
+                median_of_indices(&lymph, cd45),
+                quantiles(lymph.iter().map(|&i| ssc[i]), &[0.5, 0.9]),
             ) {
-                (Some(l45), Some(ssc_mid), Some(ssc_top)) => {
-                    Some((cd45, ssc, l45, ssc_mid, ssc_top))
-                }
+                (Some(l45), Some(q)) => Some((cd45, ssc, l45, q[0], q[1])),
                 _ => None,
             }
         }

@@ -8,7 +8,7 @@ use super::export::{at_least, at_most, below, none_of, rectangle, set_parent};
 use super::markers::Marker;
 use super::prepare::Prepared;
 use crate::gate::{Gate, Interval};
-use crate::stats::{median_and_robust_sd, percent, quantile, quantiles, sorted_finite};
+use crate::stats::{median_and_robust_sd, percent, quantiles};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -526,9 +526,8 @@ fn lymphoid_scatter(cd45: &[f64], ssc: &[f64], mask: &[bool]) -> f64 {
 /// Median FSC-A of the [`lymphocytes`]; of all stable events when CD45 is
 /// absent.
 fn lymphocyte_fsc(cd45: Option<&[f64]>, fsc: &[f64], ssc: &[f64], stable: &[bool]) -> f64 {
-    let median = |v: &mut dyn Iterator<Item = f64>| quantile(&sorted_finite(v), 0.5);
-    cd45.and_then(|cd45| median(&mut lymphocytes(cd45, ssc, stable).into_iter().map(|i| fsc[i])))
-        .or_else(|| median(&mut select(fsc, stable)))
+    cd45.and_then(|cd45| median_of_indices(&lymphocytes(cd45, ssc, stable), fsc))
+        .or_else(|| quantiles(select(fsc, stable), &[0.5]).map(|q| q[0]))
         .unwrap_or(0.2)
 }
 
@@ -802,8 +801,7 @@ pub fn pregate(p: &Prepared, cfg: &PregateSettings) -> PreGates {
                 .get(Marker::Cd(45))
                 .map(|cd45| lymphocytes(cd45, ssc, &singlets))
                 .unwrap_or_default();
-            let median_of =
-                |v: &[f64]| quantile(&sorted_finite(reference.iter().map(|&i| v[i])), 0.5);
+            let median_of = |v: &[f64]| median_of_indices(&reference, v);
             match (median_of(fsc), median_of(ssc)) {
                 (Some(fsc_top), Some(lymph_ssc)) if reference.len() >= MIN_SCATTER_REFERENCE => {
                     let ssc_floor = cfg.dead_ssc_factor * lymph_ssc;
