@@ -843,6 +843,7 @@ fn gate_with_user_gates(
             name: c.id.clone(),
             parent: c.parent.clone(),
             dimensions: Vec::new(),
+            view: None,
             rule: format!("Gating-ML gate from {}", u.source),
             thresholds: Vec::new(),
             events: c.events as u64,

@@ -316,19 +316,28 @@ fn figures_and_html_report_show_every_site_and_gate_where_it_is() {
         .to_rgb8();
     assert_eq!(png.dimensions(), figure_size(auto));
     assert_eq!(png.dimensions().0, PANEL.0 * COLUMNS);
-    // Panel 6 (row 1, column 1) is CD19 vs CD10: the left edge of the
-    // CD19+CD10+ gate lies at the CD19+ threshold, drawn in the gate colour.
-    let cd19_cut = auto.pregates.records[5].thresholds[0];
+    // Each gate is drawn on its parent's events (as FlowJo shows it).
+    // Panel 5 (row 1, column 0) is CD19 vs SSC-A: the left edge of the
+    // CD19+ gate lies at its CD19 threshold; panel 6 (row 1, column 1) is
+    // CD19 vs CD10 among CD19+ cells, the CD19+CD10+ gate's lower edge at
+    // its CD10 threshold. Both in the gate colour.
+    let (cd19_cut, ssc_cut) = (
+        auto.pregates.records[5].thresholds[0],
+        auto.pregates.records[5].thresholds[1],
+    );
     let cd10_cut = auto.pregates.records[6].thresholds[0];
+    assert_eq!(auto.pregates.records[5].name, "CD19+");
     assert_eq!(auto.pregates.records[6].name, "CD19+CD10+");
     let axis = crate::plot::axis::Axis::logicle("", &auto.prepared.logicle, (-0.05, 1.0));
+    let ssc_axis = crate::plot::axis::Axis::linear("", crate::simulate::RANGE, (0.0, 1.0));
     let frame = Frame {
         width: PANEL.0,
         height: PANEL.1,
     };
-    let (px, py) = frame.pixel(&axis, &axis, (cd19_cut, (cd10_cut + 1.0) / 2.0));
-    let pixel = png.get_pixel(PANEL.0 + px as u32, PANEL.1 + py as u32).0;
-    assert_eq!(pixel, GATE);
+    let (px, py) = frame.pixel(&axis, &ssc_axis, (cd19_cut, ssc_cut / 2.0));
+    assert_eq!(png.get_pixel(px as u32, PANEL.1 + py as u32).0, GATE);
+    let (px, py) = frame.pixel(&axis, &axis, (0.5, cd10_cut));
+    assert_eq!(png.get_pixel(PANEL.0 + px as u32, PANEL.1 + py as u32).0, GATE);
     // The blasts land in blast colour at their centre in that panel.
     let blasts: Vec<usize> = (0..auto.search.members.len())
         .filter(|&i| auto.search.members[i])

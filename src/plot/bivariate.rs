@@ -269,21 +269,32 @@ pub fn draw<DB: DrawingBackend>(
     }
     // Gates: outline clipped to the plot, label at its top-left corner.
     let gate_style = colour(GATE).stroke_width(2);
-    let clip = |(x, y): (i32, i32)| (x.clamp(l, r), y.clamp(t, b));
     for g in &plot.gates {
         let corners: Vec<(f64, f64)> = match &g.shape {
             Shape::Rect { x, y } => vec![(x.0, y.0), (x.1, y.0), (x.1, y.1), (x.0, y.1)],
             Shape::Polygon(p) => p.clone(),
         };
-        let mut pts: Vec<(i32, i32)> = corners
+        let pixels: Vec<(f64, f64)> = corners
             .iter()
-            .map(|&p| clip(frame.pixel(&plot.x, &plot.y, p)))
+            .map(|&p| {
+                let (x, y) = frame.pixel(&plot.x, &plot.y, p);
+                (f64::from(x), f64::from(y))
+            })
             .collect();
-        if let Some(first) = pts.first().copied() {
-            pts.push(first);
-        }
+        let bounds = [f64::from(l), f64::from(r), f64::from(t), f64::from(b)];
+        let mut pts: Vec<(i32, i32)> = clip_polygon(pixels, bounds)
+            .into_iter()
+            .map(|(x, y)| (x.round() as i32, y.round() as i32))
+            .collect();
+        let Some(first) = pts.first().copied() else {
+            continue;
+        };
+        pts.push(first);
         area.draw(&PathElement::new(pts.clone(), gate_style))
             .map_err(draw_error)?;
+        if g.label.is_empty() {
+            continue;
+        }
         let anchor = pts
             .iter()
             .copied()
@@ -304,4 +315,35 @@ pub fn draw<DB: DrawingBackend>(
         .map_err(draw_error)?;
     }
     Ok(())
+}
+
+/// A polygon clipped to the box `[left, right, top, bottom]` (pixels),
+/// edge by edge (Sutherland-Hodgman): the part of a gate that is on the
+/// plot, with its slopes kept (clamping each vertex would bend a line that
+/// leaves the plot).
+fn clip_polygon(points: Vec<(f64, f64)>, [left, right, top, bottom]: [f64; 4]) -> Vec<(f64, f64)> {
+    type Inside = fn((f64, f64), f64) -> bool;
+    type Cross = fn((f64, f64), (f64, f64), f64) -> (f64, f64);
+    let at_x: Cross = |a, b, x| (x, a.1 + (b.1 - a.1) * (x - a.0) / (b.0 - a.0));
+    let at_y: Cross = |a, b, y| (a.0 + (b.0 - a.0) * (y - a.1) / (b.1 - a.1), y);
+    let edges: [(Inside, Cross, f64); 4] = [
+        (|p, v| p.0 >= v, at_x, left),
+        (|p, v| p.0 <= v, at_x, right),
+        (|p, v| p.1 >= v, at_y, top),
+        (|p, v| p.1 <= v, at_y, bottom),
+    ];
+    let mut out = points;
+    for (inside, cross, v) in edges {
+        let input = std::mem::take(&mut out);
+        for (k, &b) in input.iter().enumerate() {
+            let a = input[(k + input.len() - 1) % input.len()];
+            match (inside(a, v), inside(b, v)) {
+                (true, true) => out.push(b),
+                (true, false) => out.push(cross(a, b, v)),
+                (false, true) => out.extend([cross(a, b, v), b]),
+                (false, false) => {}
+            }
+        }
+    }
+    out
 }

@@ -4,9 +4,12 @@
 
 use super::PlotError;
 use super::axis::Axis;
-use super::bivariate::{Bivariate, GateOutline, Shape};
+use super::bivariate::{Bivariate, GateOutline};
+use super::outline::{PlotAxes, PlotAxis};
+use crate::events::FileEvents;
 use crate::fcs::{FcsFile, FileError};
-use crate::gate::inside_polygon;
+use crate::gate::tree::GateTree;
+use crate::gate::{CompensationRef, Dimension, Gate, GateKind, Interval, Source};
 use crate::strategy::markers::{Marker, describe_channel, marker_of};
 use crate::strategy::prepare::{ColumnScale, LOGICLE, read_compensated};
 use crate::transform::{Asinh, Linear, Logicle, Transform};
@@ -51,13 +54,29 @@ pub enum Scale {
     Linear,
 }
 
-/// A gate in channel (compensated data) units.
+/// A gate in channel (compensated data) units, as given on the command
+/// line; [`GateSpec::gate`] makes it the gate engine's gate on the
+/// plot's two channels.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GateSpec {
-    /// Name shown.
+    /// Name shown (and the gate's id).
     pub name: String,
-    /// Its vertices (a rectangle has four).
-    pub vertices: Vec<(f64, f64)>,
+    /// Its shape.
+    pub region: GateRegion,
+}
+
+/// The shape of a [`GateSpec`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum GateRegion {
+    /// `x in [x.min, x.max)` and `y in [y.min, y.max)`, open ends allowed.
+    Rectangle {
+        /// x interval.
+        x: Interval,
+        /// y interval.
+        y: Interval,
+    },
+    /// A polygon (even-odd rule), vertices `[x, y]`.
+    Polygon(Vec<[f64; 2]>),
 }
 
 impl GateSpec {
@@ -66,26 +85,28 @@ impl GateSpec {
     pub fn parse(arg: &str) -> Result<GateSpec, PlotFileError> {
         let bad = || PlotFileError::Gate(arg.to_string());
         let (name, spec) = arg.split_once('=').ok_or_else(bad)?;
-        let number = |s: &str, open: f64| -> Result<f64, PlotFileError> {
+        let number = |s: &str| -> Result<Option<f64>, PlotFileError> {
             let s = s.trim();
             if s.is_empty() {
-                Ok(open)
+                Ok(None)
             } else {
                 s.parse::<f64>()
                     .ok()
                     .filter(|v| v.is_finite())
+                    .map(Some)
                     .ok_or_else(bad)
             }
         };
-        let vertices = if let Some(points) = spec.strip_prefix("poly:") {
+        let region = if let Some(points) = spec.strip_prefix("poly:") {
             let v = points
                 .split(';')
                 .map(|p| {
                     let mut it = p.split_whitespace();
                     match (it.next(), it.next(), it.next()) {
-                        (Some(x), Some(y), None) => {
-                            Ok((number(x, f64::NAN)?, number(y, f64::NAN)?))
-                        }
+                        (Some(x), Some(y), None) => match (number(x)?, number(y)?) {
+                            (Some(x), Some(y)) => Ok([x, y]),
+                            _ => Err(bad()),
+                        },
                         _ => Err(bad()),
                     }
                 })
@@ -93,25 +114,61 @@ impl GateSpec {
             if v.len() < 3 {
                 return Err(bad());
             }
-            v
+            GateRegion::Polygon(v)
         } else {
             let (x, y) = spec.split_once(',').ok_or_else(bad)?;
-            let (x0, x1) = x.split_once(':').ok_or_else(bad)?;
-            let (y0, y1) = y.split_once(':').ok_or_else(bad)?;
-            let (x0, x1) = (number(x0, -1e300)?, number(x1, 1e300)?);
-            let (y0, y1) = (number(y0, -1e300)?, number(y1, 1e300)?);
-            if x0 >= x1 || y0 >= y1 {
-                return Err(bad());
+            let interval = |s: &str| -> Result<Interval, PlotFileError> {
+                let (lo, hi) = s.split_once(':').ok_or_else(bad)?;
+                let (min, max) = (number(lo)?, number(hi)?);
+                if let (Some(a), Some(b)) = (min, max)
+                    && a >= b
+                {
+                    return Err(bad());
+                }
+                Ok(Interval { min, max })
+            };
+            GateRegion::Rectangle {
+                x: interval(x)?,
+                y: interval(y)?,
             }
-            vec![(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
         };
         if name.trim().is_empty() {
             return Err(bad());
         }
         Ok(GateSpec {
             name: name.trim().to_string(),
-            vertices,
+            region,
         })
+    }
+
+    /// The gate on channels `x` and `y` (compensated by the file's
+    /// spillover, channel units).
+    pub fn gate(&self, x: &str, y: &str) -> Gate {
+        let dimensions = vec![channel_dimension(x), channel_dimension(y)];
+        Gate {
+            id: self.name.clone(),
+            parent: None,
+            kind: match &self.region {
+                GateRegion::Rectangle { x, y } => GateKind::Rectangle {
+                    dimensions,
+                    intervals: vec![*x, *y],
+                },
+                GateRegion::Polygon(vertices) => GateKind::Polygon {
+                    dimensions,
+                    vertices: vertices.clone(),
+                },
+            },
+        }
+    }
+}
+
+/// A channel in channel units, compensated by the file's spillover (as
+/// the plot reads it).
+fn channel_dimension(name: &str) -> Dimension {
+    Dimension {
+        source: Source::Channel(name.to_string()),
+        compensation: CompensationRef::FromFile,
+        transform: None,
     }
 }
 
@@ -246,34 +303,52 @@ pub fn plot_file(req: &PlotRequest) -> Result<PlotSummary, PlotFileError> {
     let xs: Vec<f64> = xd.par_iter().map(|&v| fx.eval(v)).collect();
     let ys: Vec<f64> = yd.par_iter().map(|&v| fy.eval(v)).collect();
     let n = xs.len() as u64;
+    let (x_name, y_name) = (
+        &info.metadata.channels[xi].name,
+        &info.metadata.channels[yi].name,
+    );
+    // The gates are the gate engine's: counted by it on the file (with the
+    // file's spillover, as the plot's columns are read) and outlined from
+    // the same shapes.
+    let tree = GateTree {
+        transforms: Vec::new(),
+        matrices: Vec::new(),
+        gates: req.gates.iter().map(|g| g.gate(x_name, y_name)).collect(),
+    };
+    let membership = tree
+        .evaluate(
+            &FileEvents {
+                file: &file,
+                dataset,
+            },
+            info.metadata.spillover.as_ref(),
+        )
+        .map_err(|e| PlotFileError::Gate(e.to_string()))?;
+    let (show_x, show_y) = (|v: f64| tx.apply(v), |v: f64| ty.apply(v));
+    let axes = PlotAxes {
+        x: PlotAxis {
+            dimension: channel_dimension(x_name),
+            display: &show_x,
+            channel_display: Some(&show_x),
+        },
+        y: PlotAxis {
+            dimension: channel_dimension(y_name),
+            display: &show_y,
+            channel_display: Some(&show_y),
+        },
+        transforms: &[],
+    };
     let mut counts = Vec::new();
     let mut outlines = Vec::new();
-    for g in &req.gates {
-        let vertices: Vec<[f64; 2]> = g.vertices.iter().map(|&(x, y)| [x, y]).collect();
-        let inside = xd
-            .par_iter()
-            .zip(yd.par_iter())
-            .filter(|&(&x, &y)| inside_polygon(&vertices, x, y))
-            .count() as u64;
+    for (gate, c) in tree.gates.iter().zip(&membership.counts) {
+        let inside = c.events as u64;
         let percent = crate::stats::percent(inside, n);
-        let display = |v: f64, t: &Transform| {
-            if v.abs() >= 1e299 {
-                v.signum() * 1e6
-            } else {
-                t.apply(v)
-            }
-        };
-        outlines.push(GateOutline {
-            label: format!("{} {}", g.name, crate::qc::format_percent(percent)),
-            shape: Shape::Polygon(
-                g.vertices
-                    .iter()
-                    .map(|&(x, y)| (display(x, &tx), display(y, &ty)))
-                    .collect(),
-            ),
-        });
+        outlines.extend(axes.shape(gate).map(|shape| GateOutline {
+            label: format!("{} {}", gate.id, crate::qc::format_percent(percent)),
+            shape,
+        }));
         counts.push(GateCount {
-            name: g.name.clone(),
+            name: gate.id.clone(),
             events: inside,
             percent,
         });

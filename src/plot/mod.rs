@@ -9,6 +9,7 @@ pub mod case_figures;
 pub mod colour;
 pub mod file;
 pub mod grid;
+pub mod outline;
 pub mod site;
 pub mod timeline;
 

@@ -5,12 +5,15 @@
 //! automated gate's own threshold, labelled with its % of parent.
 
 use super::axis::Axis;
-use super::bivariate::{Bivariate, GateOutline, Shape, draw, lineage_highlights};
+use super::bivariate::{Bivariate, GateOutline, draw, lineage_highlights};
+use super::outline::{PlotAxes, PlotAxis, Region, outlines};
 use super::{PlotError, draw_error};
 use crate::analysis::site::AutomaticGating;
+use crate::gate::tree::TransformDef;
 use crate::qc::format_percent;
 use crate::strategy::markers::Marker;
-use crate::strategy::pregate::{GateRecord, names};
+use crate::strategy::pregate::GateRecord;
+use crate::transform::Transform;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -19,33 +22,14 @@ pub const PANEL: (u32, u32) = (380, 340);
 /// Panels per row.
 pub const COLUMNS: u32 = 4;
 
-/// Open bound of a rectangle (reaches the plot's edge).
-const OPEN: f64 = 1e6;
-
-fn record<'a>(records: &'a [GateRecord], name: &str) -> Option<&'a GateRecord> {
-    records.iter().find(|r| r.name == name)
-}
-
-fn outline(
-    records: &[GateRecord],
-    name: &str,
-    shape: impl FnOnce(&[f64]) -> Option<Shape>,
-) -> Option<GateOutline> {
-    let r = record(records, name)?;
-    Some(GateOutline {
-        label: format!("{} {}", r.name, format_percent(r.percent_of_parent)),
-        shape: shape(&r.thresholds)?,
-    })
-}
-
 /// One panel of the path.
 struct Panel<'a> {
     title: String,
     x: Marker,
     y: Marker,
-    parent: &'a [bool],
+    /// The events shown (all when `None`).
+    parent: Option<&'a [bool]>,
     gates: Vec<GateOutline>,
-    coloured: bool,
 }
 
 fn axis(g: &AutomaticGating, m: Marker) -> Axis {
@@ -55,118 +39,100 @@ fn axis(g: &AutomaticGating, m: Marker) -> Axis {
     }
 }
 
-/// The panels this site's markers allow.
-fn panels<'a>(g: &'a AutomaticGating, site: &str) -> Vec<Panel<'a>> {
-    let p = &g.pregates;
-    let r = &p.records;
-    let has = |m: Marker| g.prepared.get(m).is_some();
-    let mut out = Vec::new();
-    let mut add = |title: &str,
-                   x: Marker,
-                   y: Marker,
-                   parent: &'a [bool],
-                   gates: Vec<Option<GateOutline>>,
-                   coloured: bool| {
-        if has(x) && has(y) {
-            out.push(Panel {
-                title: format!("{site}: {title}"),
-                x,
-                y,
-                parent,
-                gates: gates.into_iter().flatten().collect(),
-                coloured,
-            });
+/// A gate value on a column's own dimension is already a display value.
+fn as_displayed(v: f64) -> f64 {
+    v
+}
+
+/// The outlines of a gate record on the plot of `x` against `y`,
+/// labelled with its name and % of parent (an excluded region with the
+/// name it is excluded from).
+fn record_outlines(
+    g: &AutomaticGating,
+    transforms: &[(String, TransformDef)],
+    record: &GateRecord,
+    x: Marker,
+    y: Marker,
+) -> Vec<GateOutline> {
+    let p = &g.prepared;
+    let (Some(dx), Some(dy)) = (p.dimension(x), p.dimension(y)) else {
+        return Vec::new();
+    };
+    let logicle = Transform::Logicle(p.logicle.clone());
+    let channel_scale = |m: Marker| -> Box<dyn Fn(f64) -> f64 + Sync + '_> {
+        match p.full_scale.get(&m) {
+            Some(&full) => Box::new(move |v| v / full),
+            None => Box::new(|v| logicle.apply(v)),
         }
     };
-    let above = |t: &[f64]| {
-        t.first().map(|&c| Shape::Rect {
-            x: (c, OPEN),
-            y: (-OPEN, OPEN),
-        })
+    let (cx, cy) = (channel_scale(x), channel_scale(y));
+    let axes = PlotAxes {
+        x: PlotAxis {
+            dimension: dx,
+            display: &as_displayed,
+            channel_display: Some(&*cx),
+        },
+        y: PlotAxis {
+            dimension: dy,
+            display: &as_displayed,
+            channel_display: Some(&*cy),
+        },
+        transforms,
     };
-    add(
-        "debris",
-        Marker::FscA,
-        Marker::SscA,
-        &p.stable,
-        vec![outline(r, names::CELLS, above)],
-        false,
-    );
-    add(
-        "singlets",
-        Marker::FscA,
-        Marker::FscH,
-        &p.cells,
-        vec![outline(r, names::SINGLETS, |t| {
-            t.first()
-                .map(|&c| Shape::Polygon(vec![(0.0, 0.0), (1.5, 1.5 * c), (1.5, 2.0), (0.0, 2.0)]))
-        })],
-        false,
-    );
-    add(
-        "viability",
-        Marker::Viability,
-        Marker::SscA,
-        &p.singlets,
-        vec![outline(r, names::VIABLE, |t| {
-            t.first().map(|&c| Shape::Rect {
-                x: (-OPEN, c),
-                y: (-OPEN, OPEN),
-            })
-        })],
-        false,
-    );
-    add(
-        "CD45 vs SSC",
-        Marker::Cd(45),
-        Marker::SscA,
-        &p.viable,
-        vec![outline(r, names::BLAST_REGION, |t| match t {
-            [c, s, ..] if c.is_finite() && s.is_finite() => Some(Shape::Rect {
-                x: (-OPEN, *c),
-                y: (-OPEN, *s),
-            }),
-            _ => None,
-        })],
-        true,
-    );
-    add(
-        "B lineage",
-        Marker::Cd(19),
-        Marker::SscA,
-        &p.viable,
-        vec![outline(r, names::CD19, |t| match t {
-            [c, s, ..] => Some(Shape::Rect {
-                x: (*c, OPEN),
-                y: (-OPEN, s.min(OPEN)),
-            }),
-            _ => None,
-        })],
-        true,
-    );
-    let cd19_cut = record(r, names::CD19).and_then(|g| g.thresholds.first().copied());
-    add(
-        "CD19 vs CD10",
-        Marker::Cd(19),
-        Marker::Cd(10),
-        &p.viable,
-        vec![outline(r, names::CD19_CD10, |t| {
-            Some(Shape::Rect {
-                x: (cd19_cut?, OPEN),
-                y: (*t.first()?, OPEN),
-            })
-        })],
-        true,
-    );
+    // One label per region kind: several shapes of one gate (the blast
+    // clusters' ellipses) are one gate.
+    let mut out: Vec<GateOutline> = Vec::new();
+    let mut labelled: Vec<Region> = Vec::new();
+    for (region, shape) in outlines(&axes, &record.exported) {
+        let label = if labelled.contains(&region) {
+            String::new()
+        } else {
+            labelled.push(region);
+            match region {
+                Region::Kept => format!(
+                    "{} {}",
+                    record.name,
+                    format_percent(record.percent_of_parent)
+                ),
+                Region::Excluded => format!("not {}", record.name),
+            }
+        };
+        out.push(GateOutline { label, shape });
+    }
+    out
+}
+
+/// The panels this site's markers allow: one per recorded gate with a
+/// view, showing the gate's parent population with the gate's own
+/// Gating-ML shapes (as FlowJo shows a gate), then CD10 against the
+/// maturation markers among the B lineage.
+fn panels<'a>(g: &'a AutomaticGating, site: &str) -> Vec<Panel<'a>> {
+    let has = |m: Marker| g.prepared.get(m).is_some();
+    let transforms = g.prepared.transforms();
+    let mut out = Vec::new();
+    for r in g.pregates.records.iter().chain([&g.search.record]) {
+        let Some(view) = r.view.filter(|v| has(v.x) && has(v.y)) else {
+            continue;
+        };
+        out.push(Panel {
+            title: format!("{site}: {}", r.name),
+            x: view.x,
+            y: view.y,
+            parent: r.parent.as_deref().and_then(|name| g.pregates.mask(name)),
+            gates: record_outlines(g, &transforms, r, view.x, view.y),
+        });
+    }
     for m in [34, 20, 38, 45, 58] {
-        add(
-            &format!("CD19+ cells, CD{m} vs CD10"),
-            Marker::Cd(m),
-            Marker::Cd(10),
-            &p.b_lineage,
-            Vec::new(),
-            true,
-        );
+        let (x, y) = (Marker::Cd(m), Marker::Cd(10));
+        if has(x) && has(y) {
+            out.push(Panel {
+                title: format!("{site}: CD19+ cells, CD{m} vs CD10"),
+                x,
+                y,
+                parent: Some(&g.pregates.b_lineage),
+                gates: Vec::new(),
+            });
+        }
     }
     out
 }
@@ -195,18 +161,16 @@ pub fn draw_gating_path<DB: DrawingBackend>(
     let hematogones = g.hematogones();
     let empty: Vec<f64> = Vec::new();
     for (panel, cell) in panels.iter().zip(&cells) {
-        let highlights = if panel.coloured {
-            lineage_highlights(&hematogones, &g.search.members)
-        } else {
-            Vec::new()
-        };
+        // Blasts and hematogones coloured on every panel: back-gated
+        // onto scatter, they show what the early gates kept of them.
+        let highlights = lineage_highlights(&hematogones, &g.search.members);
         let plot = Bivariate {
             title: panel.title.clone(),
             x: axis(g, panel.x),
             y: axis(g, panel.y),
             xs: g.prepared.get(panel.x).unwrap_or(&empty),
             ys: g.prepared.get(panel.y).unwrap_or(&empty),
-            parent: Some(panel.parent),
+            parent: panel.parent,
             highlights,
             gates: panel.gates.clone(),
         };

@@ -97,10 +97,21 @@ fn gate_arguments_parse_or_say_what_is_expected() {
     use file::GateSpec;
     let g = GateSpec::parse("B=2000:,1000:5e4").expect("rect");
     assert_eq!(g.name, "B");
-    assert_eq!(g.vertices[0], (2000.0, 1000.0));
-    assert_eq!(g.vertices[2], (1e300, 5e4));
+    assert_eq!(
+        g.region,
+        file::GateRegion::Rectangle {
+            x: crate::gate::Interval {
+                min: Some(2000.0),
+                max: None
+            },
+            y: crate::gate::Interval {
+                min: Some(1000.0),
+                max: Some(5e4)
+            },
+        }
+    );
     let p = GateSpec::parse("T=poly:0 0;10 0;10 10").expect("polygon");
-    assert_eq!(p.vertices.len(), 3);
+    assert!(matches!(p.region, file::GateRegion::Polygon(ref v) if v.len() == 3));
     for bad in [
         "noequals",
         "X=1:2",

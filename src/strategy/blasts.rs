@@ -28,7 +28,7 @@
 use super::export::{any_of, set_parent};
 use super::markers::Marker;
 use super::mixture::{self, Mixture};
-use super::pregate::{GateRecord, PreGates, count, lymphocytes, median_of_indices, names};
+use super::pregate::{GateRecord, PreGates, View, count, lymphocytes, median_of_indices, names};
 use super::prepare::{LOGICLE, Prepared};
 use crate::gate::{Dimension, Gate, GateKind};
 use crate::stats::{median_and_robust_sd, percent, quantile, sorted_finite};
@@ -1113,6 +1113,9 @@ pub fn find_blasts(
         name: names::BLASTS.into(),
         parent: Some(names::CD19_CD10.into()),
         dimensions: f.markers.iter().map(|m| m.name()).collect(),
+        // Blasts are told by CD45 dim and CD10 above the hematogones: the
+        // view a hematopathologist checks them on.
+        view: Some(View::of(Marker::Cd(45), Marker::Cd(10))),
         rule: format!(
             "{} of {} clusters of CD19+CD10+ cells leave the normal B-precursor pattern by >= {} decades (bounds: {}); {}",
             blast_clusters,

@@ -225,6 +225,7 @@ pub fn find_cd19_negative(
         name: GATE_NAME.into(),
         parent: Some(names::BLAST_REGION.into()),
         dimensions,
+        view: None,
         rule: format!(
             "lymphoid scatter (FSC-A >= {fsc_min:.4}, SSC-A <= {ssc_max:.4}), CD19 < {cd19_cut:.4} (below the CD19+ gate), CD10 >= {cd10_cut:.4}, {} (each above the T/NK lymphocytes' negative peak + {negative_sd} SD and their 99.5th percentile); a population only beyond the CD19+ precursors' expected tail ({expected:.1} events) by the LOD",
             names_of

@@ -1,0 +1,212 @@
+//! The sample's own reference populations and the thresholds taken from
+//! them: densities, the negative population's bound, valleys, the
+//! lymphocytes.
+
+use super::super::density::{BANDWIDTH_SAMPLE, Density, bandwidth_of_sample};
+use super::PregateSettings;
+use crate::stats::quantiles;
+use rayon::prelude::*;
+
+/// Density estimation settings for gate thresholds.
+const BINS: usize = 256;
+const SMOOTHING: f64 = 0.5;
+const MIN_PROMINENCE: f64 = 0.01;
+
+/// The mask of the events `0..n` for which `keep` holds, built in
+/// parallel.
+pub fn mask_where(n: usize, keep: impl Fn(usize) -> bool + Sync + Send) -> Vec<bool> {
+    (0..n).into_par_iter().map(keep).collect()
+}
+
+/// Median of `values` at `indices`, by selection (no sort of up to
+/// millions of values).
+pub fn median_of_indices(indices: &[usize], values: &[f64]) -> Option<f64> {
+    quantiles(indices.iter().map(|&i| values[i]), &[0.5]).map(|q| q[0])
+}
+
+/// Events of a membership.
+pub fn count(m: &[bool]) -> u64 {
+    m.par_chunks(1 << 16)
+        .map(|c| c.iter().filter(|&&b| b).count() as u64)
+        .sum()
+}
+
+pub(super) fn select<'a>(values: &'a [f64], mask: &'a [bool]) -> impl Iterator<Item = f64> + 'a {
+    values
+        .iter()
+        .zip(mask)
+        .filter(|(_, m)| **m)
+        .map(|(v, _)| *v)
+}
+
+/// The density of the `values` whose `mask` is set, without collecting
+/// them: counted in parallel, the bandwidth from an evenly strided sample.
+pub(super) fn density(values: &[f64], mask: &[bool], lo: f64, hi: f64) -> Density {
+    let selected = count(mask) as usize;
+    let stride = selected.div_ceil(BANDWIDTH_SAMPLE).max(1);
+    let factor = smoothing(selected);
+    let bandwidth = bandwidth_of_sample(select(values, mask).step_by(stride), stride, factor);
+    Density::estimate_masked(values, mask, lo, hi, BINS, bandwidth)
+}
+
+/// Bandwidth factor: [`SMOOTHING`] from 20,000 events up, rising to twice
+/// that at 1,000 events and below, where a sharper estimate shows noise
+/// bumps as peaks (the few hundred viable cells of a necrotic aspirate).
+fn smoothing(events: usize) -> f64 {
+    let scarcity = (20_000.0 / events.max(1) as f64).log10() / 20f64.log10();
+    SMOOTHING * (1.0 + scarcity.clamp(0.0, 1.0))
+}
+
+/// Upper bound of the negative (leftmost) population: its peak plus `k`
+/// times the spread of its left half, mirrored (the right side is mixed
+/// with positive events, the left is not). The population's peak is the
+/// tallest within [`MIN_PEAK_SEPARATION`] of the leftmost: integer data
+/// (Navios, CyFlow) put comb-like bumps on the low end of a logicle scale,
+/// and a bump on the negative population's left flank is not its peak.
+pub fn negative_bound(values: &[f64], mask: &[bool], k: f64) -> Option<f64> {
+    let d = density(values, mask, -0.1, 1.1);
+    let peaks = d.peaks(MIN_PROMINENCE);
+    let leftmost = peaks.iter().map(|p| p.position).min_by(f64::total_cmp)?;
+    let negative = peaks
+        .iter()
+        .filter(|p| p.position < leftmost + MIN_PEAK_SEPARATION)
+        .max_by(|a, b| a.height.total_cmp(&b.height))
+        .map_or(leftmost, |p| p.position);
+    let (sum, n) = select(values, mask)
+        .filter(|&v| v <= negative)
+        .fold((0.0, 0usize), |(s, n), v| {
+            (s + (negative - v).powi(2), n + 1)
+        });
+    (n > 10).then(|| negative + k * (sum / n as f64).sqrt())
+}
+
+/// The valley above the leftmost prominent peak, if the next peak up is a
+/// real population at least [`MIN_PEAK_SEPARATION`] higher (closer peaks
+/// are noise within one population, common when the negative population is
+/// a few hundred cells of a necrotic aspirate).
+pub(super) fn valley_above_negative(values: &[f64], mask: &[bool]) -> Option<f64> {
+    let d = density(values, mask, -0.1, 1.1);
+    let mut peaks = d.peaks(MIN_PROMINENCE);
+    peaks.sort_by(|a, b| a.position.total_cmp(&b.position));
+    let neg = peaks.first()?;
+    let next = peaks
+        .iter()
+        .find(|p| p.position >= neg.position + MIN_PEAK_SEPARATION)?;
+    d.valley_between(neg.position, next.position)
+        .filter(|v| v.depth_ratio < 0.8)
+        .map(|v| v.position)
+}
+
+/// The viability dye's cut among `mask`: the valley above the
+/// dye-negative cells, else their upper bound.
+pub(super) fn dye_cut(dye: &[f64], mask: &[bool], cfg: &PregateSettings) -> Option<f64> {
+    valley_above_negative(dye, mask).or_else(|| negative_bound(dye, mask, cfg.negative_sd))
+}
+
+/// Two populations of one marker are at least this far apart on the
+/// logicle scale (about two thirds of a decade).
+const MIN_PEAK_SEPARATION: f64 = 0.15;
+
+/// The lymphocytes among `mask`: events of the brightest CD45 peak (within
+/// 0.05 of it on the logicle scale, about a fifth of a decade) in the lower
+/// half of their SSC. A density peak, not a quantile: debris can outnumber
+/// cells a hundredfold in a necrotic aspirate, and blasts can fill a marrow.
+pub fn lymphocytes(cd45: &[f64], ssc: &[f64], mask: &[bool]) -> Vec<usize> {
+    // Lymphoid side scatter first: in a necrotic aspirate, dead cells with
+    // granulocyte scatter can be brighter in CD45 than the few lymphocytes
+    // are frequent, so the CD45 peak is sought among low-SSC events only.
+    let lymphoid = lymphoid_scatter(cd45, ssc, mask);
+    let mask: Vec<bool> = mask_where(cd45.len(), |i| mask[i] && ssc[i] <= lymphoid);
+    let mask = &mask[..];
+    // The top of the scale is left out: events piled up at the detector's
+    // maximum (saturation) form a "peak" that is no population.
+    let d = density(cd45, mask, -0.1, SATURATION_DISPLAY);
+    let Some(bright) = d
+        .peaks(0.002)
+        .iter()
+        .map(|p| p.position)
+        .max_by(f64::total_cmp)
+    else {
+        return Vec::new();
+    };
+    let near: Vec<usize> = (0..cd45.len())
+        .into_par_iter()
+        .filter(|&i| mask[i] && (cd45[i] - bright).abs() <= 0.05)
+        .collect();
+    let Some(ssc_mid) = median_of_indices(&near, ssc) else {
+        return Vec::new();
+    };
+    near.into_iter().filter(|&i| ssc[i] <= ssc_mid).collect()
+}
+
+/// Display-scale level above which a CD45 value counts as saturated.
+pub(super) const SATURATION_DISPLAY: f64 = 0.97;
+
+/// Lymphocytes needed to judge dead cells by scatter.
+pub(super) const MIN_SCATTER_REFERENCE: usize = 50;
+
+/// The top of lymphoid side scatter: twice the lowest SSC mode of the
+/// CD45-brightest fifth of `mask` (lymphocytes and monocytes in any marrow;
+/// the lowest SSC among them is the lymphocytes'), or no limit when that
+/// cannot be found.
+fn lymphoid_scatter(cd45: &[f64], ssc: &[f64], mask: &[bool]) -> f64 {
+    // By selection, not sorting: this runs for every lymphocyte search, on
+    // up to every event of the file.
+    let Some(bright_cut) = quantiles(select(cd45, mask), &[0.8]).map(|q| q[0]) else {
+        return f64::INFINITY;
+    };
+    let bright: Vec<bool> = (0..cd45.len())
+        .map(|i| mask[i] && cd45[i] >= bright_cut)
+        .collect();
+    let top = quantiles(select(ssc, &bright), &[0.99]).map_or(1.0, |q| q[0]);
+    density(ssc, &bright, 0.0, top.max(1e-6))
+        .peaks(0.02)
+        .iter()
+        .map(|p| p.position)
+        .filter(|&p| p > 0.0)
+        .min_by(f64::total_cmp)
+        .map_or(f64::INFINITY, |mode| 2.0 * mode)
+}
+
+/// Median FSC-A of the [`lymphocytes`]; of all stable events when CD45 is
+/// absent.
+pub(super) fn lymphocyte_fsc(
+    cd45: Option<&[f64]>,
+    fsc: &[f64],
+    ssc: &[f64],
+    stable: &[bool],
+) -> f64 {
+    cd45.and_then(|cd45| median_of_indices(&lymphocytes(cd45, ssc, stable), fsc))
+        .or_else(|| quantiles(select(fsc, stable), &[0.5]).map(|q| q[0]))
+        .unwrap_or(0.2)
+}
+
+/// The lymphocytes among the viable cells and their medians: the anchor
+/// of the blast region and of the B-lineage gate's side scatter.
+pub(super) struct LymphoidReference {
+    /// The lymphocytes ([`lymphocytes`]); empty without CD45.
+    pub cells: Vec<usize>,
+    /// Their median CD45.
+    pub cd45: Option<f64>,
+    /// Their median SSC-A.
+    pub ssc: Option<f64>,
+}
+
+impl LymphoidReference {
+    /// The lymphocytes among `mask`.
+    pub fn among(cd45: Option<&[f64]>, ssc: &[f64], mask: &[bool]) -> LymphoidReference {
+        let Some(cd45) = cd45 else {
+            return LymphoidReference {
+                cells: Vec::new(),
+                cd45: None,
+                ssc: None,
+            };
+        };
+        let cells = lymphocytes(cd45, ssc, mask);
+        LymphoidReference {
+            cd45: median_of_indices(&cells, cd45),
+            ssc: median_of_indices(&cells, ssc),
+            cells,
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! The necrosis size check: debris by size alone, against references
+//! debris cannot imitate.
+
+use super::reference::{SATURATION_DISPLAY, count, mask_where, select};
+use crate::stats::quantiles;
+use serde::Serialize;
+
+/// Debris by size alone: stable events smaller than
+/// [`PregateSettings::small_event_factor`] times the size of a lymphocyte.
+/// The debris gate is anchored on the lymphocytes; in a necrotic aspirate
+/// debris can outnumber them a thousandfold and take their place as the
+/// "brightest CD45 peak", and the gate then keeps the debris. The size of a
+/// lymphocyte is therefore taken twice, from populations debris cannot
+/// imitate, and the larger is used: the CD45-brightest percent of events
+/// (lymphocytes and monocytes; in a necrotic aspirate also smaller dead
+/// cells, whose non-specific CD45 reaches there), and the side-scatter-
+/// brightest percent of single events (granulocytes, which no debris or
+/// dead cell scatters like) scaled by [`LYMPHOCYTE_OF_GRANULOCYTE_SIZE`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SizeCheck {
+    /// The size of a lymphocyte used (display-scale FSC-A): the larger of
+    /// the two references.
+    pub reference_fsc: f64,
+    /// Median FSC-A of the CD45-brightest events.
+    pub cd45_brightest_fsc: f64,
+    /// Median FSC-A of the side-scatter-brightest single events
+    /// (granulocytes), when there are enough.
+    pub granulocyte_fsc: Option<f64>,
+    /// Stable events below the small-event factor x `reference_fsc`.
+    pub small_events: u64,
+    /// Of those, the ones the gates kept as viable nucleated cells.
+    pub small_viable: u64,
+}
+
+/// The brightest fraction of stable, unsaturated events whose FSC is a
+/// size reference.
+const SIZE_REFERENCE_FRACTION: f64 = 0.01;
+
+/// Events needed in a size reference.
+const MIN_SIZE_REFERENCE: u64 = 20;
+
+/// A lymphocyte's FSC-A as a fraction of a granulocyte's: conservatively
+/// low (it is about 0.5-0.6 on linear FSC-A), so the granulocytes raise
+/// the size reference only when the CD45-brightest events are clearly
+/// smaller than cells.
+pub const LYMPHOCYTE_OF_GRANULOCYTE_SIZE: f64 = 0.5;
+
+/// Median FSC-A of the brightest [`SIZE_REFERENCE_FRACTION`] of `mask` in
+/// `column` (saturated values left out), if there are enough.
+fn fsc_of_brightest(column: &[f64], fsc: &[f64], mask: &[bool]) -> Option<f64> {
+    let unsaturated = mask_where(column.len(), |i| mask[i] && column[i] < SATURATION_DISPLAY);
+    let cut = quantiles(
+        select(column, &unsaturated),
+        &[1.0 - SIZE_REFERENCE_FRACTION],
+    )?[0];
+    let brightest = mask_where(column.len(), |i| unsaturated[i] && column[i] >= cut);
+    if count(&brightest) < MIN_SIZE_REFERENCE {
+        return None;
+    }
+    quantiles(select(fsc, &brightest), &[0.5]).map(|q| q[0])
+}
+
+/// The size check over the stable events; `singlets` are where the
+/// granulocytes are sought, `dye_negative` (with a dye) where the
+/// CD45-brightest are.
+pub(super) struct SizeInputs<'a> {
+    pub cd45: &'a [f64],
+    pub fsc: &'a [f64],
+    pub ssc: Option<&'a [f64]>,
+    pub stable: &'a [bool],
+    pub singlets: &'a [bool],
+    pub viable: &'a [bool],
+    pub dye_negative: Option<&'a [bool]>,
+}
+
+pub(super) fn size_check(factor: f64, x: &SizeInputs) -> Option<SizeCheck> {
+    let cd45_pool = mask_where(x.cd45.len(), |i| {
+        x.stable[i] && x.dye_negative.is_none_or(|d| d[i])
+    });
+    let cd45_brightest_fsc = fsc_of_brightest(x.cd45, x.fsc, &cd45_pool)?;
+    let granulocyte_fsc = x
+        .ssc
+        .and_then(|ssc| fsc_of_brightest(ssc, x.fsc, x.singlets));
+    let reference_fsc = granulocyte_fsc.map_or(cd45_brightest_fsc, |g| {
+        cd45_brightest_fsc.max(LYMPHOCYTE_OF_GRANULOCYTE_SIZE * g)
+    });
+    let small = |mask: &[bool]| {
+        select(x.fsc, mask)
+            .filter(|&v| v < factor * reference_fsc)
+            .count() as u64
+    };
+    Some(SizeCheck {
+        reference_fsc,
+        cd45_brightest_fsc,
+        granulocyte_fsc,
+        small_events: small(x.stable),
+        small_viable: small(x.viable),
+    })
+}
