@@ -18,7 +18,8 @@ struct Cli {
 /// The part of `analyze --help` that options cannot say.
 const ANALYZE_HELP: &str = "\
 CASE is a folder (every *.fcs file is a site named after it; hidden files and
-*.blasts.fcs outputs are skipped) or a case file (TOML, or JSON by extension):
+*.blasts.fcs outputs are skipped), one FCS file (a case of one site), or a
+case file (TOML, or JSON by extension):
 
     case_id = \"BMN-2026-001\"
     patient = \"anonymised 4-year-old\"

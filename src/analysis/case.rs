@@ -377,14 +377,7 @@ impl Case {
         }
         let sites = files
             .into_iter()
-            .map(|file| Site {
-                name: file
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                file,
-                panel: panel.to_vec(),
-            })
+            .map(|file| Site::named_after(file, panel))
             .collect();
         check_names(Case {
             case_id: dir.file_name().map(|n| n.to_string_lossy().into_owned()),
@@ -393,12 +386,45 @@ impl Case {
         })
     }
 
-    /// A folder, or a case file, by what the path is.
+    /// A folder, a case file, or one FCS file (a case of one site named
+    /// after it, as a lab drops a single tube), by what the path is.
     pub fn from_path(path: &Path, panel: &[(String, Marker)]) -> Result<Case, CaseError> {
         if path.is_dir() {
             Case::from_folder(path, panel)
+        } else if starts_like_fcs(path) {
+            Ok(Case {
+                case_id: path.file_stem().map(|n| n.to_string_lossy().into_owned()),
+                patient: None,
+                sites: vec![Site::named_after(path.to_path_buf(), panel)],
+            })
         } else {
             Case::from_file(path)
+        }
+    }
+}
+
+/// Whether a regular file begins with an FCS version ("FCS2.0",
+/// "FCS3.1"...). Anything else (a FIFO, a device) is never opened here:
+/// reading one could block or never end.
+fn starts_like_fcs(path: &Path) -> bool {
+    use std::io::Read as _;
+    let mut head = [0u8; 3];
+    std::fs::metadata(path).is_ok_and(|m| m.is_file())
+        && std::fs::File::open(path)
+            .and_then(|mut f| f.read_exact(&mut head))
+            .is_ok_and(|()| &head == b"FCS")
+}
+
+impl Site {
+    /// A site named after its file's stem.
+    fn named_after(file: PathBuf, panel: &[(String, Marker)]) -> Site {
+        Site {
+            name: file
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            file,
+            panel: panel.to_vec(),
         }
     }
 }
@@ -411,6 +437,21 @@ mod tests {
         let d = std::env::temp_dir().join(format!("mg-case-{}-{name}", std::process::id()));
         std::fs::create_dir_all(&d).expect("dir");
         d
+    }
+
+    #[test]
+    fn one_fcs_file_is_a_case_of_one_site_named_after_it() {
+        let d = temp("single");
+        let file = d.join("left iliac.fcs");
+        std::fs::write(&file, b"FCS3.1    ").expect("w");
+        let c = Case::from_path(&file, &[]).expect("one site");
+        assert_eq!(c.sites.len(), 1);
+        assert_eq!(c.sites[0].name, "left iliac");
+        assert_eq!(c.sites[0].file, file);
+        // Anything else is still read as a case file, and says why not.
+        let text = d.join("notes.txt");
+        std::fs::write(&text, "not a case").expect("w");
+        assert!(Case::from_path(&text, &[]).is_err());
     }
 
     #[test]

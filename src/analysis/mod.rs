@@ -109,6 +109,10 @@ fn methods(limits: &Limits, pregate: &PregateSettings, blast: &BlastSettings) ->
             crate::strategy::pregate::LYMPHOCYTE_OF_GRANULOCYTE_SIZE,
             100.0 * pregate.size_debris_excess
         ),
+        format!(
+            "Adequacy by lineage: a site whose leukocytes and B-lineage cells (CD45 within 1.5 decades of the lymphocytes, CD19+ or CD10+) are fewer than {} of the viable nucleated events is not evaluable (its remaining events are debris or dead cells that passed the debris gate and the dye).",
+            format_percent(pregate.min_leukocyte_percent)
+        ),
     ]
 }
 

@@ -685,6 +685,16 @@ fn measure_automatic(
         )));
         nonviable += size.small_viable;
     }
+    if let Some(leukocytes) = marrow
+        .leukocyte_percent
+        .filter(|&l| l < settings.pregate.min_leukocyte_percent)
+    {
+        concerns.push(Concern::blocks(format!(
+            "only {} of the viable nucleated events are leukocytes or B-lineage cells (CD45 within 1.5 decades of the lymphocytes, CD19+ or CD10+; at least {} expected): no marrow is mostly CD45-, CD19-, CD10- cells (nucleated red cells are at most about half, even in erythroid hyperplasia), so debris or dead cells passed the debris gate and the viability dye, and neither a blast cluster nor its absence can be relied on",
+            format_percent(leukocytes),
+            format_percent(settings.pregate.min_leukocyte_percent)
+        )));
+    }
     let verdict = judge(
         &SiteCounts {
             total_events: total,

@@ -337,7 +337,10 @@ fn figures_and_html_report_show_every_site_and_gate_where_it_is() {
     let (px, py) = frame.pixel(&axis, &ssc_axis, (cd19_cut, ssc_cut / 2.0));
     assert_eq!(png.get_pixel(px as u32, PANEL.1 + py as u32).0, GATE);
     let (px, py) = frame.pixel(&axis, &axis, (0.5, cd10_cut));
-    assert_eq!(png.get_pixel(PANEL.0 + px as u32, PANEL.1 + py as u32).0, GATE);
+    assert_eq!(
+        png.get_pixel(PANEL.0 + px as u32, PANEL.1 + py as u32).0,
+        GATE
+    );
     // The blasts land in blast colour at their centre in that panel.
     let blasts: Vec<usize> = (0..auto.search.members.len())
         .filter(|&i| auto.search.members[i])

@@ -7,7 +7,9 @@
 //! diluted).
 
 use super::markers::Marker;
-use super::pregate::{PreGates, count, lymphocytes, median_of_indices, negative_bound};
+use super::pregate::{
+    PreGates, count, lymphocytes, mask_where, median_of_indices, names, negative_bound,
+};
 use super::prepare::{LOGICLE, Prepared};
 use crate::stats::{percent, quantiles};
 use serde::Serialize;
@@ -27,6 +29,15 @@ pub struct MarrowIndicators {
     pub nucleated_red_percent: f64,
     /// Any of the three (each cell counted once).
     pub marrow_specific_percent: f64,
+    /// Leukocytes and B-lineage cells among all viable nucleated events
+    /// (blasts included): CD45 above the nucleated red cells' level (1.5
+    /// decades below the lymphocytes), or CD19+, or CD10 above the CD10+
+    /// cut. No marrow is mostly anything else: nucleated red cells are at
+    /// most about half of a marrow's nucleated cells even in erythroid
+    /// hyperplasia, so a site where they seem to be nearly all is one whose
+    /// debris or dead cells passed the debris gate and the dye. `None`
+    /// without CD45.
+    pub leukocyte_percent: Option<f64>,
     /// The cells these percentages are of.
     pub reference_events: u64,
 }
@@ -80,6 +91,19 @@ pub fn marrow_indicators(p: &Prepared, g: &PreGates, blasts: &[bool]) -> MarrowI
         None => vec![false; n],
     };
     let of_reference = |m: &[bool]| percent(count(m), reference);
+    let cd10_cut = g.threshold(names::CD19_CD10).unwrap_or(f64::INFINITY);
+    let cd10 = p.get(Marker::Cd(10));
+    let leukocyte_percent = lymph.map(|(cd45, _, l45, _, _)| {
+        let cut = l45 - 1.5 / LOGICLE.2;
+        let leukocytes = mask_where(n, |i| {
+            g.viable[i]
+                && (blasts[i]
+                    || g.b_lineage[i]
+                    || cd45[i] >= cut
+                    || cd10.is_some_and(|c| c[i] >= cd10_cut))
+        });
+        percent(count(&leukocytes), count(&g.viable))
+    });
     let any = (0..n)
         .filter(|&i| {
             b_precursor[i] || nucleated_red[i] || cd34_positive.as_ref().is_some_and(|c| c[i])
@@ -90,6 +114,7 @@ pub fn marrow_indicators(p: &Prepared, g: &PreGates, blasts: &[bool]) -> MarrowI
         b_precursor_percent: of_reference(&b_precursor),
         nucleated_red_percent: of_reference(&nucleated_red),
         marrow_specific_percent: percent(any, reference),
+        leukocyte_percent,
         reference_events: reference,
     }
 }

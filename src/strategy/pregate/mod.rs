@@ -108,6 +108,12 @@ pub struct PregateSettings {
     /// percent either way is the two rules' different edges, not a failed
     /// gate).
     pub size_debris_excess: f64,
+    /// A site whose leukocytes and B-lineage cells are fewer than this
+    /// percent of the viable nucleated events
+    /// ([`crate::strategy::hemodilution::MarrowIndicators::leukocyte_percent`])
+    /// is NOT EVALUABLE: its "cells" are mostly debris or dead cells that
+    /// passed the debris gate and the dye.
+    pub min_leukocyte_percent: f64,
 }
 
 impl Default for PregateSettings {
@@ -123,6 +129,7 @@ impl Default for PregateSettings {
             cd19_ssc_factor: 4.0,
             small_event_factor: 0.6,
             size_debris_excess: 0.1,
+            min_leukocyte_percent: 30.0,
         }
     }
 }
