@@ -85,6 +85,196 @@ fn check_site(site: &Value, out: &Path, dataset: usize) -> Option<(u64, Value)> 
     blast
 }
 
+/// Reads `gating/case.wsp` as FlowJo would: each sample's populations
+/// (gates in channel units, `Comp-` channels through the sample's
+/// spillover, `eventsInside="0"` the complement), evaluated on the sample's
+/// file by the project's gate engine. Every pre-gate's count must equal
+/// report.json's; the blast population (FlowJo cannot hold the ellipsoids)
+/// is returned per site, with the called count.
+fn check_workspace(report: &Value, out: &Path) -> Vec<(String, u64, u64)> {
+    use marrowgate::gate::tree::GateTree;
+    use marrowgate::gate::{
+        BoolOp, CompensationRef, Dimension, Gate, GateKind, Interval, Operand, Source,
+    };
+    let text = std::fs::read_to_string(out.join("gating/case.wsp")).expect("case.wsp");
+    let doc = roxmltree::Document::parse(&text).expect("case.wsp is XML");
+    const GATING: &str = "http://www.isac-net.org/std/Gating-ML/v2.0/gating";
+    const DATA: &str = "http://www.isac-net.org/std/Gating-ML/v2.0/datatypes";
+    let samples: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("Sample"))
+        .collect();
+    let analysed: Vec<&Value> = report["sites"]
+        .as_array()
+        .expect("sites")
+        .iter()
+        .filter(|s| s["gating_ml"].is_string())
+        .collect();
+    assert_eq!(
+        samples.len(),
+        analysed.len(),
+        "one sample per analysed site"
+    );
+    let mut blasts = Vec::new();
+    for (sample, site) in samples.iter().zip(analysed) {
+        let file = PathBuf::from(site["file"].as_str().expect("file"));
+        let uri = sample
+            .descendants()
+            .find(|n| n.has_tag_name("DataSet"))
+            .and_then(|n| n.attribute("uri"))
+            .expect("DataSet uri");
+        assert!(uri.starts_with("file:///"), "{uri}");
+        let compensated = sample.descendants().any(|n| {
+            n.has_tag_name((
+                "http://www.isac-net.org/std/Gating-ML/v2.0/transformations",
+                "spilloverMatrix",
+            ))
+        });
+        let dimension = |name: &str| match name.strip_prefix("Comp-") {
+            Some(channel) if compensated => Dimension {
+                source: Source::Channel(channel.to_string()),
+                compensation: CompensationRef::FromFile,
+                transform: None,
+            },
+            _ => Dimension::channel(name),
+        };
+        let mut gates: Vec<Gate> = Vec::new();
+        let mut names: Vec<(String, String)> = Vec::new();
+        for pop in sample
+            .descendants()
+            .filter(|n| n.has_tag_name("Population"))
+        {
+            let parent = pop
+                .ancestors()
+                .skip(1)
+                .find(|n| n.has_tag_name("Population"))
+                .map(|p| p.attribute("name").expect("name").to_string());
+            let name = pop.attribute("name").expect("name").to_string();
+            let shape = pop
+                .children()
+                .find(|n| n.has_tag_name("Gate"))
+                .and_then(|g| g.children().find(|n| n.is_element()))
+                .expect("one gate");
+            let dims: Vec<_> = shape
+                .children()
+                .filter(|n| n.has_tag_name((GATING, "dimension")))
+                .collect();
+            let dim_of = |d: &roxmltree::Node| {
+                dimension(
+                    d.children()
+                        .find(|n| n.is_element())
+                        .and_then(|n| n.attribute((DATA, "name")))
+                        .expect("fcs-dimension"),
+                )
+            };
+            let number = |n: &roxmltree::Node, a: &str| {
+                n.attribute((GATING, a))
+                    .map(|v| v.parse::<f64>().expect("number"))
+            };
+            let kind = if shape.has_tag_name((GATING, "RectangleGate")) {
+                GateKind::Rectangle {
+                    dimensions: dims.iter().map(dim_of).collect(),
+                    intervals: dims
+                        .iter()
+                        .map(|d| Interval {
+                            min: number(d, "min"),
+                            max: number(d, "max"),
+                        })
+                        .collect(),
+                }
+            } else {
+                GateKind::Polygon {
+                    dimensions: dims.iter().map(dim_of).collect(),
+                    vertices: shape
+                        .children()
+                        .filter(|n| n.has_tag_name((GATING, "vertex")))
+                        .map(|v| {
+                            let c: Vec<f64> = v
+                                .children()
+                                .filter_map(|c| c.attribute((DATA, "value")))
+                                .map(|x| x.parse().expect("coordinate"))
+                                .collect();
+                            [c[0], c[1]]
+                        })
+                        .collect(),
+                }
+            };
+            let id = format!("g{}", gates.len());
+            let parent_id =
+                parent.and_then(|p| names.iter().rev().find(|n| n.1 == p).map(|n| n.0.clone()));
+            if shape.attribute("eventsInside") == Some("0") {
+                gates.push(Gate {
+                    id: format!("{id}_region"),
+                    parent: None,
+                    kind,
+                });
+                gates.push(Gate {
+                    id: id.clone(),
+                    parent: parent_id,
+                    kind: GateKind::Boolean {
+                        op: BoolOp::Not,
+                        operands: vec![Operand {
+                            gate: format!("{id}_region"),
+                            complement: false,
+                        }],
+                    },
+                });
+            } else {
+                gates.push(Gate {
+                    id: id.clone(),
+                    parent: parent_id,
+                    kind,
+                });
+            }
+            names.push((id, name));
+        }
+        let fcs = marrowgate::fcs::FcsFile::open(&file).expect("opens");
+        let dataset = fcs.analysed_dataset();
+        let spillover = fcs
+            .dataset(dataset)
+            .expect("dataset")
+            .metadata
+            .spillover
+            .clone();
+        let tree = GateTree {
+            transforms: Vec::new(),
+            matrices: Vec::new(),
+            gates,
+        };
+        let m = tree
+            .evaluate(
+                &marrowgate::events::FileEvents {
+                    file: &fcs,
+                    dataset,
+                },
+                spillover.as_ref(),
+            )
+            .expect("workspace gates apply");
+        let count_of = |name: &str| {
+            names
+                .iter()
+                .find(|n| n.1 == name)
+                .and_then(|n| m.counts.iter().find(|c| c.id == n.0))
+                .map(|c| c.events as u64)
+        };
+        for g in site["gates"].as_array().expect("gates") {
+            if g["id"].is_null() {
+                continue;
+            }
+            let name = g["name"].as_str().expect("name");
+            let reported = g["events"].as_u64().expect("events");
+            let found = count_of(name).unwrap_or_else(|| panic!("{name}: no population"));
+            if name == "blasts" {
+                blasts.push((site["name"].to_string(), reported, found));
+            } else {
+                assert_eq!(found, reported, "{}: {name} in case.wsp", site["name"]);
+            }
+        }
+    }
+    eprintln!("workspace blasts (site, called, in the workspace's population): {blasts:?}");
+    blasts
+}
+
 #[test]
 fn exported_pre_gates_reproduce_every_count_on_the_sample_case() {
     let out = temp("bmn").join("out");
@@ -109,6 +299,17 @@ fn exported_pre_gates_reproduce_every_count_on_the_sample_case() {
         }
     }
     assert_eq!(blast_sites, 2, "right iliac and sternum hold blasts");
+    // The FlowJo workspace: every pre-gate exact, the blast population
+    // (shadows of the ellipsoids on pairs of markers) close to the call on
+    // these textbook populations.
+    let blasts = check_workspace(&report, &out);
+    assert_eq!(blasts.len(), 2);
+    for (site, called, found) in blasts {
+        assert!(
+            found >= called && (found as f64) < 1.1 * called as f64,
+            "{site}: {found} for {called}"
+        );
+    }
 }
 
 /// An instrument, a panel, blast marker changes and a seed.
@@ -186,6 +387,10 @@ fn exported_gates_reproduce_counts_for_every_phenotype_and_layout() {
             site["name"]
         );
     }
+    // Every layout's pre-gates are exact in the FlowJo workspace too (the
+    // no-dye NOT gate as eventsInside="0", unmixed and precompensated
+    // files without a matrix).
+    assert_eq!(check_workspace(&report, &out).len(), 5);
 }
 
 #[test]
@@ -219,6 +424,8 @@ fn a_removed_stretch_of_unstable_flow_is_exported_exactly() {
         "the fast bins are removed: {stable}"
     );
     check_site(site, &out, 0).expect("blast gate");
+    // The removed time ranges as FlowJo's comb polygon: exact.
+    check_workspace(&report, &out);
 }
 
 /// `analyze --out OUT --reviewed-gating DIR` of the sample case.

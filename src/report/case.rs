@@ -132,6 +132,8 @@ struct SiteFigure {
 #[derive(Default)]
 struct Kept {
     figures: Vec<SiteFigure>,
+    /// Each site's sample of the FlowJo workspace.
+    workspace: Vec<super::workspace::WorkspaceSample>,
     samples: Vec<(usize, LineageSample)>,
     files: Vec<PathBuf>,
     errors: Vec<OutputError>,
@@ -186,6 +188,7 @@ impl CaseWriter {
         let mut errors = Vec::new();
         let mut figure = None;
         let mut sample = None;
+        let mut workspace = None;
         if let Some(a) = &gating.automatic {
             sample = LineageSample::of(a);
             match crate::plot::site_figure(a, site) {
@@ -212,6 +215,20 @@ impl CaseWriter {
             &gating.automatic,
             site.measures.as_ref().and_then(|m| m.gating_ml.as_ref()),
         ) {
+            // The site's sample of the FlowJo workspace, with the file's
+            // own spillover (read again: metadata only).
+            let fcs = Path::new(&site.file);
+            let spillover = crate::fcs::FcsFile::open(fcs).ok().and_then(|f| {
+                f.dataset(f.analysed_dataset())
+                    .ok()
+                    .and_then(|d| d.metadata.spillover.clone())
+            });
+            workspace = Some(super::workspace::sample(
+                index + 1,
+                fcs,
+                a,
+                spillover.as_ref(),
+            ));
             let name = PathBuf::from(path);
             match crate::gate::gating_ml::write(&a.gate_tree()) {
                 Ok(xml) => match write_bytes_atomically(&staging.join(&name), xml.as_bytes()) {
@@ -244,6 +261,7 @@ impl CaseWriter {
         kept.files.extend(files);
         kept.errors.extend(errors);
         kept.figures.extend(figure);
+        kept.workspace.extend(workspace);
         if let Some(s) = sample {
             kept.samples.push((index, s));
         }
@@ -306,6 +324,15 @@ impl CaseWriter {
         let page = super::html::render(report, &refs);
         write_bytes_atomically(&html, page.as_bytes()).map_err(|e| fail(&html, &e))?;
         written.push("report.html".into());
+        if !kept.workspace.is_empty() {
+            let mut samples = kept.workspace;
+            samples.sort_by_key(|s| s.id);
+            let name = Path::new("gating").join("case.wsp");
+            let xml = super::workspace::workspace(&samples);
+            write_bytes_atomically(&staging.join(&name), xml.as_bytes())
+                .map_err(|e| fail(&staging.join(&name), &e))?;
+            written.push(name);
+        }
         written.extend(kept.files);
         commit_set(self.set, &report.software, report.schema_version, written)
     }

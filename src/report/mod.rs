@@ -9,3 +9,4 @@ pub mod html;
 pub mod inspect;
 pub mod panel;
 pub mod terminal;
+pub mod workspace;
