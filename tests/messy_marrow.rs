@@ -252,6 +252,15 @@ fn a_necrotic_aspirate_whose_debris_poses_as_lymphocytes_is_not_evaluable() {
     }
 }
 
+/// The site's leukocyte share of its viable events (the panel has CD45).
+fn leukocyte_percent(r: &SiteReport) -> f64 {
+    r.measures
+        .as_ref()
+        .and_then(|m| m.marrow_indicators.as_ref())
+        .and_then(|m| m.leukocyte_percent)
+        .expect("CD45 in the panel")
+}
+
 #[test]
 fn a_necrotic_aspirate_whose_debris_passes_every_gate_is_not_evaluable() {
     // Found on the held-out table (its seeds are therefore no longer held
@@ -274,12 +283,7 @@ fn a_necrotic_aspirate_whose_debris_passes_every_gate_is_not_evaluable() {
     );
     assert_eq!(report.status, Status::NotEvaluable, "{}", report.reason);
     assert!(report.reason.contains("leukocytes"), "{}", report.reason);
-    let leukocytes = report
-        .measures
-        .as_ref()
-        .and_then(|m| m.marrow_indicators.as_ref())
-        .and_then(|m| m.leukocyte_percent)
-        .expect("CD45 in the panel");
+    let leukocytes = leukocyte_percent(&report);
     assert!(leukocytes < 30.0, "{leukocytes}");
     // A normal and a regenerating marrow of the same layout keep a
     // leukocyte share far above the limit.
@@ -290,12 +294,7 @@ fn a_necrotic_aspirate_whose_debris_passes_every_gate_is_not_evaluable() {
             "leukocyte-share",
             &Settings::default(),
         );
-        let l = r
-            .measures
-            .as_ref()
-            .and_then(|m| m.marrow_indicators.as_ref())
-            .and_then(|m| m.leukocyte_percent)
-            .expect("CD45");
+        let l = leukocyte_percent(&r);
         assert!(l > 60.0, "seed {seed}: {l}");
         assert_eq!(r.status, Status::Negative, "{}", r.reason);
     }
