@@ -570,6 +570,10 @@ fn measure_automatic(
         ),
         None => None,
     };
+    if review.is_some() {
+        // The references downstream follow the reviewed gates.
+        g.refresh_lymphocytes(&prepared);
+    }
     let file = settings.keep_blast_events.then_some(file);
     let cd19_negative = find_cd19_negative(
         &prepared,

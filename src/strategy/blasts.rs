@@ -28,7 +28,7 @@
 use super::export::{any_of, set_parent};
 use super::markers::Marker;
 use super::mixture::{self, Mixture};
-use super::pregate::{GateRecord, PreGates, View, count, lymphocytes, median_of_indices, names};
+use super::pregate::{GateRecord, PreGates, View, count, median_of_indices, names};
 use super::prepare::{LOGICLE, Prepared};
 use crate::gate::{Dimension, Gate, GateKind};
 use crate::stats::{median_and_robust_sd, percent, quantile, sorted_finite};
@@ -957,17 +957,14 @@ pub fn find_blasts(
         |idx: &[usize], dim: usize| level(idx.iter().map(|&i| f.columns[dim][i] * f.scale));
 
     // 1. References.
-    let cd19_negative: Vec<bool> = (0..n).map(|i| g.viable[i] && !g.b_lineage[i]).collect();
-    let lymph_idx = match (p.get(Marker::Cd(45)), p.get(Marker::SscA)) {
-        (Some(cd45), Some(ssc)) => lymphocytes(cd45, ssc, &cd19_negative),
-        _ => Vec::new(),
-    };
+    // The pre-gates' lymphocyte reference (the T/NK cells).
+    let lymph_idx = &g.lymphocytes;
     let mature_b_idx: Vec<usize> = (0..n)
         .filter(|&i| g.b_lineage[i] && !g.cd10_positive[i])
         .collect();
     let enough = |idx: &[usize]| idx.len() >= 30;
     let lymph: Vec<Option<Level>> = (0..d)
-        .map(|k| enough(&lymph_idx).then(|| decades(&lymph_idx, k)).flatten())
+        .map(|k| enough(lymph_idx).then(|| decades(lymph_idx, k)).flatten())
         .collect();
     let mature_b: Vec<Option<Level>> = (0..d)
         .map(|k| {
@@ -1042,7 +1039,7 @@ pub fn find_blasts(
                 cd19_sums[c] += cd19[i];
             }
         }
-        let sizes = cluster_sizes(p, &lymph_idx, &candidates, &assigned, counts.len());
+        let sizes = cluster_sizes(p, lymph_idx, &candidates, &assigned, counts.len());
         for (c, comp) in model.components.iter().enumerate() {
             let deviation = departure(&bounds, &comp.mean);
             let spread = (0..d).map(|k| comp.sd(k)).sum::<f64>() / d as f64;

@@ -199,6 +199,19 @@ impl PreGates {
             .and_then(|r| r.thresholds.first().copied())
     }
 
+    /// Takes the lymphocyte reference again from the (reviewed) viable and
+    /// CD19+ memberships, after a reviewer's gates replaced them.
+    pub fn refresh_lymphocytes(&mut self, p: &Prepared) {
+        let missing = Vec::new();
+        let ssc = p.get(Marker::SscA).unwrap_or(&missing);
+        if ssc.len() != self.viable.len() {
+            return;
+        }
+        let cd45 = p.get(Marker::Cd(45));
+        let fallback = LymphoidReference::among(cd45, ssc, &self.viable).cells;
+        self.lymphocytes = lymphocyte_reference(cd45, ssc, &self.viable, &self.b_lineage, fallback);
+    }
+
     /// The membership of the pre-gate named `name` ([`names`]).
     pub fn mask(&self, name: &str) -> Option<&[bool]> {
         Some(match name {
@@ -283,6 +296,31 @@ impl Recorder {
     }
 }
 
+/// The lymphocyte reference of everything downstream (the blast search's
+/// bounds, stain checks, the CD19-negative search): the T/NK cells, the
+/// brightest CD45 peak among viable CD19- cells; `fallback` (all viable
+/// lymphocytes) when none are found. Among all viable cells a marrow full
+/// of CD45-dim blasts can hide the few lymphocytes under the blasts'
+/// bright tail, and the "lymphocytes" are then blasts.
+fn lymphocyte_reference(
+    cd45: Option<&[f64]>,
+    ssc: &[f64],
+    viable: &[bool],
+    b_lineage: &[bool],
+    fallback: Vec<usize>,
+) -> Vec<usize> {
+    let t_nk: Vec<usize> = cd45
+        .map(|cd45| {
+            lymphocytes(
+                cd45,
+                ssc,
+                &mask_where(cd45.len(), |i| viable[i] && !b_lineage[i]),
+            )
+        })
+        .unwrap_or_default();
+    if t_nk.is_empty() { fallback } else { t_nk }
+}
+
 /// Runs the pre-gates on a prepared site, one gate function ([`gates`])
 /// after the other. FSC-A, SSC-A, CD19 and CD10 must be present (the
 /// caller checks the required markers).
@@ -312,15 +350,7 @@ pub fn pregate(p: &Prepared, cfg: &PregateSettings) -> PreGates {
         gates::cd10_positive(p, &c, &viable, &b_lineage, cfg),
         &b_lineage,
     );
-    // The lymphocyte reference of everything downstream (stain checks,
-    // the CD19-negative search) is the T/NK cells: the brightest CD45 peak
-    // among viable CD19- cells. Among all viable cells a marrow full of
-    // CD45-dim blasts can hide the few lymphocytes under the blasts' bright
-    // tail, and the "lymphocytes" are then blasts.
-    let t_nk: Vec<usize> = c
-        .cd45
-        .map(|cd45| lymphocytes(cd45, c.ssc, &mask_where(n, |i| viable[i] && !b_lineage[i])))
-        .unwrap_or_default();
+    let lymphocytes = lymphocyte_reference(c.cd45, c.ssc, &viable, &b_lineage, lymph.cells);
     // Dead cells stain CD45 non-specifically and, in a necrotic aspirate,
     // fill the CD45-bright tail: with a dye, the size reference is sought
     // among dye-negative events.
@@ -342,7 +372,7 @@ pub fn pregate(p: &Prepared, cfg: &PregateSettings) -> PreGates {
                 },
             )
         }),
-        lymphocytes: if t_nk.is_empty() { lymph.cells } else { t_nk },
+        lymphocytes,
         warnings,
         stable,
         cells,
