@@ -735,7 +735,7 @@ fn measure_automatic(
             .iter()
             .map(|(m, j)| (m.name(), channels[j].0.clone()))
             .collect(),
-        compensated: prepared.compensated,
+        compensated: prepared.compensated(),
         gates,
         gating_ml: Some(super::case::gating_ml_path(output_name)),
         blast_gate_agreement: blasts.export_agreement,

@@ -708,7 +708,8 @@ fn write_dimension(s: &mut String, tag: &str, d: &Dimension, attrs: &str, inner:
     );
 }
 
-fn esc(v: &str) -> String {
+/// Escapes text for an XML attribute value.
+pub(crate) fn esc(v: &str) -> String {
     v.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

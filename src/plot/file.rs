@@ -315,15 +315,20 @@ pub fn plot_file(req: &PlotRequest) -> Result<PlotSummary, PlotFileError> {
         matrices: Vec::new(),
         gates: req.gates.iter().map(|g| g.gate(x_name, y_name)).collect(),
     };
-    let membership = tree
-        .evaluate(
+    // Without gates there is nothing to count: no second pass over the file.
+    let counts_of_gates = if tree.gates.is_empty() {
+        Vec::new()
+    } else {
+        tree.evaluate(
             &FileEvents {
                 file: &file,
                 dataset,
             },
             info.metadata.spillover.as_ref(),
         )
-        .map_err(|e| PlotFileError::Gate(e.to_string()))?;
+        .map_err(|e| PlotFileError::Gate(e.to_string()))?
+        .counts
+    };
     let (show_x, show_y) = (|v: f64| tx.apply(v), |v: f64| ty.apply(v));
     let axes = PlotAxes {
         x: PlotAxis {
@@ -340,7 +345,7 @@ pub fn plot_file(req: &PlotRequest) -> Result<PlotSummary, PlotFileError> {
     };
     let mut counts = Vec::new();
     let mut outlines = Vec::new();
-    for (gate, c) in tree.gates.iter().zip(&membership.counts) {
+    for (gate, c) in tree.gates.iter().zip(&counts_of_gates) {
         let inside = c.events as u64;
         let percent = crate::stats::percent(inside, n);
         outlines.extend(axes.shape(gate).map(|shape| GateOutline {

@@ -215,19 +215,11 @@ impl CaseWriter {
             &gating.automatic,
             site.measures.as_ref().and_then(|m| m.gating_ml.as_ref()),
         ) {
-            // The site's sample of the FlowJo workspace, with the file's
-            // own spillover (read again: metadata only).
-            let fcs = Path::new(&site.file);
-            let spillover = crate::fcs::FcsFile::open(fcs).ok().and_then(|f| {
-                f.dataset(f.analysed_dataset())
-                    .ok()
-                    .and_then(|d| d.metadata.spillover.clone())
-            });
+            // The site's sample of the FlowJo workspace.
             workspace = Some(super::workspace::sample(
                 index + 1,
-                fcs,
+                Path::new(&site.file),
                 a,
-                spillover.as_ref(),
             ));
             let name = PathBuf::from(path);
             match crate::gate::gating_ml::write(&a.gate_tree()) {

@@ -18,7 +18,7 @@
 //!   the exact gate is the site's Gating-ML file).
 
 use crate::analysis::site::AutomaticGating;
-use crate::fcs::spillover::Spillover;
+use crate::gate::gating_ml::esc;
 use crate::gate::tree::TransformDef;
 use crate::gate::{BoolOp, CompensationRef, Dimension, Gate, GateKind, Interval, Source};
 use crate::plot::bivariate::Shape;
@@ -41,13 +41,6 @@ pub struct WorkspaceSample {
     pub id: usize,
     /// The `<Sample>` element.
     pub xml: String,
-}
-
-fn esc(v: &str) -> String {
-    v.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// `file://` URI of an absolute path, bytes outside the unreserved set
@@ -239,8 +232,9 @@ fn comb(mut removed: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// The FlowJo gates of one record: usually one; one per ellipsoid of a
-/// blast gate.
+/// The FlowJo gates of one record: one, or for the blast ellipsoids a
+/// chain of shadows ([`shadow`]), each inside the previous; none when the
+/// gate has no FlowJo form.
 fn record_gates(
     scales: &Scales,
     a: &AutomaticGating,
@@ -264,15 +258,14 @@ fn record_gates(
         GateKind::Rectangle {
             dimensions,
             intervals,
-        } => match (&dimensions[..], &intervals[..]) {
-            ([d], [iv]) if matches!(d.source, Source::Ratio(_)) => {
-                let Source::Ratio(r) = &d.source else {
-                    return Vec::new();
-                };
-                exact(ratio_xml(scales, id, r, iv))
+        } => {
+            if let ([d], [iv]) = (&dimensions[..], &intervals[..])
+                && let Source::Ratio(r) = &d.source
+            {
+                return exact(ratio_xml(scales, id, r, iv));
             }
-            _ => exact(rectangle_xml(scales, id, dimensions, intervals, true)),
-        },
+            exact(rectangle_xml(scales, id, dimensions, intervals, true))
+        }
         GateKind::Boolean { op, operands } => {
             let regions: Vec<&Gate> = operands.iter().filter_map(|o| operand(&o.gate)).collect();
             let excluded = *op == BoolOp::Not || operands.iter().all(|o| o.complement);
@@ -291,19 +284,21 @@ fn record_gates(
                 let mut dim = None;
                 let mut removed = Vec::new();
                 for g in &regions {
-                    match &g.kind {
-                        GateKind::Rectangle {
-                            dimensions,
-                            intervals,
-                        } if dimensions.len() == 1 => {
-                            if dim.is_some_and(|d: &Dimension| *d != dimensions[0]) {
-                                return Vec::new();
-                            }
-                            dim = Some(&dimensions[0]);
-                            removed.push(intervals[0]);
-                        }
-                        _ => return Vec::new(),
+                    let GateKind::Rectangle {
+                        dimensions,
+                        intervals,
+                    } = &g.kind
+                    else {
+                        return Vec::new();
+                    };
+                    let ([d], [iv]) = (&dimensions[..], &intervals[..]) else {
+                        return Vec::new();
+                    };
+                    if dim.is_some_and(|other: &Dimension| other != d) {
+                        return Vec::new();
                     }
+                    dim = Some(d);
+                    removed.push(*iv);
                 }
                 let other = a
                     .prepared
@@ -326,8 +321,10 @@ fn record_gates(
 /// The blast ellipsoids (in many markers) as FlowJo can hold them: a
 /// chain of polygons, each the convex hull of the ellipsoids' shadows on
 /// two of their markers (the record's view first, then the others in
-/// pairs), each applied inside the previous. The events inside every
-/// shadow are a superset of the ellipsoids' and close to them.
+/// pairs), each applied inside the previous. Every shadow holds the
+/// ellipsoids' events, so the chain holds a superset of them: as tight as
+/// the call on well-separated blasts, looser (up to about twice the
+/// events on simulated messy marrow) where they border the hematogones.
 fn shadow(
     a: &AutomaticGating,
     scales: &Scales,
@@ -420,15 +417,10 @@ fn shadow_on(
 
 /// The `<Sample>` element of one site: its file, scales, compensation and
 /// the automated gate tree as nested populations.
-pub fn sample(
-    id: usize,
-    fcs: &Path,
-    a: &AutomaticGating,
-    spillover: Option<&Spillover>,
-) -> WorkspaceSample {
-    let tree = a.gate_tree();
+pub fn sample(id: usize, fcs: &Path, a: &AutomaticGating) -> WorkspaceSample {
+    let transforms = a.prepared.transforms();
     let scales = Scales {
-        transforms: &tree.transforms,
+        transforms: &transforms,
     };
     let file_name = fcs
         .file_name()
@@ -470,7 +462,7 @@ pub fn sample(
         }
     }
     s.push_str("      </Transformations>\n");
-    if let Some(sp) = spillover.filter(|_| a.prepared.compensated) {
+    if let Some(sp) = &a.prepared.spillover {
         let _ = writeln!(
             s,
             "      <transforms:spilloverMatrix spectral=\"0\" prefix=\"{COMP_PREFIX}\" name=\"Acquisition-defined\" suffix=\"\" id=\"spill-{id}\">"

@@ -6,6 +6,7 @@
 use super::markers::{Marker, MarkerMap};
 use crate::compensation::Compensation;
 use crate::events::{EventSource, FileEvents, LinearSpec, chunk_slots};
+use crate::fcs::spillover::Spillover;
 use crate::fcs::{FcsError, FcsFile};
 use crate::gate::gating_ml::ncname;
 use crate::gate::tree::TransformDef;
@@ -45,8 +46,11 @@ pub struct Prepared {
     pub columns: BTreeMap<Marker, Vec<f64>>,
     /// The logicle used for fluorescence (to draw and to invert).
     pub logicle: Logicle,
-    /// Whether the file's spillover was applied.
-    pub compensated: bool,
+    /// The file's spillover matrix, when it was applied to the
+    /// fluorescence columns (`None`: the columns are uncompensated). Kept
+    /// so that what is written of the site (the FlowJo workspace's matrix)
+    /// is the matrix that ran, never the file read again.
+    pub spillover: Option<Spillover>,
     /// Why a spillover matrix the file declares could not be applied
     /// (the columns are then uncompensated).
     pub compensation_problem: Option<String>,
@@ -61,6 +65,11 @@ pub struct Prepared {
 const LOGICLE_ID: &str = "logicle";
 
 impl Prepared {
+    /// Whether the file's spillover was applied.
+    pub fn compensated(&self) -> bool {
+        self.spillover.is_some()
+    }
+
     /// Column of `marker`.
     pub fn get(&self, marker: Marker) -> Option<&[f64]> {
         self.columns.get(&marker).map(Vec::as_slice)
@@ -85,7 +94,7 @@ impl Prepared {
         let name = self.channels.get(&marker)?;
         Some(Dimension {
             source: Source::Channel(name.clone()),
-            compensation: if self.compensated && !marker.is_scatter_or_time() {
+            compensation: if self.compensated() && !marker.is_scatter_or_time() {
                 CompensationRef::FromFile
             } else {
                 CompensationRef::Uncompensated
@@ -181,7 +190,11 @@ pub fn prepare(file: &FcsFile, dataset: usize, markers: &MarkerMap) -> Result<Pr
         events: info.event_count,
         columns: wanted.into_iter().map(|w| w.0).zip(columns).collect(),
         logicle,
-        compensated: compensation.applied,
+        spillover: info
+            .metadata
+            .spillover
+            .clone()
+            .filter(|_| compensation.applied),
         compensation_problem: compensation.problem,
         full_scale,
         channels,

@@ -208,8 +208,9 @@ impl PreGates {
             return;
         }
         let cd45 = p.get(Marker::Cd(45));
-        let fallback = LymphoidReference::among(cd45, ssc, &self.viable).cells;
-        self.lymphocytes = lymphocyte_reference(cd45, ssc, &self.viable, &self.b_lineage, fallback);
+        let viable = &self.viable;
+        let fallback = || LymphoidReference::among(cd45, ssc, viable).cells;
+        self.lymphocytes = lymphocyte_reference(cd45, ssc, viable, &self.b_lineage, fallback);
     }
 
     /// The membership of the pre-gate named `name` ([`names`]).
@@ -298,8 +299,8 @@ impl Recorder {
 
 /// The lymphocyte reference of everything downstream (the blast search's
 /// bounds, stain checks, the CD19-negative search): the T/NK cells, the
-/// brightest CD45 peak among viable CD19- cells; `fallback` (all viable
-/// lymphocytes) when none are found. Among all viable cells a marrow full
+/// brightest CD45 peak among viable CD19- cells; `fallback()` (all viable
+/// lymphocytes, found only when needed) when none are found. Among all viable cells a marrow full
 /// of CD45-dim blasts can hide the few lymphocytes under the blasts'
 /// bright tail, and the "lymphocytes" are then blasts.
 fn lymphocyte_reference(
@@ -307,7 +308,7 @@ fn lymphocyte_reference(
     ssc: &[f64],
     viable: &[bool],
     b_lineage: &[bool],
-    fallback: Vec<usize>,
+    fallback: impl FnOnce() -> Vec<usize>,
 ) -> Vec<usize> {
     let t_nk: Vec<usize> = cd45
         .map(|cd45| {
@@ -318,7 +319,7 @@ fn lymphocyte_reference(
             )
         })
         .unwrap_or_default();
-    if t_nk.is_empty() { fallback } else { t_nk }
+    if t_nk.is_empty() { fallback() } else { t_nk }
 }
 
 /// Runs the pre-gates on a prepared site, one gate function ([`gates`])
@@ -350,7 +351,7 @@ pub fn pregate(p: &Prepared, cfg: &PregateSettings) -> PreGates {
         gates::cd10_positive(p, &c, &viable, &b_lineage, cfg),
         &b_lineage,
     );
-    let lymphocytes = lymphocyte_reference(c.cd45, c.ssc, &viable, &b_lineage, lymph.cells);
+    let lymphocytes = lymphocyte_reference(c.cd45, c.ssc, &viable, &b_lineage, || lymph.cells);
     // Dead cells stain CD45 non-specifically and, in a necrotic aspirate,
     // fill the CD45-bright tail: with a dye, the size reference is sought
     // among dye-negative events.
