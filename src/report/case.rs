@@ -218,6 +218,7 @@ impl CaseWriter {
             // The site's sample of the FlowJo workspace.
             workspace = Some(super::workspace::sample(
                 index + 1,
+                &site.name,
                 Path::new(&site.file),
                 a,
             ));

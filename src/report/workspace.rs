@@ -39,8 +39,16 @@ const FAR: f64 = 1e12;
 pub struct WorkspaceSample {
     /// 1-based sample id.
     pub id: usize,
-    /// The `<Sample>` element.
-    pub xml: String,
+    /// The FCS file's name, the sample's name in FlowJo.
+    pub file_name: String,
+    /// The site's name, which tells apart sites whose files share a name.
+    pub site: String,
+    /// Event count of the sample node.
+    events: usize,
+    /// The sample's data set, scales, compensation and keywords.
+    head: String,
+    /// The gate tree, nested populations.
+    populations: String,
 }
 
 /// `file://` URI of an absolute path, bytes outside the unreserved set
@@ -417,7 +425,7 @@ fn shadow_on(
 
 /// The `<Sample>` element of one site: its file, scales, compensation and
 /// the automated gate tree as nested populations.
-pub fn sample(id: usize, fcs: &Path, a: &AutomaticGating) -> WorkspaceSample {
+pub fn sample(id: usize, site: &str, fcs: &Path, a: &AutomaticGating) -> WorkspaceSample {
     let transforms = a.prepared.transforms();
     let scales = Scales {
         transforms: &transforms,
@@ -500,12 +508,6 @@ pub fn sample(id: usize, fcs: &Path, a: &AutomaticGating) -> WorkspaceSample {
         esc(&file_name),
         a.prepared.events
     );
-    let _ = writeln!(
-        s,
-        "      <SampleNode name=\"{}\" annotation=\"\" owningGroup=\"\" expanded=\"1\" count=\"{}\" sampleID=\"{id}\">",
-        esc(&file_name),
-        a.prepared.events
-    );
     let records: Vec<&GateRecord> = a
         .pregates
         .records
@@ -513,9 +515,16 @@ pub fn sample(id: usize, fcs: &Path, a: &AutomaticGating) -> WorkspaceSample {
         .chain([&a.search.record])
         .filter(|r| r.id.is_some())
         .collect();
-    populations(&mut s, &scales, a, &records, None, 4);
-    s.push_str("      </SampleNode>\n    </Sample>\n");
-    WorkspaceSample { id, xml: s }
+    let mut populations_xml = String::new();
+    populations(&mut populations_xml, &scales, a, &records, None, 4);
+    WorkspaceSample {
+        id,
+        file_name,
+        site: site.to_string(),
+        events: a.prepared.events,
+        head: s,
+        populations: populations_xml,
+    }
 }
 
 /// Writes the populations whose exported parent is `parent`, nested.
@@ -600,7 +609,28 @@ pub fn workspace(samples: &[WorkspaceSample]) -> String {
     }
     s.push_str("</SampleRefs>\n      </Group>\n    </GroupNode>\n  </Groups>\n  <SampleList>\n");
     for sample in samples {
-        s.push_str(&sample.xml);
+        // FlowJo names a sample after its file; sites whose files share a
+        // name are told apart by the site (FlowKit keys samples by name).
+        let shared = samples
+            .iter()
+            .filter(|o| o.file_name == sample.file_name)
+            .count()
+            > 1;
+        let name = if shared {
+            format!("{} ({})", sample.file_name, sample.site)
+        } else {
+            sample.file_name.clone()
+        };
+        s.push_str(&sample.head);
+        let _ = writeln!(
+            s,
+            "      <SampleNode name=\"{}\" annotation=\"\" owningGroup=\"\" expanded=\"1\" count=\"{}\" sampleID=\"{}\">",
+            esc(&name),
+            sample.events,
+            sample.id
+        );
+        s.push_str(&sample.populations);
+        s.push_str("      </SampleNode>\n    </Sample>\n");
     }
     s.push_str("  </SampleList>\n</Workspace>\n");
     s
@@ -656,6 +686,27 @@ mod tests {
                 assert_eq!(inside_polygon(&v, x, y), kept, "x {x} y {y}");
             }
         }
+    }
+
+    #[test]
+    fn sites_whose_files_share_a_name_get_distinct_sample_names() {
+        let sample = |id: usize, file: &str, site: &str| WorkspaceSample {
+            id,
+            file_name: file.to_string(),
+            site: site.to_string(),
+            events: 10,
+            head: "    <Sample>\n".to_string(),
+            populations: String::new(),
+        };
+        let xml = workspace(&[
+            sample(1, "tube.fcs", "left iliac"),
+            sample(2, "tube.fcs", "right iliac"),
+            sample(3, "sternum.fcs", "sternum"),
+        ]);
+        assert!(xml.contains("<SampleNode name=\"tube.fcs (left iliac)\""));
+        assert!(xml.contains("<SampleNode name=\"tube.fcs (right iliac)\""));
+        assert!(xml.contains("<SampleNode name=\"sternum.fcs\""));
+        assert_eq!(xml.matches("</Sample>").count(), 3);
     }
 
     #[test]
