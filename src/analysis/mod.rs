@@ -10,8 +10,10 @@
 pub mod case;
 pub mod course;
 pub mod follow;
-pub mod review;
+pub(crate) mod review;
 pub mod site;
+
+pub use review::{GateReview, Review};
 
 use crate::compare::{Comparison, SiteOutcome, compare};
 use crate::qc::{Limits, format_percent};
@@ -149,7 +151,7 @@ fn groups_in_flight(sizes: &[u64]) -> Vec<std::ops::Range<usize>> {
 }
 
 /// Analyses every site of `case` in parallel, at most
-/// [`MAX_BYTES_IN_FLIGHT`] of files at once (see [`groups_in_flight`]); hands each site's report and
+/// [`MAX_BYTES_IN_FLIGHT`] of files at once (see `groups_in_flight`); hands each site's report and
 /// per-event gating to `on_site` (with its index in the case) as soon as
 /// it exists, then drops the gating unless `keep_gatings`.
 pub fn analyze_case_with(

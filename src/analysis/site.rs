@@ -136,7 +136,7 @@ pub struct Settings {
     pub keep_blast_events: bool,
     /// A folder of reviewed gates (`<output_name>.xml` per site, as
     /// `analyze --out` exported them to `gating/`): each site with a file
-    /// there is re-run with its gates ([`super::review`]).
+    /// there is re-run with its gates (`analysis::review`).
     pub reviewed_gating: Option<std::path::PathBuf>,
     /// The patient's leukaemia-associated phenotype (from the diagnostic
     /// time point), searched for besides anything off the normal pattern.

@@ -288,11 +288,6 @@ impl Layout {
         Ok(layouts)
     }
 
-    /// Number of channels per event.
-    pub fn channels(&self) -> usize {
-        self.channels
-    }
-
     /// Bits one event occupies, `None` for delimited ASCII.
     pub fn event_bits(&self) -> Option<u64> {
         match &self.kind {

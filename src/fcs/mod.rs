@@ -3,12 +3,12 @@
 //!
 //! One strict reader per segment: [`header`] (fixed-width offsets), [`text`]
 //! (keyword/value pairs), [`metadata`] (typed channels and scaling),
-//! [`spillover`], [`data`] (event decoding) and [`reader`], which ties them
+//! [`spillover`], `data` (event decoding) and [`reader`], which ties them
 //! together and recovers from the inconsistencies real instruments write,
 //! recording a warning for each. [`writer`] writes FCS 3.1.
 
-pub mod channel_name;
-pub mod data;
+pub(crate) mod channel_name;
+pub(crate) mod data;
 pub mod error;
 pub mod header;
 pub mod metadata;

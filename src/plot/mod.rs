@@ -3,15 +3,15 @@
 //! multi-site comparison. PNG and SVG through plotters, with an embedded
 //! font (DejaVu Sans, `assets/fonts`): no system font library needed.
 
-pub mod axis;
-pub mod bivariate;
-pub mod case_figures;
-pub mod colour;
+pub(crate) mod axis;
+pub(crate) mod bivariate;
+pub(crate) mod case_figures;
+pub(crate) mod colour;
 pub mod file;
-pub mod grid;
-pub mod outline;
-pub mod site;
-pub mod timeline;
+pub(crate) mod grid;
+pub(crate) mod outline;
+pub(crate) mod site;
+pub(crate) mod timeline;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;

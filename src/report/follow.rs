@@ -95,7 +95,7 @@ pub fn summary_text(report: &FollowReport) -> String {
 
 /// The follow-up page: the timeline, the table, the phenotype, the
 /// methods and links to every time point's own report.
-pub fn render_html(report: &FollowReport, timeline: &FigureRef<'_>) -> String {
+pub(crate) fn render_html(report: &FollowReport, timeline: &FigureRef<'_>) -> String {
     let mut h = page_head(
         "marrowgate follow-up",
         report.case_id.as_deref(),

@@ -209,7 +209,7 @@ fn label(i: Instrument, simulated: &str) -> String {
 
 /// Rewrites a simulation as `instrument` writes its files. A spectral
 /// instrument (Aurora) also gets its wide panel's other channels
-/// ([`super::extra::SPECTRAL_EXTRAS`]); channels a panel profile added
+/// (`extra::SPECTRAL_EXTRAS`); channels a panel profile added
 /// keep their names, except where the family writes markers into names.
 pub fn as_instrument(sim: &mut Simulation, instrument: Instrument) -> Result<(), String> {
     let l = layout(instrument);

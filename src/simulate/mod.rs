@@ -13,7 +13,7 @@
 //! matrix, electronic noise and detector saturation, like an instrument.
 //! A seed gives the same file on any machine and thread count.
 
-pub mod extra;
+pub(crate) mod extra;
 pub mod instrument;
 
 use crate::fcs::{Keywords, Metadata, Version};
@@ -160,7 +160,7 @@ pub struct Config {
     /// (marrow under CD19-directed therapy such as blinatumomab);
     /// `hematogone_fraction` is then ignored.
     pub b_cell_aplasia: bool,
-    /// Add CD22 and CD24 channels ([`extra::B_LINEAGE_EXTRAS`]), the
+    /// Add CD22 and CD24 channels (`extra::B_LINEAGE_EXTRAS`), the
     /// B-lineage markers that show B cells and blasts without CD19.
     pub b_lineage_markers: bool,
 }

@@ -44,23 +44,9 @@ pub struct Valley {
 }
 
 impl Density {
-    /// Estimates the density of the finite `values` within `[lo, hi]` with
-    /// `bins` bins and a Gaussian kernel of `bandwidth` (scale units).
-    pub fn estimate(
-        values: impl Iterator<Item = f64>,
-        lo: f64,
-        hi: f64,
-        bins: usize,
-        bandwidth: f64,
-    ) -> Density {
-        let bins = bins.max(8);
-        let mut hist = vec![0.0f64; bins];
-        let count = add_to_histogram(&mut hist, values, lo, hi);
-        Density::smoothed(hist, count, lo, hi, bandwidth)
-    }
-
-    /// [`Density::estimate`] of the `values` whose `mask` is set, counted
-    /// in parallel blocks (the sum of whole counts is the same in any
+    /// Estimates the density of the finite `values` whose `mask` is set,
+    /// within `[lo, hi]`, with `bins` bins and a Gaussian kernel of
+    /// `bandwidth` (scale units), counted in parallel blocks (the sum of whole counts is the same in any
     /// order, so the estimate is too).
     pub fn estimate_masked(
         values: &[f64],
@@ -196,15 +182,6 @@ impl Density {
             depth_ratio: self.values[k] / floor,
         })
     }
-
-    /// The valley between the two most prominent peaks, if there are two.
-    pub fn main_valley(&self, min_prominence: f64) -> Option<Valley> {
-        let peaks = self.peaks(min_prominence);
-        let mut by_prominence = peaks.clone();
-        by_prominence.sort_by(|a, b| b.prominence.total_cmp(&a.prominence));
-        let (a, b) = (by_prominence.first()?, by_prominence.get(1)?);
-        self.valley_between(a.position, b.position)
-    }
 }
 
 /// Adds the finite `values` within `[lo, hi]` to `hist` (its bins span
@@ -261,6 +238,18 @@ mod tests {
     }
     use crate::rng::Rng;
 
+    fn estimate(v: &[f64], lo: f64, hi: f64, bins: usize, bandwidth: f64) -> Density {
+        Density::estimate_masked(v, &vec![true; v.len()], lo, hi, bins, bandwidth)
+    }
+
+    /// The valley between the two most prominent peaks, if there are two.
+    fn main_valley(d: &Density, min_prominence: f64) -> Option<Valley> {
+        let mut peaks = d.peaks(min_prominence);
+        peaks.sort_by(|a, b| b.prominence.total_cmp(&a.prominence));
+        let (a, b) = (peaks.first()?, peaks.get(1)?);
+        d.valley_between(a.position, b.position)
+    }
+
     fn mixture(parts: &[(f64, f64, usize)], seed: u64) -> Vec<f64> {
         let mut r = Rng::new(seed);
         parts
@@ -273,11 +262,11 @@ mod tests {
     fn valley_between_two_populations() {
         // Negative and positive populations of unequal size on a 0-1 scale.
         let v = mixture(&[(0.2, 0.04, 30_000), (0.65, 0.06, 5_000)], 1);
-        let d = Density::estimate(v.iter().copied(), 0.0, 1.0, 256, bandwidth(&v, 0.5));
+        let d = estimate(&v, 0.0, 1.0, 256, bandwidth(&v, 0.5));
         let peaks = d.peaks(0.02);
         assert_eq!(peaks.len(), 2, "{peaks:?}");
         assert!((peaks[0].position - 0.2).abs() < 0.02 && (peaks[1].position - 0.65).abs() < 0.03);
-        let valley = d.main_valley(0.02).expect("two peaks");
+        let valley = main_valley(&d, 0.02).expect("two peaks");
         assert!(valley.position > 0.3 && valley.position < 0.5, "{valley:?}");
         assert!(valley.depth_ratio < 0.05);
     }
@@ -285,10 +274,10 @@ mod tests {
     #[test]
     fn one_population_has_no_valley() {
         let v = mixture(&[(0.5, 0.08, 20_000)], 2);
-        let d = Density::estimate(v.iter().copied(), 0.0, 1.0, 256, bandwidth(&v, 0.5));
+        let d = estimate(&v, 0.0, 1.0, 256, bandwidth(&v, 0.5));
         assert_eq!(d.peaks(0.05).len(), 1);
-        assert!(d.main_valley(0.05).is_none());
-        let empty = Density::estimate(std::iter::empty(), 0.0, 1.0, 64, 0.01);
+        assert!(main_valley(&d, 0.05).is_none());
+        let empty = estimate(&[], 0.0, 1.0, 64, 0.01);
         assert!(empty.peaks(0.05).is_empty());
     }
 
@@ -296,7 +285,7 @@ mod tests {
     fn small_population_beside_a_large_one_is_found() {
         // 1 % of events as a separate population.
         let v = mixture(&[(0.3, 0.05, 99_000), (0.8, 0.03, 1_000)], 3);
-        let d = Density::estimate(v.iter().copied(), 0.0, 1.0, 256, bandwidth(&v, 0.5));
+        let d = estimate(&v, 0.0, 1.0, 256, bandwidth(&v, 0.5));
         let peaks = d.peaks(0.002);
         assert!(
             peaks.iter().any(|p| (p.position - 0.8).abs() < 0.03),

@@ -1,18 +1,25 @@
 //! The automated common-B-ALL gating strategy: find the markers, then gate
 //! time stability, debris, singlets, viability, leukocytes, CD19+ B lineage,
 //! CD10+ within it, and the blasts that depart from normal B-precursor
-//! maturation. Thresholds come from the data ([`density`]).
+//! maturation. Thresholds come from the data (`density`).
 
 pub mod blasts;
-pub mod cd19_negative;
-pub mod density;
-pub mod export;
-pub mod hemodilution;
+pub(crate) mod cd19_negative;
+pub(crate) mod density;
+pub(crate) mod export;
+pub(crate) mod hemodilution;
 pub mod markers;
-pub mod mixture;
-pub mod pregate;
-pub mod prepare;
-pub mod stains;
+pub(crate) mod mixture;
+pub(crate) mod pregate;
+pub(crate) mod prepare;
+pub(crate) mod stains;
+
+// The strategy's results as the site report carries them.
+pub use cd19_negative::Cd19NegativeSearch;
+pub use hemodilution::MarrowIndicators;
+pub use pregate::{GateRecord, PreGates, PregateSettings, SizeCheck, View};
+pub use prepare::Prepared;
+pub use stains::StainCheck;
 
 /// Test support: a simulated site written, read back and prepared.
 #[cfg(test)]

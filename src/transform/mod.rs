@@ -4,7 +4,7 @@
 //!
 //! Logicle and hyperlog have an exact evaluation (Halley's method on their
 //! biexponential inverse, [`biexponential`]) and a fast table-interpolated
-//! one for whole files ([`table`]); [`Transform::fast`] gives the latter.
+//! one for whole files (`table`); [`Transform::fast`] gives the latter.
 
 pub mod asinh;
 pub mod biexponential;
@@ -13,7 +13,7 @@ pub mod linear;
 pub mod log;
 pub mod logicle;
 pub mod ratio;
-pub mod table;
+pub(crate) mod table;
 
 pub use asinh::{ArcsinhCofactor, Asinh};
 pub use hyperlog::Hyperlog;

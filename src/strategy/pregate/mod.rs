@@ -175,7 +175,7 @@ pub struct PreGates {
     /// every viable cell, CD45- nucleated red cells and blasts included).
     pub blast_region: Vec<bool>,
     /// The viable CD19- lymphocytes, T and NK cells (brightest CD45 peak
-    /// among viable CD19- cells, lower SSC half; see [`lymphocytes`]); all
+    /// among viable CD19- cells, lower SSC half; see `lymphocytes`); all
     /// viable lymphocytes when no CD19- ones are found: the reference of
     /// the stain checks and the CD19-negative search. Empty without CD45.
     pub lymphocytes: Vec<usize>,
@@ -190,8 +190,8 @@ pub struct PreGates {
 }
 
 impl PreGates {
-    /// The first threshold of the gate named `name` ([`names`]): the CD19
-    /// cut of [`names::CD19`], the CD10 cut of [`names::CD19_CD10`].
+    /// The first threshold of the gate named `name` (`names`): the CD19
+    /// cut of `names::CD19`, the CD10 cut of `names::CD19_CD10`.
     pub fn threshold(&self, name: &str) -> Option<f64> {
         self.records
             .iter()
@@ -213,7 +213,7 @@ impl PreGates {
         self.lymphocytes = lymphocyte_reference(cd45, ssc, viable, &self.b_lineage, fallback);
     }
 
-    /// The membership of the pre-gate named `name` ([`names`]).
+    /// The membership of the pre-gate named `name` (`names`).
     pub fn mask(&self, name: &str) -> Option<&[bool]> {
         Some(match name {
             names::STABLE_FLOW => &self.stable,
@@ -227,7 +227,7 @@ impl PreGates {
         })
     }
 
-    /// The membership of the pre-gate named `name` ([`names`]), to replace
+    /// The membership of the pre-gate named `name` (`names`), to replace
     /// with a reviewer's.
     pub fn mask_mut(&mut self, name: &str) -> Option<&mut Vec<bool>> {
         Some(match name {

@@ -6,7 +6,7 @@ use crate::stats::quantiles;
 use serde::Serialize;
 
 /// Debris by size alone: stable events smaller than
-/// [`PregateSettings::small_event_factor`] times the size of a lymphocyte.
+/// `PregateSettings::small_event_factor` times the size of a lymphocyte.
 /// The debris gate is anchored on the lymphocytes; in a necrotic aspirate
 /// debris can outnumber them a thousandfold and take their place as the
 /// "brightest CD45 peak", and the gate then keeps the debris. The size of a
@@ -15,7 +15,7 @@ use serde::Serialize;
 /// (lymphocytes and monocytes; in a necrotic aspirate also smaller dead
 /// cells, whose non-specific CD45 reaches there), and the side-scatter-
 /// brightest percent of single events (granulocytes, which no debris or
-/// dead cell scatters like) scaled by [`LYMPHOCYTE_OF_GRANULOCYTE_SIZE`].
+/// dead cell scatters like) scaled by `LYMPHOCYTE_OF_GRANULOCYTE_SIZE`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct SizeCheck {
     /// The size of a lymphocyte used (display-scale FSC-A): the larger of
