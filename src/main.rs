@@ -35,7 +35,9 @@ viability dye, Time, CD20, CD34, CD38, CD58, CD81, CD66c, CD123, CD73, CD304.
 --out DIR writes report.json, sites.csv, report.html, plots/ (PNG and SVG:
 each site's gating path, comparison, quality, CD19 vs CD10 of all sites),
 gating/NN-<site>.xml (each site's automated gates as Gating-ML 2.0, to review
-in FlowJo, FlowKit or Cytobank), and with --blast-fcs NN-<site>.blasts.fcs. The folder is built apart and swapped
+in FlowJo, FlowKit or Cytobank, edit, and re-run with --reviewed-gating),
+gating/case.wsp (a FlowJo 10 workspace of every site with its gates), and
+with --blast-fcs NN-<site>.blasts.fcs. The folder is built apart and swapped
 in whole: it holds the previous complete set or the new one, never a mix.
 
 Limits: --lod and --lloq in events; --required-sensitivity,
