@@ -24,10 +24,11 @@
 
 use super::markers::{B_LINEAGE_ALTERNATIVES, Marker};
 use super::pregate::{
-    GateRecord, PreGates, count, mask_where, median_of_indices, names, negative_bound,
+    GateRecord, PreGates, count, mask_where, masked_quantiles, median_of_indices, names,
+    negative_bound,
 };
 use super::prepare::Prepared;
-use crate::stats::{median_and_robust_sd, percent, quantiles};
+use crate::stats::{median_and_robust_sd, percent};
 use serde::Serialize;
 
 /// Width of the band just above the CD19 cut whose CD19+CD10+ events
@@ -144,10 +145,7 @@ pub fn find_cd19_negative(
     let mut cuts = Vec::with_capacity(markers.len());
     for &m in &markers {
         let values = p.get(m)?;
-        let upper = quantiles(
-            (0..n).filter(|&i| t_cells[i]).map(|i| values[i]),
-            &[T_CELL_QUANTILE],
-        )?[0];
+        let upper = masked_quantiles(values, &t_cells, &[T_CELL_QUANTILE])?[0];
         cuts.push((
             values,
             negative_bound(values, &t_cells, negative_sd)?.max(upper),

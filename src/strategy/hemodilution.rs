@@ -9,9 +9,10 @@
 use super::markers::Marker;
 use super::pregate::{
     PreGates, count, lymphocytes, mask_where, median_of_indices, names, negative_bound,
+    quantiles_of_indices,
 };
 use super::prepare::{LOGICLE, Prepared};
-use crate::stats::{percent, quantiles};
+use crate::stats::percent;
 use serde::Serialize;
 
 /// Marrow-only populations, percent of the viable nucleated non-blast
@@ -45,10 +46,10 @@ pub struct MarrowIndicators {
 /// Counts the marrow-only cells of a gated site.
 pub fn marrow_indicators(p: &Prepared, g: &PreGates, blasts: &[bool]) -> MarrowIndicators {
     let n = p.events;
-    let base: Vec<bool> = (0..n).map(|i| g.viable[i] && !blasts[i]).collect();
+    let base = mask_where(n, |i| g.viable[i] && !blasts[i]);
     let reference = count(&base);
-    let non_b: Vec<bool> = (0..n).map(|i| base[i] && !g.b_lineage[i]).collect();
-    let b_precursor: Vec<bool> = (0..n).map(|i| base[i] && g.cd10_positive[i]).collect();
+    let non_b = mask_where(n, |i| base[i] && !g.b_lineage[i]);
+    let b_precursor = mask_where(n, |i| base[i] && g.cd10_positive[i]);
     // The lymphocytes anchor the CD34+ progenitors and the nucleated red
     // cells: both sit in CD45 and SSC relative to them.
     let lymph = match (p.get(Marker::Cd(45)), p.get(Marker::SscA)) {
@@ -56,7 +57,7 @@ pub fn marrow_indicators(p: &Prepared, g: &PreGates, blasts: &[bool]) -> MarrowI
             let lymph = lymphocytes(cd45, ssc, &non_b);
             match (
                 median_of_indices(&lymph, cd45),
-                quantiles(lymph.iter().map(|&i| ssc[i]), &[0.5, 0.9]),
+                quantiles_of_indices(&lymph, ssc, &[0.5, 0.9]),
             ) {
                 (Some(l45), Some(q)) => Some((cd45, ssc, l45, q[0], q[1])),
                 _ => None,
@@ -71,22 +72,18 @@ pub fn marrow_indicators(p: &Prepared, g: &PreGates, blasts: &[bool]) -> MarrowI
     // is outside it, so peripheral blood does not look like marrow.
     let cd34_positive: Option<Vec<bool>> = p.get(Marker::Cd(34)).map(|cd34| {
         let cut = negative_bound(cd34, &non_b, 4.0).unwrap_or(f64::INFINITY);
-        (0..n)
-            .map(|i| {
-                non_b[i]
-                    && cd34[i] >= cut
-                    && lymph.is_none_or(|(cd45, ssc, l45, ssc_mid, _)| {
-                        cd45[i] <= l45 - 0.3 / LOGICLE.2 && ssc[i] <= 3.0 * ssc_mid
-                    })
-            })
-            .collect()
+        mask_where(n, |i| {
+            non_b[i]
+                && cd34[i] >= cut
+                && lymph.is_none_or(|(cd45, ssc, l45, ssc_mid, _)| {
+                    cd45[i] <= l45 - 0.3 / LOGICLE.2 && ssc[i] <= 3.0 * ssc_mid
+                })
+        })
     });
     let nucleated_red: Vec<bool> = match lymph {
         Some((cd45, ssc, l45, _, ssc_top)) => {
             let cut = l45 - 1.5 / LOGICLE.2;
-            (0..n)
-                .map(|i| non_b[i] && cd45[i] < cut && ssc[i] <= ssc_top)
-                .collect()
+            mask_where(n, |i| non_b[i] && cd45[i] < cut && ssc[i] <= ssc_top)
         }
         None => vec![false; n],
     };
@@ -104,11 +101,9 @@ pub fn marrow_indicators(p: &Prepared, g: &PreGates, blasts: &[bool]) -> MarrowI
         });
         percent(count(&leukocytes), count(&g.viable))
     });
-    let any = (0..n)
-        .filter(|&i| {
-            b_precursor[i] || nucleated_red[i] || cd34_positive.as_ref().is_some_and(|c| c[i])
-        })
-        .count() as u64;
+    let any = count(&mask_where(n, |i| {
+        b_precursor[i] || nucleated_red[i] || cd34_positive.as_ref().is_some_and(|c| c[i])
+    }));
     MarrowIndicators {
         cd34_progenitor_percent: cd34_positive.as_deref().map(of_reference),
         b_precursor_percent: of_reference(&b_precursor),

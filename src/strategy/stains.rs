@@ -15,9 +15,8 @@
 //! stands: it shows the stain worked where it matters).
 
 use super::markers::Marker;
-use super::pregate::{PreGates, count, median_of_indices, names};
+use super::pregate::{PreGates, count, masked_quantiles, median_of_indices, names};
 use super::prepare::{LOGICLE, Prepared};
-use crate::stats::quantiles;
 use serde::Serialize;
 
 /// The check of one stain.
@@ -108,14 +107,7 @@ pub fn check_stains(p: &Prepared, g: &PreGates, lod: u64) -> Vec<StainCheck> {
     // CD45- cells lie at or below it).
     if let Some(cd45) = p.get(Marker::Cd(45)) {
         let lymph_level = median_of_indices(lymph, cd45);
-        let floor = quantiles(
-            cd45.iter()
-                .zip(&g.viable)
-                .filter(|(_, v)| **v)
-                .map(|(c, _)| *c),
-            &[0.01],
-        )
-        .map(|q| q[0]);
+        let floor = masked_quantiles(cd45, &g.viable, &[0.01]).map(|q| q[0]);
         let (passed, above) = match (lymph_level, floor) {
             (Some(l), Some(f)) => (lymph.len() as u64 >= need && l - f >= decade(), l - f),
             _ => (false, 0.0),

@@ -2,7 +2,8 @@
 
 use super::PregateSettings;
 use super::reference::count;
-use crate::stats::{percent, quantiles};
+use crate::stats::{percent, quantiles, reference_stride};
+use rayon::prelude::*;
 
 /// The flow-stability gate on a Time column: bins between the 0.1 % and
 /// 99.9 % quantiles of time (an outlier time stamp does not stretch the
@@ -25,7 +26,8 @@ pub(super) fn stable_flow(
     if finite < n / 2 {
         return Err(format!("{} of {n} time values are not numbers", n - finite));
     }
-    let Some([lo, hi]) = quantiles(t.iter().copied(), &[0.001, 0.999]).map(|q| [q[0], q[1]]) else {
+    let sample = t.iter().step_by(reference_stride(n)).copied();
+    let Some([lo, hi]) = quantiles(sample, &[0.001, 0.999]).map(|q| [q[0], q[1]]) else {
         return Err("no time values".into());
     };
     if hi - lo <= 0.0 || !(hi - lo).is_finite() {
@@ -40,10 +42,25 @@ pub(super) fn stable_flow(
         (v.is_finite() && v >= lo && v <= hi)
             .then(|| (edges[..bins].partition_point(|&e| e <= v) - 1).min(bins - 1))
     };
-    let mut counts = vec![0u64; bins];
-    t.iter()
-        .filter_map(|&v| bin(v))
-        .for_each(|b| counts[b] += 1);
+    let counts = t
+        .par_chunks(1 << 16)
+        .fold(
+            || vec![0u64; bins],
+            |mut counts, chunk| {
+                chunk
+                    .iter()
+                    .filter_map(|&v| bin(v))
+                    .for_each(|b| counts[b] += 1);
+                counts
+            },
+        )
+        .reduce(
+            || vec![0u64; bins],
+            |mut a, b| {
+                a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+                a
+            },
+        );
     let mut filled: Vec<u64> = counts.iter().copied().filter(|&c| c > 0).collect();
     filled.sort_unstable();
     let Some(&median) = filled.get(filled.len() / 2) else {
@@ -54,7 +71,10 @@ pub(super) fn stable_flow(
         .iter()
         .map(|&c| c == 0 || (c as f64 >= median / rate && c as f64 <= rate * median))
         .collect();
-    let m: Vec<bool> = t.iter().map(|&v| bin(v).is_none_or(|b| good[b])).collect();
+    let m: Vec<bool> = t
+        .par_iter()
+        .map(|&v| bin(v).is_none_or(|b| good[b]))
+        .collect();
     let removed = n as u64 - count(&m);
     let bad = good.iter().filter(|g| !**g).count();
     let empty = counts.iter().filter(|&&c| c == 0).count();

@@ -5,12 +5,12 @@
 
 use super::flow::stable_flow;
 use super::reference::{
-    LymphoidReference, MIN_SCATTER_REFERENCE, density, dye_cut, mask_where, median_of_indices,
-    negative_bound, select, valley_above_negative,
+    LymphoidReference, MIN_SCATTER_REFERENCE, count, density, dye_cut, mask_where,
+    median_of_indices, negative_bound, select, valley_above_negative,
 };
 use super::{PregateSettings, Rule, View, names};
 use crate::gate::Interval;
-use crate::stats::median_and_robust_sd;
+use crate::stats::{median_and_robust_sd, reference_stride};
 use crate::strategy::export::{at_least, at_most, below, none_of, rectangle};
 use crate::strategy::markers::Marker;
 use crate::strategy::prepare::Prepared;
@@ -200,7 +200,9 @@ pub(super) fn singlets(p: &Prepared, cells: &[bool], cfg: &PregateSettings) -> G
             }
         })
         .collect();
-    let (median, sd, _) = median_and_robust_sd(select(&ratio, cells)).unwrap_or((1.0, 0.0, 0));
+    let stride = reference_stride(count(cells) as usize);
+    let (median, sd, _) =
+        median_and_robust_sd(select(&ratio, cells).step_by(stride)).unwrap_or((1.0, 0.0, 0));
     let cut = median - (cfg.singlet_sd * sd).max(0.05);
     Gated {
         members: mask_where(p.events, |i| cells[i] && ratio[i] >= cut),

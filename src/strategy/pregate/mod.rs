@@ -8,7 +8,10 @@ mod gates;
 mod reference;
 mod size;
 
-pub use reference::{count, lymphocytes, mask_where, median_of_indices, negative_bound};
+pub use reference::{
+    count, lymphocytes, mask_where, masked_quantiles, median_of_indices, negative_bound,
+    quantiles_of_indices,
+};
 pub use size::{LYMPHOCYTE_OF_GRANULOCYTE_SIZE, SizeCheck};
 
 use super::export::set_parent;

@@ -4,7 +4,7 @@
 
 use super::super::density::{BANDWIDTH_SAMPLE, Density, bandwidth_of_sample};
 use super::PregateSettings;
-use crate::stats::quantiles;
+use crate::stats::{quantiles, reference_stride};
 use rayon::prelude::*;
 
 /// Density estimation settings for gate thresholds.
@@ -18,10 +18,24 @@ pub fn mask_where(n: usize, keep: impl Fn(usize) -> bool + Sync + Send) -> Vec<b
     (0..n).into_par_iter().map(keep).collect()
 }
 
-/// Median of `values` at `indices`, by selection (no sort of up to
-/// millions of values).
+/// Median of `values` at `indices`, by selection, of at most
+/// [`crate::stats::REFERENCE_SAMPLE`] of them (evenly strided).
 pub fn median_of_indices(indices: &[usize], values: &[f64]) -> Option<f64> {
-    quantiles(indices.iter().map(|&i| values[i]), &[0.5]).map(|q| q[0])
+    quantiles_of_indices(indices, values, &[0.5]).map(|q| q[0])
+}
+
+/// Quantiles (ascending `ps`) of `values` at `indices`, of at most
+/// [`crate::stats::REFERENCE_SAMPLE`] of them (evenly strided).
+pub fn quantiles_of_indices(indices: &[usize], values: &[f64], ps: &[f64]) -> Option<Vec<f64>> {
+    let stride = reference_stride(indices.len());
+    quantiles(indices.iter().step_by(stride).map(|&i| values[i]), ps)
+}
+
+/// Quantiles (ascending `ps`) of the `values` whose `mask` is set, of at
+/// most [`crate::stats::REFERENCE_SAMPLE`] of them (evenly strided).
+pub fn masked_quantiles(values: &[f64], mask: &[bool], ps: &[f64]) -> Option<Vec<f64>> {
+    let stride = reference_stride(count(mask) as usize);
+    quantiles(select(values, mask).step_by(stride), ps)
 }
 
 /// Events of a membership.
@@ -152,13 +166,11 @@ pub(super) const MIN_SCATTER_REFERENCE: usize = 50;
 fn lymphoid_scatter(cd45: &[f64], ssc: &[f64], mask: &[bool]) -> f64 {
     // By selection, not sorting: this runs for every lymphocyte search, on
     // up to every event of the file.
-    let Some(bright_cut) = quantiles(select(cd45, mask), &[0.8]).map(|q| q[0]) else {
+    let Some(bright_cut) = masked_quantiles(cd45, mask, &[0.8]).map(|q| q[0]) else {
         return f64::INFINITY;
     };
-    let bright: Vec<bool> = (0..cd45.len())
-        .map(|i| mask[i] && cd45[i] >= bright_cut)
-        .collect();
-    let top = quantiles(select(ssc, &bright), &[0.99]).map_or(1.0, |q| q[0]);
+    let bright = mask_where(cd45.len(), |i| mask[i] && cd45[i] >= bright_cut);
+    let top = masked_quantiles(ssc, &bright, &[0.99]).map_or(1.0, |q| q[0]);
     density(ssc, &bright, 0.0, top.max(1e-6))
         .peaks(0.02)
         .iter()
@@ -177,7 +189,7 @@ pub(super) fn lymphocyte_fsc(
     stable: &[bool],
 ) -> f64 {
     cd45.and_then(|cd45| median_of_indices(&lymphocytes(cd45, ssc, stable), fsc))
-        .or_else(|| quantiles(select(fsc, stable), &[0.5]).map(|q| q[0]))
+        .or_else(|| masked_quantiles(fsc, stable, &[0.5]).map(|q| q[0]))
         .unwrap_or(0.2)
 }
 

@@ -1,8 +1,7 @@
 //! The necrosis size check: debris by size alone, against references
 //! debris cannot imitate.
 
-use super::reference::{SATURATION_DISPLAY, count, mask_where, select};
-use crate::stats::quantiles;
+use super::reference::{SATURATION_DISPLAY, count, mask_where, masked_quantiles, select};
 use serde::Serialize;
 
 /// Debris by size alone: stable events smaller than
@@ -49,15 +48,12 @@ pub const LYMPHOCYTE_OF_GRANULOCYTE_SIZE: f64 = 0.5;
 /// `column` (saturated values left out), if there are enough.
 fn fsc_of_brightest(column: &[f64], fsc: &[f64], mask: &[bool]) -> Option<f64> {
     let unsaturated = mask_where(column.len(), |i| mask[i] && column[i] < SATURATION_DISPLAY);
-    let cut = quantiles(
-        select(column, &unsaturated),
-        &[1.0 - SIZE_REFERENCE_FRACTION],
-    )?[0];
+    let cut = masked_quantiles(column, &unsaturated, &[1.0 - SIZE_REFERENCE_FRACTION])?[0];
     let brightest = mask_where(column.len(), |i| unsaturated[i] && column[i] >= cut);
     if count(&brightest) < MIN_SIZE_REFERENCE {
         return None;
     }
-    quantiles(select(fsc, &brightest), &[0.5]).map(|q| q[0])
+    masked_quantiles(fsc, &brightest, &[0.5]).map(|q| q[0])
 }
 
 /// The size check over the stable events; `singlets` are where the
