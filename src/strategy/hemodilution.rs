@@ -8,8 +8,7 @@
 
 use super::markers::Marker;
 use super::pregate::{
-    PreGates, count, lymphocytes, mask_where, median_of_indices, names, negative_bound,
-    quantiles_of_indices,
+    PreGates, count, mask_where, median_of_indices, names, negative_bound, quantiles_of_indices,
 };
 use super::prepare::{LOGICLE, Prepared};
 use crate::stats::percent;
@@ -51,10 +50,17 @@ pub fn marrow_indicators(p: &Prepared, g: &PreGates, blasts: &[bool]) -> MarrowI
     let non_b = mask_where(n, |i| base[i] && !g.b_lineage[i]);
     let b_precursor = mask_where(n, |i| base[i] && g.cd10_positive[i]);
     // The lymphocytes anchor the CD34+ progenitors and the nucleated red
-    // cells: both sit in CD45 and SSC relative to them.
+    // cells: both sit in CD45 and SSC relative to them. They are the
+    // site's one lymphocyte reference (`PreGates::lymphocytes`, the T/NK
+    // cells), less any the blast call took in.
     let lymph = match (p.get(Marker::Cd(45)), p.get(Marker::SscA)) {
         (Some(cd45), Some(ssc)) => {
-            let lymph = lymphocytes(cd45, ssc, &non_b);
+            let lymph: Vec<usize> = g
+                .lymphocytes
+                .iter()
+                .copied()
+                .filter(|&i| !blasts[i])
+                .collect();
             match (
                 median_of_indices(&lymph, cd45),
                 quantiles_of_indices(&lymph, ssc, &[0.5, 0.9]),
