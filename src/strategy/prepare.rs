@@ -5,7 +5,7 @@
 
 use super::markers::{Marker, MarkerMap};
 use crate::compensation::Compensation;
-use crate::events::{EventSource, FileEvents, LinearSpec, chunk_slots};
+use crate::events::{CHUNK_EVENTS, LinearSpec, chunk_slots};
 use crate::fcs::spillover::Spillover;
 use crate::fcs::{FcsError, FcsFile};
 use crate::gate::gating_ml::ncname;
@@ -331,12 +331,16 @@ pub fn read_compensated(
         .map(|_| crate::memory::filled_vec::<f64>(n))
         .collect();
     {
+        // Each chunk's rows compensated and scaled straight into the
+        // columns (one pass, no chunk-sized intermediates).
         let slots = chunk_slots(&mut columns, n);
-        FileEvents { file, dataset }.visit_chunks(&specs, &|chunk, _, cols| {
+        let width = info.metadata.channels.len().max(1);
+        let chunks: Vec<usize> = (0..n.div_ceil(CHUNK_EVENTS)).collect();
+        file.for_each_chunk(dataset, CHUNK_EVENTS, chunks, |rows, chunk| {
             if let Some(Ok(mut out)) = slots.get(chunk).map(Mutex::lock) {
-                for ((o, c), (_, scale)) in out.iter_mut().zip(cols).zip(channels) {
-                    for (o, &v) in o.iter_mut().zip(c) {
-                        *o = scale.apply(v);
+                for ((o, spec), (_, scale)) in out.iter_mut().zip(&specs).zip(channels) {
+                    for (o, row) in o.iter_mut().zip(rows.chunks_exact(width)) {
+                        *o = scale.apply(spec.iter().map(|&(j, w)| row[j] * w).sum());
                     }
                 }
             }

@@ -4,7 +4,7 @@
 
 use super::super::density::{BANDWIDTH_SAMPLE, Density, bandwidth_of_sample};
 use super::PregateSettings;
-use crate::stats::{quantiles, reference_stride};
+use crate::stats::{REFERENCE_SAMPLE, quantiles, reference_stride};
 use rayon::prelude::*;
 
 /// Density estimation settings for gate thresholds.
@@ -32,10 +32,34 @@ pub fn quantiles_of_indices(indices: &[usize], values: &[f64], ps: &[f64]) -> Op
 }
 
 /// Quantiles (ascending `ps`) of the `values` whose `mask` is set, of at
-/// most [`crate::stats::REFERENCE_SAMPLE`] of them (evenly strided).
+/// most about [`REFERENCE_SAMPLE`] of them ([`sample_of`]).
 pub fn masked_quantiles(values: &[f64], mask: &[bool], ps: &[f64]) -> Option<Vec<f64>> {
     let stride = reference_stride(count(mask) as usize);
-    quantiles(select(values, mask).step_by(stride), ps)
+    quantiles(sample_of(values, mask, stride), ps)
+}
+
+/// An even sample of about `1 / stride` of the `values` whose `mask` is
+/// set: every `stride`-th of them in files of up to [`REFERENCE_SAMPLE`]
+/// events; in larger files, those set among every `stride`-th event,
+/// which gives a sample of the same size without a pass over every event
+/// (events are stored in acquisition order, which has no period).
+pub(super) fn sample_of<'a>(
+    values: &'a [f64],
+    mask: &'a [bool],
+    stride: usize,
+) -> Box<dyn Iterator<Item = f64> + 'a> {
+    if stride > 1 && values.len() > REFERENCE_SAMPLE {
+        Box::new(
+            values
+                .iter()
+                .step_by(stride)
+                .zip(mask.iter().step_by(stride))
+                .filter(|(_, m)| **m)
+                .map(|(v, _)| *v),
+        )
+    } else {
+        Box::new(select(values, mask).step_by(stride))
+    }
 }
 
 /// Events of a membership.
@@ -59,7 +83,7 @@ pub(super) fn density(values: &[f64], mask: &[bool], lo: f64, hi: f64) -> Densit
     let selected = count(mask) as usize;
     let stride = selected.div_ceil(BANDWIDTH_SAMPLE).max(1);
     let factor = smoothing(selected);
-    let bandwidth = bandwidth_of_sample(select(values, mask).step_by(stride), stride, factor);
+    let bandwidth = bandwidth_of_sample(sample_of(values, mask, stride), stride, factor);
     Density::estimate_masked(values, mask, lo, hi, BINS, bandwidth)
 }
 
@@ -86,7 +110,9 @@ pub fn negative_bound(values: &[f64], mask: &[bool], k: f64) -> Option<f64> {
         .filter(|p| p.position < leftmost + MIN_PEAK_SEPARATION)
         .max_by(|a, b| a.height.total_cmp(&b.height))
         .map_or(leftmost, |p| p.position);
-    let (sum, n) = select(values, mask)
+    // The left half's spread, from at most about REFERENCE_SAMPLE values.
+    let stride = reference_stride(count(mask) as usize);
+    let (sum, n) = sample_of(values, mask, stride)
         .filter(|&v| v <= negative)
         .fold((0.0, 0usize), |(s, n), v| {
             (s + (negative - v).powi(2), n + 1)
