@@ -771,6 +771,60 @@ fn judge_against_hematogones(
     ))
 }
 
+/// The mixture with every cluster that leaves the normal pattern (centre
+/// beyond the bounds by the cluster deviation) with support (at least
+/// twice the LOD) but is too wide to be called replaced by the two
+/// components of a fit on its own events (weights shared out), every
+/// other component as it was; `None` when there is no such cluster.
+fn split_wide_departing(
+    model: &Mixture,
+    clusters: &[Cluster],
+    rows: &[f64],
+    assigned: &[usize],
+    cfg: &BlastSettings,
+    lod_events: u64,
+) -> Option<Mixture> {
+    let d = model.dims.max(1);
+    let wide: Vec<usize> = (0..clusters.len())
+        .filter(|&c| {
+            let k = &clusters[c];
+            !k.blast
+                && k.deviation_decades >= cfg.cluster_deviation
+                && k.spread_decades > cfg.max_cluster_sd
+                && k.events >= 2 * lod_events.max(1)
+        })
+        .collect();
+    if wide.is_empty() {
+        return None;
+    }
+    let mut components = Vec::new();
+    for (c, comp) in model.components.iter().enumerate() {
+        if !wide.contains(&c) {
+            components.push(comp.clone());
+            continue;
+        }
+        let own: Vec<usize> = (0..assigned.len()).filter(|&k| assigned[k] == c).collect();
+        let stride = own.len().div_ceil(FIT_EVENTS).max(1);
+        let own_rows: Vec<f64> = own
+            .iter()
+            .step_by(stride)
+            .flat_map(|&k| rows[k * d..(k + 1) * d].iter().copied())
+            .collect();
+        let start = mixture::seed_means(&own_rows, d, 2, 0x5b11);
+        let halves = mixture::fit(&own_rows, d, start, 30, 0.05f64.powi(2));
+        components.extend(
+            halves
+                .components
+                .iter()
+                .map(|h| h.reweighted(comp.weight * h.weight)),
+        );
+    }
+    Some(Mixture {
+        dims: model.dims,
+        components,
+    })
+}
+
 /// Median FSC-A of each component's events over the lymphocytes'
 /// median (`None` without FSC-A, lymphocytes or events).
 fn cluster_sizes(
@@ -1024,69 +1078,85 @@ pub fn find_blasts(
         if let Some(expected) = expected {
             means.push(expected_centre(&f, expected, &fit_rows));
         }
-        let model: Mixture = mixture::fit(&fit_rows, d, means, 60, 0.05f64.powi(2));
-
-        // 4. Assign every candidate and judge the clusters.
-        let assigned: Vec<usize> = rows.par_chunks(d).map(|x| model.assign(x)).collect();
-        let mut counts = vec![0u64; model.components.len()];
-        assigned.iter().for_each(|&c| counts[c] += 1);
-        // CD19 is not a dimension of the search (every candidate is CD19+),
-        // but its level belongs to the phenotype: it is what CD19-directed
-        // therapy takes away.
-        let mut cd19_sums = vec![0.0f64; model.components.len()];
-        if let Some(cd19) = p.get(Marker::Cd(19)) {
-            for (&i, &c) in candidates.iter().zip(&assigned) {
-                cd19_sums[c] += cd19[i];
+        let judge = |model: Mixture| {
+            let mut clusters = Vec::new();
+            // 4. Assign every candidate and judge the clusters.
+            let assigned: Vec<usize> = rows.par_chunks(d).map(|x| model.assign(x)).collect();
+            let mut counts = vec![0u64; model.components.len()];
+            assigned.iter().for_each(|&c| counts[c] += 1);
+            // CD19 is not a dimension of the search (every candidate is CD19+),
+            // but its level belongs to the phenotype: it is what CD19-directed
+            // therapy takes away.
+            let mut cd19_sums = vec![0.0f64; model.components.len()];
+            if let Some(cd19) = p.get(Marker::Cd(19)) {
+                for (&i, &c) in candidates.iter().zip(&assigned) {
+                    cd19_sums[c] += cd19[i];
+                }
             }
-        }
-        let sizes = cluster_sizes(p, lymph_idx, &candidates, &assigned, counts.len());
-        for (c, comp) in model.components.iter().enumerate() {
-            let deviation = departure(&bounds, &comp.mean);
-            let spread = (0..d).map(|k| comp.sd(k)).sum::<f64>() / d as f64;
-            let aberrancies: Vec<String> = bounds
-                .iter()
-                .filter(|b| b.departure(&comp.mean) > 0.0)
-                .map(|b| format!("{} (by {:.2} decades)", b.meaning, b.departure(&comp.mean)))
-                .collect();
-            let departed = bounds
-                .iter()
-                .filter(|b| b.departure(&comp.mean) > 0.0)
-                .map(|b| b.marker.as_str())
-                .collect::<std::collections::BTreeSet<_>>()
-                .len();
-            let strongest = bounds
-                .iter()
-                .map(|b| b.departure(&comp.mean))
-                .fold(0.0, f64::max);
-            let pattern = departed >= 2 || strongest >= cfg.single_marker_departure;
-            clusters.push(Cluster {
-                events: counts[c],
-                centre: f
-                    .markers
+            let sizes = cluster_sizes(p, lymph_idx, &candidates, &assigned, counts.len());
+            for (c, comp) in model.components.iter().enumerate() {
+                let deviation = departure(&bounds, &comp.mean);
+                let spread = (0..d).map(|k| comp.sd(k)).sum::<f64>() / d as f64;
+                let aberrancies: Vec<String> = bounds
                     .iter()
-                    .zip(&comp.mean)
-                    .map(|(m, v)| (m.name(), v / f.scale))
-                    .chain(
-                        (counts[c] > 0 && p.get(Marker::Cd(19)).is_some())
-                            .then(|| ("CD19".to_string(), cd19_sums[c] / counts[c] as f64)),
-                    )
-                    .collect(),
-                spread_decades: spread,
-                deviation_decades: deviation,
-                aberrancies,
-                size_of_lymphocytes: sizes[c],
-                overlap_with_normal: None,
-                overlap_with_rest: None,
-                blast: deviation >= cfg.cluster_deviation
-                    && spread <= cfg.max_cluster_sd
-                    && pattern,
-            });
+                    .filter(|b| b.departure(&comp.mean) > 0.0)
+                    .map(|b| format!("{} (by {:.2} decades)", b.meaning, b.departure(&comp.mean)))
+                    .collect();
+                let departed = bounds
+                    .iter()
+                    .filter(|b| b.departure(&comp.mean) > 0.0)
+                    .map(|b| b.marker.as_str())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len();
+                let strongest = bounds
+                    .iter()
+                    .map(|b| b.departure(&comp.mean))
+                    .fold(0.0, f64::max);
+                let pattern = departed >= 2 || strongest >= cfg.single_marker_departure;
+                clusters.push(Cluster {
+                    events: counts[c],
+                    centre: f
+                        .markers
+                        .iter()
+                        .zip(&comp.mean)
+                        .map(|(m, v)| (m.name(), v / f.scale))
+                        .chain(
+                            (counts[c] > 0 && p.get(Marker::Cd(19)).is_some())
+                                .then(|| ("CD19".to_string(), cd19_sums[c] / counts[c] as f64)),
+                        )
+                        .collect(),
+                    spread_decades: spread,
+                    deviation_decades: deviation,
+                    aberrancies,
+                    size_of_lymphocytes: sizes[c],
+                    overlap_with_normal: None,
+                    overlap_with_rest: None,
+                    blast: deviation >= cfg.cluster_deviation
+                        && spread <= cfg.max_cluster_sd
+                        && pattern,
+                });
+            }
+            let hematogone_reference =
+                judge_against_hematogones(&f, &bounds, &mature_b, &model, &mut clusters, cfg);
+            measure_overlap(&model, &rows, &assigned, &mut clusters);
+            release_unseparated_clusters(&mut clusters, cfg);
+            absorb_split_blast_components(&model, &mut clusters, cfg.min_blast_size);
+            (model, assigned, clusters, hematogone_reference)
+        };
+        let fitted_model = mixture::fit(&fit_rows, d, means, 60, 0.05f64.powi(2));
+        let (mut model, mut assigned, mut found, mut reference) = judge(fitted_model);
+        // 5. A cluster that leaves the pattern but is too wide to be called
+        // can be two populations the mixture merged (in a marrow without a
+        // viability dye, a few hundred blasts and as many dead cells that
+        // lost CD38 and CD81): it is split in two by a fit on its own
+        // events, every other component kept as it is, and each part is
+        // judged like any cluster.
+        if let Some(split) = split_wide_departing(&model, &found, &rows, &assigned, cfg, lod_events)
+        {
+            (model, assigned, found, reference) = judge(split);
         }
-        hematogone_reference =
-            judge_against_hematogones(&f, &bounds, &mature_b, &model, &mut clusters, cfg);
-        measure_overlap(&model, &rows, &assigned, &mut clusters);
-        release_unseparated_clusters(&mut clusters, cfg);
-        absorb_split_blast_components(&model, &mut clusters, cfg.min_blast_size);
+        clusters = found;
+        hematogone_reference = reference;
         for (&i, &c) in candidates.iter().zip(&assigned) {
             members[i] = clusters[c].blast;
         }

@@ -32,6 +32,13 @@ pub struct Mixture {
     pub components: Vec<Component>,
 }
 
+/// log(weight) - log det / 2 - d log(2 pi) / 2 of a component whose
+/// covariance has the lower Cholesky factor `cholesky` (`d x d`).
+fn log_scale(weight: f64, cholesky: &[f64], d: usize) -> f64 {
+    let log_det: f64 = (0..d).map(|i| 2.0 * cholesky[i * d + i].ln()).sum();
+    weight.max(1e-300).ln() - 0.5 * log_det - 0.5 * d as f64 * (2.0 * std::f64::consts::PI).ln()
+}
+
 /// Lower Cholesky factor of a symmetric positive definite matrix; `None`
 /// when it is not.
 fn cholesky(a: &[f64], d: usize) -> Option<Vec<f64>> {
@@ -54,6 +61,16 @@ fn cholesky(a: &[f64], d: usize) -> Option<Vec<f64>> {
 }
 
 impl Component {
+    /// The component with mixing weight `weight` (a share of a mixture it
+    /// is moved into).
+    pub fn reweighted(&self, weight: f64) -> Component {
+        Component {
+            weight,
+            log_scale: log_scale(weight, &self.cholesky, self.mean.len()),
+            ..self.clone()
+        }
+    }
+
     fn new(weight: f64, mean: Vec<f64>, mut covariance: Vec<f64>, floor: f64) -> Component {
         let d = mean.len();
         for i in 0..d {
@@ -67,16 +84,12 @@ impl Component {
             }
             l
         });
-        let log_det: f64 = (0..d).map(|i| 2.0 * cholesky[i * d + i].ln()).sum();
-        let log_scale = weight.max(1e-300).ln()
-            - 0.5 * log_det
-            - 0.5 * d as f64 * (2.0 * std::f64::consts::PI).ln();
         Component {
             weight,
+            log_scale: log_scale(weight, &cholesky, d),
             mean,
             covariance,
             cholesky,
-            log_scale,
         }
     }
 
