@@ -148,35 +148,80 @@ pub(super) fn dye_cut(dye: &[f64], mask: &[bool], cfg: &PregateSettings) -> Opti
 const MIN_PEAK_SEPARATION: f64 = 0.15;
 
 /// The lymphocytes among `mask`: events of the brightest CD45 peak (within
-/// 0.05 of it on the logicle scale, about a fifth of a decade) in the lower
-/// half of their SSC. A density peak, not a quantile: debris can outnumber
-/// cells a hundredfold in a necrotic aspirate, and blasts can fill a marrow.
+/// [`CD45_PEAK_WIDTH`] of it on the logicle scale, about a fifth of a
+/// decade) in the lower half of their SSC. A density peak, not a quantile:
+/// debris can outnumber cells a hundredfold in a necrotic aspirate, and
+/// blasts can fill a marrow. In a file of more than
+/// [`REFERENCE_SAMPLE`] events the peak and the SSC limits are found on
+/// every k-th event (at most about that many), and the lymphocytes are
+/// then taken over all events.
 pub fn lymphocytes(cd45: &[f64], ssc: &[f64], mask: &[bool]) -> Vec<usize> {
+    let n = cd45.len();
+    let rule = if n > REFERENCE_SAMPLE {
+        let stride = n.div_ceil(REFERENCE_SAMPLE);
+        let every = |v: &[f64]| -> Vec<f64> { v.iter().step_by(stride).copied().collect() };
+        let mask: Vec<bool> = mask.iter().step_by(stride).copied().collect();
+        lymphocyte_rule(&every(cd45), &every(ssc), &mask)
+    } else {
+        lymphocyte_rule(cd45, ssc, mask)
+    };
+    let Some(rule) = rule else {
+        return Vec::new();
+    };
+    (0..n)
+        .into_par_iter()
+        .filter(|&i| rule.holds(mask[i], cd45[i], ssc[i]))
+        .collect()
+}
+
+/// Half-width of the lymphocytes' CD45 peak on the logicle scale.
+const CD45_PEAK_WIDTH: f64 = 0.05;
+
+/// Where the lymphocytes are: their CD45 peak and their SSC limits.
+struct LymphocyteRule {
+    /// The brightest CD45 peak below saturation.
+    cd45_peak: f64,
+    /// The top of lymphoid side scatter.
+    lymphoid_ssc: f64,
+    /// The median SSC of the events of the peak.
+    ssc_mid: f64,
+}
+
+impl LymphocyteRule {
+    fn holds(&self, selected: bool, cd45: f64, ssc: f64) -> bool {
+        selected
+            && ssc <= self.lymphoid_ssc
+            && (cd45 - self.cd45_peak).abs() <= CD45_PEAK_WIDTH
+            && ssc <= self.ssc_mid
+    }
+}
+
+/// The [`LymphocyteRule`] of the events of `mask`, if they have a CD45
+/// peak.
+fn lymphocyte_rule(cd45: &[f64], ssc: &[f64], mask: &[bool]) -> Option<LymphocyteRule> {
     // Lymphoid side scatter first: in a necrotic aspirate, dead cells with
     // granulocyte scatter can be brighter in CD45 than the few lymphocytes
     // are frequent, so the CD45 peak is sought among low-SSC events only.
-    let lymphoid = lymphoid_scatter(cd45, ssc, mask);
-    let mask: Vec<bool> = mask_where(cd45.len(), |i| mask[i] && ssc[i] <= lymphoid);
+    let lymphoid_ssc = lymphoid_scatter(cd45, ssc, mask);
+    let mask: Vec<bool> = mask_where(cd45.len(), |i| mask[i] && ssc[i] <= lymphoid_ssc);
     let mask = &mask[..];
     // The top of the scale is left out: events piled up at the detector's
     // maximum (saturation) form a "peak" that is no population.
     let d = density(cd45, mask, -0.1, SATURATION_DISPLAY);
-    let Some(bright) = d
+    let cd45_peak = d
         .peaks(0.002)
         .iter()
         .map(|p| p.position)
-        .max_by(f64::total_cmp)
-    else {
-        return Vec::new();
-    };
+        .max_by(f64::total_cmp)?;
     let near: Vec<usize> = (0..cd45.len())
         .into_par_iter()
-        .filter(|&i| mask[i] && (cd45[i] - bright).abs() <= 0.05)
+        .filter(|&i| mask[i] && (cd45[i] - cd45_peak).abs() <= CD45_PEAK_WIDTH)
         .collect();
-    let Some(ssc_mid) = median_of_indices(&near, ssc) else {
-        return Vec::new();
-    };
-    near.into_iter().filter(|&i| ssc[i] <= ssc_mid).collect()
+    Some(LymphocyteRule {
+        cd45_peak,
+        lymphoid_ssc,
+        ssc_mid: median_of_indices(&near, ssc)?,
+    })
 }
 
 /// Display-scale level above which a CD45 value counts as saturated.
