@@ -551,6 +551,10 @@ fn measure_automatic(
         path: site.file.clone(),
         source,
     })?;
+    // From here on the columns are what is read: the file's bytes (a
+    // 10 M-event tube's 460 MB) go now, unless a review reads the file
+    // again or its blast events are kept.
+    let file = (reviewed.is_some() || settings.keep_blast_events).then_some(file);
     let mut g = pregate(&prepared, &settings.pregate);
     let mut blasts = find_blasts(
         &prepared,
@@ -559,22 +563,22 @@ fn measure_automatic(
         settings.expected_phenotype.as_ref(),
         &settings.blast,
     );
-    let review = match reviewed {
-        Some(path) => Some(
-            apply_review(path, &file, data.index, info, &mut g, &mut blasts).map_err(|e| {
+    let review = match (reviewed, file.as_ref()) {
+        (Some(path), Some(file)) => Some(
+            apply_review(path, file, data.index, info, &mut g, &mut blasts).map_err(|e| {
                 SiteError::Gates {
                     file: e.file,
                     message: e.message,
                 }
             })?,
         ),
-        None => None,
+        _ => None,
     };
     if review.is_some() {
         // The references downstream follow the reviewed gates.
         g.refresh_lymphocytes(&prepared);
     }
-    let file = settings.keep_blast_events.then_some(file);
+    let file = file.filter(|_| settings.keep_blast_events);
     let cd19_negative = find_cd19_negative(
         &prepared,
         &g,
