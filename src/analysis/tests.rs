@@ -347,7 +347,7 @@ fn figures_and_html_report_show_every_site_and_gate_where_it_is() {
         .collect();
     let median = |m: crate::strategy::markers::Marker| {
         let col = auto.prepared.get(m).expect("column");
-        let mut v: Vec<f64> = blasts.iter().map(|&i| col[i]).collect();
+        let mut v: Vec<f64> = blasts.iter().map(|&i| f64::from(col[i])).collect();
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };

@@ -74,9 +74,9 @@ pub struct Bivariate<'a> {
     /// y axis.
     pub y: Axis,
     /// x values of every event (display scale).
-    pub xs: &'a [f64],
+    pub xs: &'a [f32],
     /// y values of every event (display scale).
-    pub ys: &'a [f64],
+    pub ys: &'a [f32],
     /// The events shown (all when `None`).
     pub parent: Option<&'a [bool]>,
     /// Populations in their own colours, drawn in order over the density.

@@ -144,9 +144,9 @@ pub fn small_multiples_size(sites: usize) -> (u32, u32) {
 #[derive(Debug, Clone, PartialEq)]
 pub struct LineageSample {
     /// CD19 (display scale).
-    pub cd19: Vec<f64>,
+    pub cd19: Vec<f32>,
     /// CD10 (display scale).
-    pub cd10: Vec<f64>,
+    pub cd10: Vec<f32>,
     /// Called blasts.
     pub blasts: Vec<bool>,
     /// CD19+CD10+ cells not called blasts.

@@ -293,6 +293,7 @@ pub fn plot_file(req: &PlotRequest) -> Result<PlotSummary, PlotFileError> {
         &file,
         dataset,
         &[(xi, ColumnScale::Identity), (yi, ColumnScale::Identity)],
+        None,
     )
     .map_err(|source| FileError {
         path: req.file.clone(),
@@ -300,8 +301,8 @@ pub fn plot_file(req: &PlotRequest) -> Result<PlotSummary, PlotFileError> {
     })?;
     let (xd, yd) = (&data[0], &data[1]);
     let (fx, fy) = (tx.fast(), ty.fast());
-    let xs: Vec<f64> = xd.par_iter().map(|&v| fx.eval(v)).collect();
-    let ys: Vec<f64> = yd.par_iter().map(|&v| fy.eval(v)).collect();
+    let xs: Vec<f32> = xd.par_iter().map(|&v| fx.eval(v.into()) as f32).collect();
+    let ys: Vec<f32> = yd.par_iter().map(|&v| fy.eval(v.into()) as f32).collect();
     let n = xs.len() as u64;
     let (x_name, y_name) = (
         &info.metadata.channels[xi].name,

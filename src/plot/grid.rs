@@ -22,8 +22,8 @@ impl DensityGrid {
     /// Bins the events `(xs[i], ys[i])` with `mask[i]` (all when `None`)
     /// over `x_range` x `y_range`; events outside are not counted.
     pub fn bin(
-        xs: &[f64],
-        ys: &[f64],
+        xs: &[f32],
+        ys: &[f32],
         mask: Option<&[bool]>,
         (x_range, y_range): ((f64, f64), (f64, f64)),
         (width, height): (usize, usize),
@@ -44,7 +44,10 @@ impl DensityGrid {
                         if mask.is_some_and(|m| !m[i]) {
                             continue;
                         }
-                        let (fx, fy) = ((x - x_range.0) * sx, (ys[i] - y_range.0) * sy);
+                        let (fx, fy) = (
+                            (f64::from(x) - x_range.0) * sx,
+                            (f64::from(ys[i]) - y_range.0) * sy,
+                        );
                         if fx >= 0.0 && fy >= 0.0 && fx < width as f64 && fy < height as f64 {
                             acc[fy as usize * width + fx as usize] += 1;
                         }

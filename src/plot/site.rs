@@ -159,7 +159,7 @@ pub fn draw_gating_path<DB: DrawingBackend>(
     let rows = (panels.len() as u32).div_ceil(COLUMNS).max(1) as usize;
     let cells = area.split_evenly((rows, COLUMNS as usize));
     let hematogones = g.hematogones();
-    let empty: Vec<f64> = Vec::new();
+    let empty: Vec<f32> = Vec::new();
     for (panel, cell) in panels.iter().zip(&cells) {
         // Blasts and hematogones coloured on every panel: back-gated
         // onto scatter, they show what the early gates kept of them.

@@ -6,7 +6,7 @@ use super::colour::{BLAST, GATE};
 use super::*;
 use crate::rng::Rng;
 
-fn clusters() -> (Vec<f64>, Vec<f64>, Vec<bool>) {
+fn clusters() -> (Vec<f32>, Vec<f32>, Vec<bool>) {
     let mut rng = Rng::new(3);
     let (mut xs, mut ys, mut red) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..30_000 {
@@ -15,14 +15,14 @@ fn clusters() -> (Vec<f64>, Vec<f64>, Vec<bool>) {
         } else {
             (0.3, 0.3, false)
         };
-        xs.push(cx + 0.03 * rng.normal());
-        ys.push(cy + 0.03 * rng.normal());
+        xs.push((cx + 0.03 * rng.normal()) as f32);
+        ys.push((cy + 0.03 * rng.normal()) as f32);
         red.push(r);
     }
     (xs, ys, red)
 }
 
-fn plot<'a>(xs: &'a [f64], ys: &'a [f64], red: &'a [bool]) -> Bivariate<'a> {
+fn plot<'a>(xs: &'a [f32], ys: &'a [f32], red: &'a [bool]) -> Bivariate<'a> {
     let l = crate::transform::Logicle::new(262_144.0, 0.5, 4.5, 0.0).expect("logicle");
     Bivariate {
         title: "test".into(),
@@ -83,9 +83,9 @@ fn svg_embeds_the_density_and_labels_the_gate() {
 fn ten_million_events_bin_in_one_pass() {
     // Not a timing assertion: the plot of 10 M events is one density grid.
     let n = 10_000_000;
-    let xs: Vec<f64> = (0..n).map(|i| ((i % 1000) as f64 + 0.5) / 1000.0).collect();
-    let ys: Vec<f64> = (0..n)
-        .map(|i| ((i / 10_000) as f64 + 0.5) / 1000.0)
+    let xs: Vec<f32> = (0..n).map(|i| ((i % 1000) as f32 + 0.5) / 1000.0).collect();
+    let ys: Vec<f32> = (0..n)
+        .map(|i| ((i / 10_000) as f32 + 0.5) / 1000.0)
         .collect();
     let g = grid::DensityGrid::bin(&xs, &ys, None, ((0.0, 1.0), (0.0, 1.0)), (100, 100));
     assert_eq!(g.events, n as u64);

@@ -300,9 +300,6 @@ pub struct ExportAgreement {
 const ELLIPSOID_QUANTILES: [f64; 11] =
     [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99, 0.995, 1.0];
 
-/// Relative margin added to an ellipsoid's size (see [`export_blast_gate`]).
-const ELLIPSOID_EDGE_MARGIN: f64 = 1e-9;
-
 /// The blast gate in Gating-ML form: per blast cluster an ellipsoid in the
 /// markers the mixture was fitted in (display scale: decades / M), sized
 /// to agree best (Jaccard) with the cluster's own events; several are
@@ -351,20 +348,27 @@ fn export_blast_gate(
             }
             both as f64 / union.max(1) as f64
         };
-        // A hair above the event it is taken from: the file's reader
-        // inverts the covariance where the mixture used its Cholesky
-        // factor, and an event exactly on the edge must not fall either
-        // way by rounding.
         // Each size scored once (a pass over every candidate event).
-        let Some((limit, _)) = ELLIPSOID_QUANTILES
+        let Some((edge, _)) = ELLIPSOID_QUANTILES
             .iter()
             .filter_map(|&q| quantile(&own, q))
-            .map(|q| q * (1.0 + ELLIPSOID_EDGE_MARGIN))
             .map(|limit| (limit, jaccard(limit)))
             .max_by(|a, b| a.1.total_cmp(&b.1))
         else {
             continue;
         };
+        // Halfway from the event the size is taken from to the next event
+        // out: a tool evaluating the gate on the file computes each
+        // distance from double-precision values with the covariance
+        // inverted (where the mixture used single-precision columns and
+        // its Cholesky factor), and no event may fall the other way by
+        // that rounding.
+        let next_out = distances
+            .iter()
+            .copied()
+            .filter(|&q| q > edge)
+            .min_by(f64::total_cmp);
+        let limit = next_out.map_or(edge * (1.0 + 1e-6), |next| 0.5 * (edge + next));
         for (k, q) in distances.iter().enumerate() {
             inside[k] |= *q <= limit;
         }
@@ -413,7 +417,7 @@ fn level(values: impl Iterator<Item = f64>) -> Option<Level> {
 /// Columns of the markers present, in decades, with their names.
 struct Features<'a> {
     markers: Vec<Marker>,
-    columns: Vec<&'a [f64]>,
+    columns: Vec<&'a [f32]>,
     scale: f64,
 }
 
@@ -428,7 +432,7 @@ impl Features<'_> {
 
     fn row(&self, i: usize, out: &mut [f64]) {
         for (o, c) in out.iter_mut().zip(&self.columns) {
-            *o = c[i] * self.scale;
+            *o = f64::from(c[i]) * self.scale;
         }
     }
 }
@@ -1007,8 +1011,9 @@ pub fn find_blasts(
         scale: LOGICLE.2,
     };
     let d = f.dims();
-    let decades =
-        |idx: &[usize], dim: usize| level(idx.iter().map(|&i| f.columns[dim][i] * f.scale));
+    let decades = |idx: &[usize], dim: usize| {
+        level(idx.iter().map(|&i| f64::from(f.columns[dim][i]) * f.scale))
+    };
 
     // 1. References.
     // The pre-gates' lymphocyte reference (the T/NK cells).
@@ -1090,7 +1095,7 @@ pub fn find_blasts(
             let mut cd19_sums = vec![0.0f64; model.components.len()];
             if let Some(cd19) = p.get(Marker::Cd(19)) {
                 for (&i, &c) in candidates.iter().zip(&assigned) {
-                    cd19_sums[c] += cd19[i];
+                    cd19_sums[c] += f64::from(cd19[i]);
                 }
             }
             let sizes = cluster_sizes(p, lymph_idx, &candidates, &assigned, counts.len());

@@ -94,10 +94,10 @@ pub fn alternatives(p: &Prepared) -> Vec<Marker> {
 /// aplasia, so they cannot be shown then).
 fn verified_markers(
     g: &PreGates,
-    ssc: &[f64],
+    ssc: &[f32],
     lymph_ssc: f64,
     markers: &[Marker],
-    cuts: &[(&[f64], f64)],
+    cuts: &[(&[f32], f64)],
     lod_events: u64,
 ) -> Vec<String> {
     let need = lod_events.max(count(&g.viable) / 10_000).max(1);
@@ -106,11 +106,13 @@ fn verified_markers(
         .zip(cuts)
         .filter(|(m, (values, cut))| {
             let control = |i: usize| match m {
-                Marker::Cd(24) => g.viable[i] && !g.b_lineage[i] && ssc[i] > 2.0 * lymph_ssc,
+                Marker::Cd(24) => {
+                    g.viable[i] && !g.b_lineage[i] && f64::from(ssc[i]) > 2.0 * lymph_ssc
+                }
                 _ => g.b_lineage[i],
             };
             (0..ssc.len())
-                .filter(|&i| control(i) && values[i] >= *cut)
+                .filter(|&i| control(i) && f64::from(values[i]) >= *cut)
                 .count() as u64
                 >= need
         })
@@ -163,12 +165,12 @@ pub fn find_cd19_negative(
     let verified = verified_markers(g, ssc, lymph_ssc, &markers, &cuts, lod_events);
     let members: Vec<bool> = mask_where(n, |i| {
         g.blast_region[i]
-            && fsc[i] >= fsc_min
-            && ssc[i] <= ssc_max
+            && f64::from(fsc[i]) >= fsc_min
+            && f64::from(ssc[i]) <= ssc_max
             && !g.b_lineage[i]
-            && cd19[i] < cd19_cut
-            && cd10[i] >= cd10_cut
-            && cuts.iter().all(|(v, cut)| v[i] >= *cut)
+            && f64::from(cd19[i]) < cd19_cut
+            && f64::from(cd10[i]) >= cd10_cut
+            && cuts.iter().all(|(v, cut)| f64::from(v[i]) >= *cut)
     });
     let events = count(&members);
     // The precursors' CD19 just above the cut, in a band as wide as the
@@ -179,8 +181,8 @@ pub fn find_cd19_negative(
         .filter(|&i| {
             g.cd10_positive[i]
                 && g.blast_region[i]
-                && cd19[i] < cd19_cut + band
-                && cuts.iter().all(|(v, cut)| v[i] >= *cut)
+                && f64::from(cd19[i]) < cd19_cut + band
+                && cuts.iter().all(|(v, cut)| f64::from(v[i]) >= *cut)
         })
         .count() as f64;
     let found = events as f64 >= lod_events as f64 + expected && events as f64 >= 3.0 * expected;
@@ -191,7 +193,7 @@ pub fn find_cd19_negative(
         .filter_map(|m| {
             let v = p.get(m)?;
             let (median, _, _) =
-                median_and_robust_sd((0..n).filter(|&i| members[i]).map(|i| v[i]))?;
+                median_and_robust_sd((0..n).filter(|&i| members[i]).map(|i| f64::from(v[i])))?;
             Some((m.name(), median))
         })
         .collect();

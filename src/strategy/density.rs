@@ -49,7 +49,7 @@ impl Density {
     /// `bandwidth` (scale units), counted in parallel blocks (the sum of whole counts is the same in any
     /// order, so the estimate is too).
     pub fn estimate_masked(
-        values: &[f64],
+        values: &[f32],
         mask: &[bool],
         lo: f64,
         hi: f64,
@@ -65,7 +65,11 @@ impl Density {
             .fold(
                 || (vec![0.0f64; bins], 0usize),
                 |(mut hist, count), (v, m)| {
-                    let selected = v.iter().zip(m).filter(|(_, m)| **m).map(|(v, _)| *v);
+                    let selected = v
+                        .iter()
+                        .zip(m)
+                        .filter(|(_, m)| **m)
+                        .map(|(v, _)| f64::from(*v));
                     let added = add_to_histogram(&mut hist, selected, lo, hi);
                     (hist, count + added)
                 },
@@ -239,7 +243,8 @@ mod tests {
     use crate::rng::Rng;
 
     fn estimate(v: &[f64], lo: f64, hi: f64, bins: usize, bandwidth: f64) -> Density {
-        Density::estimate_masked(v, &vec![true; v.len()], lo, hi, bins, bandwidth)
+        let v: Vec<f32> = v.iter().map(|&x| x as f32).collect();
+        Density::estimate_masked(&v, &vec![true; v.len()], lo, hi, bins, bandwidth)
     }
 
     /// The valley between the two most prominent peaks, if there are two.

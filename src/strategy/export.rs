@@ -11,11 +11,18 @@
 use crate::gate::gating_ml::ncname;
 use crate::gate::{BoolOp, Dimension, Gate, GateKind, Interval, Operand};
 
-/// A rectangle: `min <= x < max` in each dimension given. Infinite ends
+/// A rectangle: `min <= x < max` in each dimension given (each end moved
+/// by less than a unit of single precision:
+/// [`crate::strategy::prepare::cut_between_stored_values`]). Infinite ends
 /// are open ends, and a side open at both ends is left out; `None` when
 /// no side is left (the gate would hold every event).
 pub fn rectangle(id: &str, sides: Vec<(Dimension, Interval)>) -> Option<Gate> {
-    let finite = |v: Option<f64>| v.filter(|x| x.is_finite());
+    // At the cuts the strategy compared its single-precision columns with,
+    // in a form double-precision tools reproduce event for event.
+    let finite = |v: Option<f64>| {
+        v.filter(|x| x.is_finite())
+            .map(crate::strategy::prepare::cut_between_stored_values)
+    };
     let (dimensions, intervals): (Vec<Dimension>, Vec<Interval>) = sides
         .into_iter()
         .map(|(d, iv)| {

@@ -80,16 +80,19 @@ pub fn marrow_indicators(p: &Prepared, g: &PreGates, blasts: &[bool]) -> MarrowI
         let cut = negative_bound(cd34, &non_b, 4.0).unwrap_or(f64::INFINITY);
         mask_where(n, |i| {
             non_b[i]
-                && cd34[i] >= cut
+                && f64::from(cd34[i]) >= cut
                 && lymph.is_none_or(|(cd45, ssc, l45, ssc_mid, _)| {
-                    cd45[i] <= l45 - 0.3 / LOGICLE.2 && ssc[i] <= 3.0 * ssc_mid
+                    f64::from(cd45[i]) <= l45 - 0.3 / LOGICLE.2
+                        && f64::from(ssc[i]) <= 3.0 * ssc_mid
                 })
         })
     });
     let nucleated_red: Vec<bool> = match lymph {
         Some((cd45, ssc, l45, _, ssc_top)) => {
             let cut = l45 - 1.5 / LOGICLE.2;
-            mask_where(n, |i| non_b[i] && cd45[i] < cut && ssc[i] <= ssc_top)
+            mask_where(n, |i| {
+                non_b[i] && f64::from(cd45[i]) < cut && f64::from(ssc[i]) <= ssc_top
+            })
         }
         None => vec![false; n],
     };
@@ -102,8 +105,8 @@ pub fn marrow_indicators(p: &Prepared, g: &PreGates, blasts: &[bool]) -> MarrowI
             g.viable[i]
                 && (blasts[i]
                     || g.b_lineage[i]
-                    || cd45[i] >= cut
-                    || cd10.is_some_and(|c| c[i] >= cd10_cut))
+                    || f64::from(cd45[i]) >= cut
+                    || cd10.is_some_and(|c| f64::from(c[i]) >= cd10_cut))
         });
         percent(count(&leukocytes), count(&g.viable))
     });

@@ -42,8 +42,10 @@ pub fn logicle_top<'a>(channels: impl Iterator<Item = &'a crate::fcs::Channel>) 
 pub struct Prepared {
     /// Events.
     pub events: usize,
-    /// Column per marker found, on its display scale.
-    pub columns: BTreeMap<Marker, Vec<f64>>,
+    /// Column per marker found, on its display scale, in single precision
+    /// (a display unit of 1e-7 is far below any gate's resolution, and a
+    /// 10 M-event tube's columns take half the memory).
+    pub columns: BTreeMap<Marker, Vec<f32>>,
     /// The logicle used for fluorescence (to draw and to invert).
     pub logicle: Logicle,
     /// The file's spillover matrix, when it was applied to the
@@ -59,6 +61,32 @@ pub struct Prepared {
     pub full_scale: BTreeMap<Marker, f64>,
     /// The file's name (`$PnN`) of each marker's channel.
     pub channels: BTreeMap<Marker, String>,
+    /// FSC-H / FSC-A, computed from the channel values exactly as
+    /// [`Prepared::singlet_ratio_dimension`] states it (then single
+    /// precision), when both channels were read.
+    pub singlet_ratio: Option<Vec<f32>>,
+}
+
+/// A cut on a prepared column moved to halfway between the two
+/// single-precision numbers around it: which stored values it passes is
+/// unchanged (no single-precision number lies between the cut and the
+/// midpoint), and a tool that evaluates the exported gate on the file in
+/// double precision passes the same events, since a double-precision value
+/// rounds to a stored value on the same side of the midpoint. (A cut at a
+/// stored value, such as a quantile, would otherwise split the events
+/// whose exact value lies within half a unit of it.) Non-finite cuts are
+/// returned as they are.
+pub fn cut_between_stored_values(cut: f64) -> f64 {
+    if !cut.is_finite() {
+        return cut;
+    }
+    let near = cut as f32;
+    let (below, above) = if f64::from(near) >= cut {
+        (near.next_down(), near)
+    } else {
+        (near, near.next_up())
+    };
+    0.5 * (f64::from(below) + f64::from(above))
 }
 
 /// Gating-ML id of the fluorescence logicle.
@@ -71,7 +99,7 @@ impl Prepared {
     }
 
     /// Column of `marker`.
-    pub fn get(&self, marker: Marker) -> Option<&[f64]> {
+    pub fn get(&self, marker: Marker) -> Option<&[f32]> {
         self.columns.get(&marker).map(Vec::as_slice)
     }
 
@@ -117,15 +145,10 @@ impl Prepared {
     fn singlet_ratio(&self) -> Option<(String, TransformDef)> {
         let (h, a) = (Marker::FscH, Marker::FscA);
         let (numerator, denominator) = (self.channels.get(&h)?, self.channels.get(&a)?);
-        let (top_h, top_a) = (self.full_scale.get(&h)?, self.full_scale.get(&a)?);
         Some((
             ncname(&format!("ratio_{}_{}", h.name(), a.name())),
             TransformDef::Ratio {
-                ratio: Ratio {
-                    a: top_a / top_h,
-                    b: 0.0,
-                    c: 0.0,
-                },
+                ratio: singlet_ratio(&self.full_scale)?,
                 numerator: numerator.clone(),
                 denominator: denominator.clone(),
             },
@@ -148,6 +171,21 @@ impl Prepared {
         out.extend(self.singlet_ratio());
         out
     }
+}
+
+/// The singlet ratio's Gating-ML `fratio` on the channel values: FSC-H /
+/// FSC-A of the display columns (each its channel over its range), as one
+/// quotient times the ranges' quotient.
+fn singlet_ratio(full_scale: &BTreeMap<Marker, f64>) -> Option<Ratio> {
+    let (top_h, top_a) = (
+        full_scale.get(&Marker::FscH)?,
+        full_scale.get(&Marker::FscA)?,
+    );
+    Some(Ratio {
+        a: top_a / top_h,
+        b: 0.0,
+        c: 0.0,
+    })
 }
 
 /// Reads, compensates and scales the markers of `markers` from a file.
@@ -185,7 +223,13 @@ pub fn prepare(file: &FcsFile, dataset: usize, markers: &MarkerMap) -> Result<Pr
         .map(|w| (w.0, info.metadata.channels[w.1].name.clone()))
         .collect();
     let specs: Vec<(usize, ColumnScale)> = wanted.iter().map(|w| (w.1, w.2.clone())).collect();
-    let (columns, compensation) = read_compensated(file, dataset, &specs)?;
+    let channel_of = |m: Marker| wanted.iter().find(|w| w.0 == m).map(|w| w.1);
+    let ratio = match (channel_of(Marker::FscH), channel_of(Marker::FscA)) {
+        (Some(h), Some(a)) => singlet_ratio(&full_scale).map(|r| (h, a, r)),
+        _ => None,
+    };
+    let (mut columns, compensation) = read_compensated(file, dataset, &specs, ratio)?;
+    let singlet_ratio = ratio.and_then(|_| columns.pop());
     Ok(Prepared {
         events: info.event_count,
         columns: wanted.into_iter().map(|w| w.0).zip(columns).collect(),
@@ -198,6 +242,7 @@ pub fn prepare(file: &FcsFile, dataset: usize, markers: &MarkerMap) -> Result<Pr
         compensation_problem: compensation.problem,
         full_scale,
         channels,
+        singlet_ratio,
     })
 }
 
@@ -323,13 +368,16 @@ fn channel_names(info: &crate::fcs::DataSetInfo) -> Vec<String> {
 
 /// Reads channels `(index, scale)` of a data set, each compensated by the
 /// file's spillover matrix when it is one of the matrix's detectors, then
-/// scaled; returns the columns and whether (or why not) a spillover matrix
-/// was applied.
+/// scaled (in double precision, stored in single); with `ratio`
+/// `(numerator, denominator, fratio)`, one more column after them: the
+/// ratio of the two channels' values. Returns the columns and whether (or
+/// why not) a spillover matrix was applied.
 pub fn read_compensated(
     file: &FcsFile,
     dataset: usize,
     channels: &[(usize, ColumnScale)],
-) -> Result<(Vec<Vec<f64>>, CompensationOutcome), FcsError> {
+    ratio: Option<(usize, usize, Ratio)>,
+) -> Result<(Vec<Vec<f32>>, CompensationOutcome), FcsError> {
     let info = file.dataset(dataset)?;
     let names = channel_names(info);
     let (compensation, problem) = file_compensation(info, &names);
@@ -346,9 +394,8 @@ pub fn read_compensated(
         })
         .collect();
     let n = info.event_count;
-    let mut columns: Vec<Vec<f64>> = channels
-        .iter()
-        .map(|_| crate::memory::filled_vec::<f64>(n))
+    let mut columns: Vec<Vec<f32>> = (0..channels.len() + usize::from(ratio.is_some()))
+        .map(|_| crate::memory::filled_vec::<f32>(n))
         .collect();
     {
         // Each chunk's rows compensated and scaled straight into the
@@ -358,9 +405,22 @@ pub fn read_compensated(
         let chunks: Vec<usize> = (0..n.div_ceil(CHUNK_EVENTS)).collect();
         file.for_each_chunk(dataset, CHUNK_EVENTS, chunks, |rows, chunk| {
             if let Some(Ok(mut out)) = slots.get(chunk).map(Mutex::lock) {
+                let mut exact = vec![0.0; rows.len() / width];
                 for ((o, spec), (_, scale)) in out.iter_mut().zip(&specs).zip(channels) {
-                    combine_into(o, rows, width, spec);
-                    scale.apply_all(o);
+                    let exact = &mut exact[..o.len().min(rows.len() / width)];
+                    combine_into(exact, rows, width, spec);
+                    scale.apply_all(exact);
+                    o.iter_mut()
+                        .zip(exact.iter())
+                        .for_each(|(o, v)| *o = *v as f32);
+                }
+                if let (Some((h, a, r)), Some(o)) = (&ratio, out.get_mut(channels.len())) {
+                    o.iter_mut()
+                        .zip(rows.chunks_exact(width))
+                        .for_each(|(o, row)| {
+                            let (h, a) = (row.get(*h), row.get(*a));
+                            *o = h.zip(a).map_or(f32::NAN, |(h, a)| r.apply(*h, *a) as f32);
+                        });
                 }
             }
         })?;

@@ -79,9 +79,9 @@ pub fn check_stains(p: &Prepared, g: &PreGates, lod: u64) -> Vec<StainCheck> {
         let lymph_ssc = median_of_indices(lymph, ssc).unwrap_or(0.0);
         let (mut granulocytic, mut neutrophils_positive) = (0u64, 0u64);
         for i in 0..p.events {
-            if g.viable[i] && !g.b_lineage[i] && ssc[i] > 2.0 * lymph_ssc {
+            if g.viable[i] && !g.b_lineage[i] && f64::from(ssc[i]) > 2.0 * lymph_ssc {
                 granulocytic += 1;
-                neutrophils_positive += u64::from(cd10[i] >= cut);
+                neutrophils_positive += u64::from(f64::from(cd10[i]) >= cut);
             }
         }
         let b_positive = count(&g.cd10_positive);

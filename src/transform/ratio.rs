@@ -1,7 +1,7 @@
 //! Gating-ML 2.0 `fratio`: a new dimension `A·(x1 − B) / (x2 − C)` from two.
 
 /// Ratio of two dimensions.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Ratio {
     /// Multiplier.
     pub a: f64,

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 /// used. The removed bins are also returned as time ranges
 /// `[from, to)` (adjacent bins merged), the gate's Gating-ML form.
 pub(super) fn stable_flow(
-    t: &[f64],
+    t: &[f32],
     n: usize,
     cfg: &PregateSettings,
 ) -> Result<StableFlow, String> {
@@ -26,7 +26,7 @@ pub(super) fn stable_flow(
     if finite < n / 2 {
         return Err(format!("{} of {n} time values are not numbers", n - finite));
     }
-    let sample = t.iter().step_by(reference_stride(n)).copied();
+    let sample = t.iter().step_by(reference_stride(n)).map(|&v| f64::from(v));
     let Some([lo, hi]) = quantiles(sample, &[0.001, 0.999]).map(|q| [q[0], q[1]]) else {
         return Err("no time values".into());
     };
@@ -49,7 +49,7 @@ pub(super) fn stable_flow(
             |mut counts, chunk| {
                 chunk
                     .iter()
-                    .filter_map(|&v| bin(v))
+                    .filter_map(|&v| bin(v.into()))
                     .for_each(|b| counts[b] += 1);
                 counts
             },
@@ -73,7 +73,7 @@ pub(super) fn stable_flow(
         .collect();
     let m: Vec<bool> = t
         .par_iter()
-        .map(|&v| bin(v).is_none_or(|b| good[b]))
+        .map(|&v| bin(v.into()).is_none_or(|b| good[b]))
         .collect();
     let removed = n as u64 - count(&m);
     let bad = good.iter().filter(|g| !**g).count();

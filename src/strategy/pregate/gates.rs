@@ -14,7 +14,6 @@ use crate::stats::{median_and_robust_sd, reference_stride};
 use crate::strategy::export::{at_least, at_most, below, none_of, rectangle};
 use crate::strategy::markers::Marker;
 use crate::strategy::prepare::Prepared;
-use rayon::prelude::*;
 
 /// A gate's members and its rule, before its counts are recorded.
 pub(super) struct Gated {
@@ -53,21 +52,21 @@ fn passes_all(
 /// the file lacks one (the caller checks the required markers first).
 pub(super) struct Columns<'a> {
     /// FSC-A.
-    pub fsc: &'a [f64],
+    pub fsc: &'a [f32],
     /// SSC-A.
-    pub ssc: &'a [f64],
+    pub ssc: &'a [f32],
     /// CD19.
-    pub cd19: &'a [f64],
+    pub cd19: &'a [f32],
     /// CD10.
-    pub cd10: &'a [f64],
+    pub cd10: &'a [f32],
     /// CD45, when the panel has it.
-    pub cd45: Option<&'a [f64]>,
+    pub cd45: Option<&'a [f32]>,
 }
 
 impl<'a> Columns<'a> {
     /// The columns of `p`, `filler` (NaN, one per event) standing in for
     /// a missing one.
-    pub fn of(p: &'a Prepared, filler: &'a [f64]) -> Columns<'a> {
+    pub fn of(p: &'a Prepared, filler: &'a [f32]) -> Columns<'a> {
         let get = |m: Marker| p.get(m).unwrap_or(filler);
         Columns {
             fsc: get(Marker::FscA),
@@ -164,7 +163,7 @@ pub(super) fn cells(
             v.position.max(cfg.min_debris_cut * lymph_fsc)
         });
     Gated {
-        members: mask_where(p.events, |i| stable[i] && fsc[i] >= debris_cut),
+        members: mask_where(p.events, |i| stable[i] && f64::from(fsc[i]) >= debris_cut),
         rule: Rule {
             name: names::CELLS,
             parent: Some(names::STABLE_FLOW),
@@ -186,26 +185,16 @@ pub(super) fn cells(
 /// Singlets (gate 3): FSC-H / FSC-A within [`PregateSettings::singlet_sd`]
 /// robust SD below its median; every cell passes without FSC-H.
 pub(super) fn singlets(p: &Prepared, cells: &[bool], cfg: &PregateSettings) -> Gated {
-    let (Some(fsc), Some(fsch)) = (p.get(Marker::FscA), p.get(Marker::FscH)) else {
+    let Some(ratio) = p.singlet_ratio.as_deref() else {
         let text = "no FSC-H: doublets not excluded".to_string();
         return passes_all(names::SINGLETS, Some(names::CELLS), text, cells);
     };
-    let ratio: Vec<f64> = (0..p.events)
-        .into_par_iter()
-        .map(|i| {
-            if fsc[i] > 0.0 {
-                fsch[i] / fsc[i]
-            } else {
-                f64::NAN
-            }
-        })
-        .collect();
     let stride = reference_stride(count(cells) as usize);
     let (median, sd, _) =
         median_and_robust_sd(select(&ratio, cells).step_by(stride)).unwrap_or((1.0, 0.0, 0));
     let cut = median - (cfg.singlet_sd * sd).max(0.05);
     Gated {
-        members: mask_where(p.events, |i| cells[i] && ratio[i] >= cut),
+        members: mask_where(p.events, |i| cells[i] && f64::from(ratio[i]) >= cut),
         rule: Rule {
             name: names::SINGLETS,
             parent: Some(names::CELLS),
@@ -242,7 +231,7 @@ pub(super) fn viable(p: &Prepared, c: &Columns, singlets: &[bool], cfg: &Pregate
     };
     let cut = dye_cut(dye, singlets, cfg).unwrap_or(f64::INFINITY);
     Gated {
-        members: mask_where(p.events, |i| singlets[i] && dye[i] < cut),
+        members: mask_where(p.events, |i| singlets[i] && f64::from(dye[i]) < cut),
         rule: Rule {
             name: names::VIABLE,
             parent: Some(names::SINGLETS),
@@ -271,7 +260,7 @@ fn viable_by_scatter(p: &Prepared, c: &Columns, singlets: &[bool], cfg: &Pregate
         .cd45
         .map(|cd45| super::reference::lymphocytes(cd45, ssc, singlets))
         .unwrap_or_default();
-    let median_of = |v: &[f64]| median_of_indices(&reference, v);
+    let median_of = |v: &[f32]| median_of_indices(&reference, v);
     let (Some(fsc_top), Some(lymph_ssc)) = (median_of(fsc), median_of(ssc)) else {
         return no_dead_cell_reference(singlets);
     };
@@ -281,7 +270,7 @@ fn viable_by_scatter(p: &Prepared, c: &Columns, singlets: &[bool], cfg: &Pregate
     let ssc_floor = cfg.dead_ssc_factor * lymph_ssc;
     Gated {
         members: mask_where(p.events, |i| {
-            singlets[i] && !(fsc[i] < fsc_top && ssc[i] > ssc_floor)
+            singlets[i] && !(f64::from(fsc[i]) < fsc_top && f64::from(ssc[i]) > ssc_floor)
         }),
         rule: Rule {
             name: names::VIABLE,
@@ -335,7 +324,7 @@ pub(super) fn blast_region(
     let ssc = c.ssc;
     let members = match c.cd45 {
         Some(cd45) => mask_where(p.events, |i| {
-            viable[i] && cd45[i] < cd45_top && ssc[i] <= ssc_top
+            viable[i] && f64::from(cd45[i]) < cd45_top && f64::from(ssc[i]) <= ssc_top
         }),
         None => vec![false; p.events],
     };
@@ -381,7 +370,7 @@ pub(super) fn b_lineage(
     let ssc_cut = lymph.ssc.map_or(f64::INFINITY, |m| cfg.cd19_ssc_factor * m);
     Gated {
         members: mask_where(p.events, |i| {
-            viable[i] && cd19[i] >= cd19_cut && ssc[i] <= ssc_cut
+            viable[i] && f64::from(cd19[i]) >= cd19_cut && f64::from(ssc[i]) <= ssc_cut
         }),
         rule: Rule {
             name: names::CD19,
@@ -422,7 +411,7 @@ pub(super) fn cd10_positive(
         .or_else(|| negative_bound(cd10, viable, cfg.negative_sd))
         .unwrap_or(0.5);
     Gated {
-        members: mask_where(p.events, |i| b_lineage[i] && cd10[i] >= cd10_cut),
+        members: mask_where(p.events, |i| b_lineage[i] && f64::from(cd10[i]) >= cd10_cut),
         rule: Rule {
             name: names::CD19_CD10,
             parent: Some(names::CD19),

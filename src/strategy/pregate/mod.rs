@@ -307,8 +307,8 @@ impl Recorder {
 /// of CD45-dim blasts can hide the few lymphocytes under the blasts'
 /// bright tail, and the "lymphocytes" are then blasts.
 fn lymphocyte_reference(
-    cd45: Option<&[f64]>,
-    ssc: &[f64],
+    cd45: Option<&[f32]>,
+    ssc: &[f32],
     viable: &[bool],
     b_lineage: &[bool],
     fallback: impl FnOnce() -> Vec<usize>,
@@ -335,7 +335,7 @@ pub fn pregate(p: &Prepared, cfg: &PregateSettings) -> PreGates {
     let filler = if required.iter().all(|&m| p.get(m).is_some()) {
         Vec::new()
     } else {
-        vec![f64::NAN; n]
+        vec![f32::NAN; n]
     };
     let c = gates::Columns::of(p, &filler);
     let mut rec = Recorder {
@@ -359,7 +359,7 @@ pub fn pregate(p: &Prepared, cfg: &PregateSettings) -> PreGates {
     // fill the CD45-bright tail: with a dye, the size reference is sought
     // among dye-negative events.
     let dye_negative: Option<Vec<bool>> = p.get(Marker::Viability).and_then(|dye| {
-        dye_cut(dye, &stable, cfg).map(|cut| dye.iter().map(|&v| v < cut).collect())
+        dye_cut(dye, &stable, cfg).map(|cut| dye.iter().map(|&v| f64::from(v) < cut).collect())
     });
     PreGates {
         size_check: c.cd45.and_then(|cd45| {

@@ -20,20 +20,26 @@ pub fn mask_where(n: usize, keep: impl Fn(usize) -> bool + Sync + Send) -> Vec<b
 
 /// Median of `values` at `indices`, by selection, of at most
 /// [`crate::stats::REFERENCE_SAMPLE`] of them (evenly strided).
-pub fn median_of_indices(indices: &[usize], values: &[f64]) -> Option<f64> {
+pub fn median_of_indices(indices: &[usize], values: &[f32]) -> Option<f64> {
     quantiles_of_indices(indices, values, &[0.5]).map(|q| q[0])
 }
 
 /// Quantiles (ascending `ps`) of `values` at `indices`, of at most
 /// [`crate::stats::REFERENCE_SAMPLE`] of them (evenly strided).
-pub fn quantiles_of_indices(indices: &[usize], values: &[f64], ps: &[f64]) -> Option<Vec<f64>> {
+pub fn quantiles_of_indices(indices: &[usize], values: &[f32], ps: &[f64]) -> Option<Vec<f64>> {
     let stride = reference_stride(indices.len());
-    quantiles(indices.iter().step_by(stride).map(|&i| values[i]), ps)
+    quantiles(
+        indices
+            .iter()
+            .step_by(stride)
+            .map(|&i| f64::from(values[i])),
+        ps,
+    )
 }
 
 /// Quantiles (ascending `ps`) of the `values` whose `mask` is set, of at
 /// most about [`REFERENCE_SAMPLE`] of them ([`sample_of`]).
-pub fn masked_quantiles(values: &[f64], mask: &[bool], ps: &[f64]) -> Option<Vec<f64>> {
+pub fn masked_quantiles(values: &[f32], mask: &[bool], ps: &[f64]) -> Option<Vec<f64>> {
     let stride = reference_stride(count(mask) as usize);
     quantiles(sample_of(values, mask, stride), ps)
 }
@@ -44,7 +50,7 @@ pub fn masked_quantiles(values: &[f64], mask: &[bool], ps: &[f64]) -> Option<Vec
 /// which gives a sample of the same size without a pass over every event
 /// (events are stored in acquisition order, which has no period).
 pub(super) fn sample_of<'a>(
-    values: &'a [f64],
+    values: &'a [f32],
     mask: &'a [bool],
     stride: usize,
 ) -> Box<dyn Iterator<Item = f64> + 'a> {
@@ -55,7 +61,7 @@ pub(super) fn sample_of<'a>(
                 .step_by(stride)
                 .zip(mask.iter().step_by(stride))
                 .filter(|(_, m)| **m)
-                .map(|(v, _)| *v),
+                .map(|(v, _)| f64::from(*v)),
         )
     } else {
         Box::new(select(values, mask).step_by(stride))
@@ -69,17 +75,17 @@ pub fn count(m: &[bool]) -> u64 {
         .sum()
 }
 
-pub(super) fn select<'a>(values: &'a [f64], mask: &'a [bool]) -> impl Iterator<Item = f64> + 'a {
+pub(super) fn select<'a>(values: &'a [f32], mask: &'a [bool]) -> impl Iterator<Item = f64> + 'a {
     values
         .iter()
         .zip(mask)
         .filter(|(_, m)| **m)
-        .map(|(v, _)| *v)
+        .map(|(v, _)| f64::from(*v))
 }
 
 /// The density of the `values` whose `mask` is set, without collecting
 /// them: counted in parallel, the bandwidth from an evenly strided sample.
-pub(super) fn density(values: &[f64], mask: &[bool], lo: f64, hi: f64) -> Density {
+pub(super) fn density(values: &[f32], mask: &[bool], lo: f64, hi: f64) -> Density {
     let selected = count(mask) as usize;
     let stride = selected.div_ceil(BANDWIDTH_SAMPLE).max(1);
     let factor = smoothing(selected);
@@ -101,7 +107,7 @@ fn smoothing(events: usize) -> f64 {
 /// tallest within [`MIN_PEAK_SEPARATION`] of the leftmost: integer data
 /// (Navios, CyFlow) put comb-like bumps on the low end of a logicle scale,
 /// and a bump on the negative population's left flank is not its peak.
-pub fn negative_bound(values: &[f64], mask: &[bool], k: f64) -> Option<f64> {
+pub fn negative_bound(values: &[f32], mask: &[bool], k: f64) -> Option<f64> {
     let d = density(values, mask, -0.1, 1.1);
     let peaks = d.peaks(MIN_PROMINENCE);
     let leftmost = peaks.iter().map(|p| p.position).min_by(f64::total_cmp)?;
@@ -124,7 +130,7 @@ pub fn negative_bound(values: &[f64], mask: &[bool], k: f64) -> Option<f64> {
 /// real population at least [`MIN_PEAK_SEPARATION`] higher (closer peaks
 /// are noise within one population, common when the negative population is
 /// a few hundred cells of a necrotic aspirate).
-pub(super) fn valley_above_negative(values: &[f64], mask: &[bool]) -> Option<f64> {
+pub(super) fn valley_above_negative(values: &[f32], mask: &[bool]) -> Option<f64> {
     let d = density(values, mask, -0.1, 1.1);
     let mut peaks = d.peaks(MIN_PROMINENCE);
     peaks.sort_by(|a, b| a.position.total_cmp(&b.position));
@@ -139,7 +145,7 @@ pub(super) fn valley_above_negative(values: &[f64], mask: &[bool]) -> Option<f64
 
 /// The viability dye's cut among `mask`: the valley above the
 /// dye-negative cells, else their upper bound.
-pub(super) fn dye_cut(dye: &[f64], mask: &[bool], cfg: &PregateSettings) -> Option<f64> {
+pub(super) fn dye_cut(dye: &[f32], mask: &[bool], cfg: &PregateSettings) -> Option<f64> {
     valley_above_negative(dye, mask).or_else(|| negative_bound(dye, mask, cfg.negative_sd))
 }
 
@@ -155,11 +161,11 @@ const MIN_PEAK_SEPARATION: f64 = 0.15;
 /// [`REFERENCE_SAMPLE`] events the peak and the SSC limits are found on
 /// every k-th event (at most about that many), and the lymphocytes are
 /// then taken over all events.
-pub fn lymphocytes(cd45: &[f64], ssc: &[f64], mask: &[bool]) -> Vec<usize> {
+pub fn lymphocytes(cd45: &[f32], ssc: &[f32], mask: &[bool]) -> Vec<usize> {
     let n = cd45.len();
     let rule = if n > REFERENCE_SAMPLE {
         let stride = n.div_ceil(REFERENCE_SAMPLE);
-        let every = |v: &[f64]| -> Vec<f64> { v.iter().step_by(stride).copied().collect() };
+        let every = |v: &[f32]| -> Vec<f32> { v.iter().step_by(stride).copied().collect() };
         let mask: Vec<bool> = mask.iter().step_by(stride).copied().collect();
         lymphocyte_rule(&every(cd45), &every(ssc), &mask)
     } else {
@@ -170,7 +176,7 @@ pub fn lymphocytes(cd45: &[f64], ssc: &[f64], mask: &[bool]) -> Vec<usize> {
     };
     (0..n)
         .into_par_iter()
-        .filter(|&i| rule.holds(mask[i], cd45[i], ssc[i]))
+        .filter(|&i| rule.holds(mask[i], cd45[i].into(), ssc[i].into()))
         .collect()
 }
 
@@ -198,12 +204,12 @@ impl LymphocyteRule {
 
 /// The [`LymphocyteRule`] of the events of `mask`, if they have a CD45
 /// peak.
-fn lymphocyte_rule(cd45: &[f64], ssc: &[f64], mask: &[bool]) -> Option<LymphocyteRule> {
+fn lymphocyte_rule(cd45: &[f32], ssc: &[f32], mask: &[bool]) -> Option<LymphocyteRule> {
     // Lymphoid side scatter first: in a necrotic aspirate, dead cells with
     // granulocyte scatter can be brighter in CD45 than the few lymphocytes
     // are frequent, so the CD45 peak is sought among low-SSC events only.
     let lymphoid_ssc = lymphoid_scatter(cd45, ssc, mask);
-    let mask: Vec<bool> = mask_where(cd45.len(), |i| mask[i] && ssc[i] <= lymphoid_ssc);
+    let mask: Vec<bool> = mask_where(cd45.len(), |i| mask[i] && f64::from(ssc[i]) <= lymphoid_ssc);
     let mask = &mask[..];
     // The top of the scale is left out: events piled up at the detector's
     // maximum (saturation) form a "peak" that is no population.
@@ -215,7 +221,7 @@ fn lymphocyte_rule(cd45: &[f64], ssc: &[f64], mask: &[bool]) -> Option<Lymphocyt
         .max_by(f64::total_cmp)?;
     let near: Vec<usize> = (0..cd45.len())
         .into_par_iter()
-        .filter(|&i| mask[i] && (cd45[i] - cd45_peak).abs() <= CD45_PEAK_WIDTH)
+        .filter(|&i| mask[i] && (f64::from(cd45[i]) - cd45_peak).abs() <= CD45_PEAK_WIDTH)
         .collect();
     Some(LymphocyteRule {
         cd45_peak,
@@ -234,13 +240,13 @@ pub(super) const MIN_SCATTER_REFERENCE: usize = 50;
 /// CD45-brightest fifth of `mask` (lymphocytes and monocytes in any marrow;
 /// the lowest SSC among them is the lymphocytes'), or no limit when that
 /// cannot be found.
-fn lymphoid_scatter(cd45: &[f64], ssc: &[f64], mask: &[bool]) -> f64 {
+fn lymphoid_scatter(cd45: &[f32], ssc: &[f32], mask: &[bool]) -> f64 {
     // By selection, not sorting: this runs for every lymphocyte search, on
     // up to every event of the file.
     let Some(bright_cut) = masked_quantiles(cd45, mask, &[0.8]).map(|q| q[0]) else {
         return f64::INFINITY;
     };
-    let bright = mask_where(cd45.len(), |i| mask[i] && cd45[i] >= bright_cut);
+    let bright = mask_where(cd45.len(), |i| mask[i] && f64::from(cd45[i]) >= bright_cut);
     let top = masked_quantiles(ssc, &bright, &[0.99]).map_or(1.0, |q| q[0]);
     density(ssc, &bright, 0.0, top.max(1e-6))
         .peaks(0.02)
@@ -254,9 +260,9 @@ fn lymphoid_scatter(cd45: &[f64], ssc: &[f64], mask: &[bool]) -> f64 {
 /// Median FSC-A of the [`lymphocytes`]; of all stable events when CD45 is
 /// absent.
 pub(super) fn lymphocyte_fsc(
-    cd45: Option<&[f64]>,
-    fsc: &[f64],
-    ssc: &[f64],
+    cd45: Option<&[f32]>,
+    fsc: &[f32],
+    ssc: &[f32],
     stable: &[bool],
 ) -> f64 {
     cd45.and_then(|cd45| median_of_indices(&lymphocytes(cd45, ssc, stable), fsc))
@@ -277,7 +283,7 @@ pub(super) struct LymphoidReference {
 
 impl LymphoidReference {
     /// The lymphocytes among `mask`.
-    pub fn among(cd45: Option<&[f64]>, ssc: &[f64], mask: &[bool]) -> LymphoidReference {
+    pub fn among(cd45: Option<&[f32]>, ssc: &[f32], mask: &[bool]) -> LymphoidReference {
         let Some(cd45) = cd45 else {
             return LymphoidReference {
                 cells: Vec::new(),

@@ -46,10 +46,14 @@ pub const LYMPHOCYTE_OF_GRANULOCYTE_SIZE: f64 = 0.5;
 
 /// Median FSC-A of the brightest [`SIZE_REFERENCE_FRACTION`] of `mask` in
 /// `column` (saturated values left out), if there are enough.
-fn fsc_of_brightest(column: &[f64], fsc: &[f64], mask: &[bool]) -> Option<f64> {
-    let unsaturated = mask_where(column.len(), |i| mask[i] && column[i] < SATURATION_DISPLAY);
+fn fsc_of_brightest(column: &[f32], fsc: &[f32], mask: &[bool]) -> Option<f64> {
+    let unsaturated = mask_where(column.len(), |i| {
+        mask[i] && f64::from(column[i]) < SATURATION_DISPLAY
+    });
     let cut = masked_quantiles(column, &unsaturated, &[1.0 - SIZE_REFERENCE_FRACTION])?[0];
-    let brightest = mask_where(column.len(), |i| unsaturated[i] && column[i] >= cut);
+    let brightest = mask_where(column.len(), |i| {
+        unsaturated[i] && f64::from(column[i]) >= cut
+    });
     if count(&brightest) < MIN_SIZE_REFERENCE {
         return None;
     }
@@ -60,9 +64,9 @@ fn fsc_of_brightest(column: &[f64], fsc: &[f64], mask: &[bool]) -> Option<f64> {
 /// granulocytes are sought, `dye_negative` (with a dye) where the
 /// CD45-brightest are.
 pub(super) struct SizeInputs<'a> {
-    pub cd45: &'a [f64],
-    pub fsc: &'a [f64],
-    pub ssc: Option<&'a [f64]>,
+    pub cd45: &'a [f32],
+    pub fsc: &'a [f32],
+    pub ssc: Option<&'a [f32]>,
     pub stable: &'a [bool],
     pub singlets: &'a [bool],
     pub viable: &'a [bool],
