@@ -6,7 +6,7 @@
 use super::flow::stable_flow;
 use super::reference::{
     LymphoidReference, MIN_SCATTER_REFERENCE, count, density, dye_cut, mask_where,
-    median_of_indices, negative_bound, select, valley_above_negative,
+    median_of_indices, negative_bound, sample_of, valley_above_negative,
 };
 use super::{PregateSettings, Rule, View, names};
 use crate::gate::Interval;
@@ -191,7 +191,7 @@ pub(super) fn singlets(p: &Prepared, cells: &[bool], cfg: &PregateSettings) -> G
     };
     let stride = reference_stride(count(cells) as usize);
     let (median, sd, _) =
-        median_and_robust_sd(select(&ratio, cells).step_by(stride)).unwrap_or((1.0, 0.0, 0));
+        median_and_robust_sd(sample_of(ratio, cells, stride)).unwrap_or((1.0, 0.0, 0));
     let cut = median - (cfg.singlet_sd * sd).max(0.05);
     Gated {
         members: mask_where(p.events, |i| cells[i] && f64::from(ratio[i]) >= cut),
