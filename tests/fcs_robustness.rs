@@ -180,9 +180,20 @@ fn mutate(bytes: &[u8], rng: &mut Rng) -> Vec<u8> {
 
 /// Reads everything the reader offers; only errors may come out.
 fn exercise(bytes: Vec<u8>) -> (bool, usize) {
-    match FcsFile::from_bytes(bytes) {
+    exercise_file(FcsFile::from_bytes(bytes).map_err(|e| e.to_string()))
+}
+
+/// [`exercise`] on `bytes` written to `path` and opened with the events
+/// read from the open file ([`FcsFile::read_streaming_from`]).
+fn exercise_streamed(bytes: &[u8], path: &Path) -> (bool, usize) {
+    std::fs::write(path, bytes).expect("writes");
+    exercise_file(FcsFile::read_streaming_from(path, 0).map_err(|e| e.to_string()))
+}
+
+fn exercise_file(file: Result<FcsFile, String>) -> (bool, usize) {
+    match file {
         Err(e) => {
-            assert!(!e.to_string().is_empty());
+            assert!(!e.is_empty());
             (false, 0)
         }
         Ok(f) => {
@@ -205,11 +216,18 @@ fn mutated_and_truncated_real_files_never_panic() {
     let files = corpus();
     let mut rng = Rng(0x5EED_F00D_CAFE_BEEF);
     let (mut ok, mut errors) = (0usize, 0usize);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let on_disk = dir.path().join("variant.fcs");
     for i in 0..VARIANTS {
         let (name, bytes) = &files[i % files.len()];
         let variant = mutate(bytes, &mut rng);
         let len = variant.len();
-        match catch_unwind(AssertUnwindSafe(|| exercise(variant.clone()))) {
+        // Every 8th variant from a file, its events read as decoded.
+        let run = || match i % 8 {
+            0 => exercise_streamed(&variant, &on_disk),
+            _ => exercise(variant.clone()),
+        };
+        match catch_unwind(AssertUnwindSafe(run)) {
             Ok((true, _)) => ok += 1,
             Ok((false, _)) => errors += 1,
             Err(_) => {
@@ -259,4 +277,62 @@ fn hostile_counts_do_not_allocate_or_hang() {
     let f = FcsFile::from_bytes(bytes).expect("recovered");
     assert_eq!(f.datasets()[0].event_count, 5);
     assert!(!f.datasets()[0].warnings.is_empty());
+}
+
+/// A file whose events are read from disk as they are decoded
+/// (`read_streaming`) and that is cut short or rewritten in place after it
+/// was opened: the read is refused as a changed file, never a panic nor a
+/// mix of two files.
+#[test]
+fn a_file_changed_while_its_events_are_read_is_refused() {
+    let (name, bytes) = corpus()
+        .into_iter()
+        .find(|(_, b)| {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let p = dir.path().join("probe.fcs");
+            std::fs::write(&p, b).expect("writes");
+            FcsFile::read_streaming_from(&p, 0).is_ok_and(|f| f.is_streamed())
+        })
+        .expect("a corpus file that streams");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join(&name);
+    let open = |contents: &[u8]| {
+        std::fs::write(&path, contents).expect("writes");
+        let f = FcsFile::read_streaming_from(&path, 0).expect("opens");
+        assert!(f.is_streamed(), "{name}");
+        f
+    };
+    let changed = |r: Result<(), marrowgate::fcs::FcsError>, what: &str| match r {
+        Err(marrowgate::fcs::FcsError::Changed(why)) => assert!(!why.is_empty()),
+        other => panic!("{name} {what}: {other:?}"),
+    };
+
+    // Unchanged: read, twice, the same.
+    let f = open(&bytes);
+    let first = f.events_f64(0).expect("events");
+    assert_eq!(first, f.events_f64(0).expect("again"));
+
+    // Cut short after opening.
+    let f = open(&bytes);
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .expect("opens");
+    file.set_len(bytes.len() as u64 / 2).expect("truncates");
+    changed(f.events(0).map(|_| ()), "cut short");
+    changed(channel_stats(&f, 0).map(|_| ()), "cut short (chunks)");
+
+    // Rewritten in place, same size, after opening.
+    let f = open(&bytes);
+    let mut other = bytes.clone();
+    let last = other.len() - 1;
+    other[last] ^= 0x5a;
+    std::fs::write(&path, &other).expect("rewrites");
+    let file = std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .expect("opens");
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+    file.set_modified(later).expect("touches");
+    changed(channel_stats(&f, 0).map(|_| ()), "rewritten");
 }

@@ -419,14 +419,16 @@ struct AnalysedDataSet {
     choice: Option<String>,
 }
 
-/// Reads a site's file into memory (a file truncated or replaced while the
-/// case runs is that site's error, never a crash) and hands the data set
-/// an analysis reads ([`FcsFile::analysed_dataset`]) to `f`.
+/// Opens a site's file ([`FcsFile::read_streaming`]: its events read from
+/// the open file as they are decoded, never mapped, so a file truncated or
+/// rewritten while the case runs is that site's error, never a crash) and
+/// hands the data set an analysis reads ([`FcsFile::analysed_dataset`]) to
+/// `f`.
 fn with_analysed_dataset<T>(
     site: &Site,
     f: impl FnOnce(FcsFile, AnalysedDataSet) -> Result<T, SiteError>,
 ) -> Result<T, SiteError> {
-    let file = FcsFile::read_to_memory(&site.file)?;
+    let file = FcsFile::read_streaming(&site.file)?;
     let index = file.analysed_dataset();
     let info = file
         .dataset(index)

@@ -58,11 +58,76 @@ impl Sample for f64 {
     }
 }
 
+/// The bytes of a DATA segment: in memory (mapped or read), or still in
+/// the open file, read piece by piece as they are decoded.
+#[derive(Clone, Copy)]
+pub enum Segment<'a> {
+    /// The segment's bytes.
+    Memory(&'a [u8]),
+    /// `len` bytes of `file` from offset `begin`.
+    File {
+        /// The open file.
+        file: &'a std::fs::File,
+        /// Offset of the segment's first byte.
+        begin: u64,
+        /// Bytes in the segment.
+        len: usize,
+    },
+}
+
+impl Segment<'_> {
+    /// Bytes in the segment.
+    pub fn len(&self) -> usize {
+        match self {
+            Segment::Memory(m) => m.len(),
+            Segment::File { len, .. } => *len,
+        }
+    }
+
+    /// Bytes `begin..end` of the segment (clamped to it), borrowed, or
+    /// read into `buf`.
+    pub fn bytes<'b>(&'b self, begin: usize, end: usize, buf: &'b mut Vec<u8>) -> Result<&'b [u8]> {
+        let end = end.min(self.len());
+        let begin = begin.min(end);
+        match self {
+            Segment::Memory(m) => Ok(&m[begin..end]),
+            Segment::File {
+                file, begin: at, ..
+            } => {
+                buf.resize(end - begin, 0);
+                read_at(file, buf, at + begin as u64)?;
+                Ok(buf)
+            }
+        }
+    }
+}
+
+/// Fills `buf` from `file` at `offset`; a file shorter than it was when
+/// opened is [`FcsError::Changed`].
+pub(super) fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> Result<()> {
+    #[cfg(unix)]
+    let read = std::os::unix::fs::FileExt::read_exact_at(file, buf, offset);
+    #[cfg(not(unix))]
+    let read = {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut f = file;
+        f.seek(SeekFrom::Start(offset))
+            .and_then(|_| f.read_exact(buf))
+    };
+    read.map_err(|e| match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => FcsError::Changed(format!(
+            "{} bytes at offset {offset} are no longer in the file",
+            buf.len()
+        )),
+        _ => e.into(),
+    })
+}
+
 /// What [`Layout::in_runs`] decodes: `events` events of `data` in chunks of
 /// `chunk_events`, converted by `scales` if given.
 #[derive(Clone, Copy)]
 struct Chunking<'a> {
-    data: &'a [u8],
+    data: Segment<'a>,
     events: usize,
     chunk_events: usize,
     scales: Option<&'a [Scale]>,
@@ -337,11 +402,18 @@ impl Layout {
         }
         let mut out = crate::memory::filled_vec::<f32>(events * self.channels);
         let states: Vec<&mut [f32]> = out.chunks_mut(CHUNK_EVENTS * self.channels).collect();
-        self.for_each_chunk(data, events, CHUNK_EVENTS, scales, states, |rows, out| {
-            for (o, v) in out.iter_mut().zip(rows) {
-                *o = *v as f32;
-            }
-        })?;
+        self.for_each_chunk(
+            Segment::Memory(data),
+            events,
+            CHUNK_EVENTS,
+            scales,
+            states,
+            |rows, out| {
+                for (o, v) in out.iter_mut().zip(rows) {
+                    *o = *v as f32;
+                }
+            },
+        )?;
         Ok(out)
     }
 
@@ -350,7 +422,7 @@ impl Layout {
     /// `i` its own `states[i]` (e.g. the output slices it fills).
     pub fn for_each_chunk<S, F>(
         &self,
-        data: &[u8],
+        data: Segment<'_>,
         events: usize,
         chunk_events: usize,
         scales: &[Scale],
@@ -401,6 +473,8 @@ impl Layout {
         } = job;
         let p = self.channels;
         if let Kind::Delimited = self.kind {
+            let mut whole = Vec::new();
+            let data = data.bytes(0, data.len(), &mut whole)?;
             let mut all = self.decode::<f64>(data, events)?;
             if let Some(scales) = scales {
                 scale_rows(&mut all, scales);
@@ -422,15 +496,15 @@ impl Layout {
         for (i, state) in states.into_iter().enumerate() {
             grouped[i / per_run].push((i, state));
         }
-        Ok(grouped
+        grouped
             .into_par_iter()
             .map(|run| {
                 let mut acc = init();
-                let mut buf: Vec<f64> = Vec::new();
+                let (mut buf, mut raw): (Vec<f64>, Vec<u8>) = (Vec::new(), Vec::new());
                 for (i, state) in run {
                     let n = events.saturating_sub(i * chunk_events).min(chunk_events);
                     let begin = (i * chunk_bytes).min(used);
-                    let bytes = &data[begin..(begin + chunk_bytes).min(used)];
+                    let bytes = data.bytes(begin, (begin + chunk_bytes).min(used), &mut raw)?;
                     buf.resize(n * p, 0.0);
                     self.decode_chunk(bytes, &mut buf);
                     if let Some(scales) = scales {
@@ -438,9 +512,9 @@ impl Layout {
                     }
                     acc = work(acc, &buf, state);
                 }
-                acc
+                Ok(acc)
             })
-            .collect())
+            .collect()
     }
 
     /// Decodes events `first..first + count` (of `total`) into a row-major
@@ -480,7 +554,7 @@ impl Layout {
     /// data set is allocated.
     pub fn fold<A, I, F, R>(
         &self,
-        data: &[u8],
+        data: Segment<'_>,
         events: usize,
         identity: I,
         fold: F,

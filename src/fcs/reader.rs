@@ -1,13 +1,15 @@
 //! Opening a file, walking its data sets, and choosing the DATA bytes.
 
-use super::data::{Layout, scale_rows};
+use super::data::{Layout, Segment, scale_rows};
 use super::error::{FcsError, FileError, Result};
 use super::header::{HEADER_LEN, Header, Span, Version, parse_header};
 use super::metadata::{Metadata, count};
 use super::text::{Keywords, parse_pairs, parse_segment};
 use memmap2::Mmap;
 use ndarray::Array2;
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 /// Upper bound on data sets followed through $NEXTDATA.
 const MAX_DATASETS: usize = 10_000;
@@ -65,7 +67,28 @@ pub struct FcsFile {
     path: Option<PathBuf>,
     bytes: Bytes,
     datasets: Vec<DataSetInfo>,
+    /// Where the DATA bytes are read from when `bytes` holds only the
+    /// HEADER and TEXT ([`FcsFile::read_streaming`]).
+    streamed: Option<StreamedData>,
 }
+
+/// The open file whose DATA segment is read as it is decoded, and what it
+/// was when opened: every read is followed by a check that it still is.
+struct StreamedData {
+    file: std::fs::File,
+    stamp: Stamp,
+}
+
+/// A file's size and modification time: what tells that it changed.
+type Stamp = (u64, Option<SystemTime>);
+
+fn stamp(m: &std::fs::Metadata) -> Stamp {
+    (m.len(), m.modified().ok())
+}
+
+/// Files from this size up are read by [`FcsFile::read_streaming`] without
+/// holding their DATA segment; smaller ones are read whole.
+const STREAM_FROM_BYTES: u64 = 32 << 20;
 
 impl std::fmt::Debug for FcsFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -148,7 +171,6 @@ impl FcsFile {
         let mut bytes = Vec::with_capacity(before.len() as usize);
         file.read_to_end(&mut bytes).map_err(|e| wrap(e.into()))?;
         let after = file.metadata().map_err(|e| wrap(e.into()))?;
-        let stamp = |m: &std::fs::Metadata| (m.len(), m.modified().ok());
         if stamp(&before) != stamp(&after) || bytes.len() as u64 != after.len() {
             return Err(wrap(FcsError::Changed(format!(
                 "{} bytes when opened, {} read, {} now",
@@ -160,6 +182,111 @@ impl FcsFile {
         let mut fcs = Self::parse(Bytes::Owned(bytes)).map_err(wrap)?;
         fcs.path = Some(path.to_path_buf());
         Ok(fcs)
+    }
+
+    /// Opens `path` reading only its HEADER and TEXT into memory; the
+    /// events are read from the open file as they are decoded, so a file
+    /// of hundreds of megabytes is never held whole. The file's size and
+    /// modification time are checked after every read of its events: a
+    /// file truncated or rewritten meanwhile is refused with
+    /// [`FcsError::Changed`] (one replaced by a new file under its name is
+    /// still read from the file that was opened). Files below 32 MiB, and
+    /// files whose layout needs more than the HEADER and TEXT to be found
+    /// (several data sets, supplemental TEXT, an ANALYSIS segment,
+    /// delimited ASCII events), are read whole as by
+    /// [`FcsFile::read_to_memory`]. The file is only read, never modified.
+    pub fn read_streaming(path: impl AsRef<Path>) -> std::result::Result<FcsFile, FileError> {
+        Self::read_streaming_from(path, STREAM_FROM_BYTES)
+    }
+
+    /// [`FcsFile::read_streaming`], reading files below `min_bytes` whole
+    /// (0: streaming every file whose layout allows it).
+    pub fn read_streaming_from(
+        path: impl AsRef<Path>,
+        min_bytes: u64,
+    ) -> std::result::Result<FcsFile, FileError> {
+        let path = path.as_ref();
+        let wrap = |source: FcsError| FileError {
+            path: path.to_path_buf(),
+            source,
+        };
+        let before = regular_file(path).map_err(wrap)?;
+        if before.len() < min_bytes {
+            return Self::read_to_memory(path);
+        }
+        let file = std::fs::File::open(path).map_err(|e| wrap(e.into()))?;
+        match Self::head_only(&file, before.len()).map_err(wrap)? {
+            Some(mut fcs) => {
+                fcs.path = Some(path.to_path_buf());
+                fcs.streamed = Some(StreamedData {
+                    file,
+                    stamp: stamp(&before),
+                });
+                fcs.check_unchanged().map_err(wrap)?;
+                Ok(fcs)
+            }
+            None => Self::read_to_memory(path),
+        }
+    }
+
+    /// The file parsed from its HEADER and primary TEXT alone (the rest
+    /// of the `len` bytes left as zeros that are never touched, so never
+    /// resident), or `None` when the file needs more than those to be
+    /// read correctly.
+    fn head_only(file: &std::fs::File, len: u64) -> Result<Option<FcsFile>> {
+        let mut bytes = vec![0u8; len as usize];
+        let header_len = (HEADER_LEN as u64).min(len) as usize;
+        super::data::read_at(file, &mut bytes[..header_len], 0)?;
+        let header = parse_header(&bytes[..header_len])?;
+        let text = header.text;
+        if text.end < text.begin || text.end >= len {
+            return Ok(None);
+        }
+        super::data::read_at(
+            file,
+            &mut bytes[text.begin as usize..=text.end as usize],
+            text.begin,
+        )?;
+        let fcs = Self::parse(Bytes::Owned(bytes))?;
+        let simple = match fcs.datasets.as_slice() {
+            [only] => {
+                let given = |k: &str| {
+                    only.keywords
+                        .get(k)
+                        .is_some_and(|v| !v.trim().trim_start_matches('0').is_empty())
+                };
+                only.layout.event_bits().is_some()
+                    && !given("$NEXTDATA")
+                    && !given("$BEGINSTEXT")
+                    && !given("$BEGINANALYSIS")
+                    && !only.header.analysis.is_given()
+            }
+            _ => false,
+        };
+        Ok(simple.then_some(fcs))
+    }
+
+    /// Whether the events are read from the open file as they are decoded
+    /// ([`FcsFile::read_streaming`]) rather than held in memory.
+    pub fn is_streamed(&self) -> bool {
+        self.streamed.is_some()
+    }
+
+    /// For a file read by [`FcsFile::read_streaming`]: whether it is still
+    /// the file that was opened (same size and modification time).
+    fn check_unchanged(&self) -> Result<()> {
+        let Some(s) = &self.streamed else {
+            return Ok(());
+        };
+        let now = stamp(&s.file.metadata()?);
+        if now == s.stamp {
+            Ok(())
+        } else {
+            Err(FcsError::Changed(format!(
+                "{} bytes when opened, {} now, or modified since",
+                s.stamp.0, now.0
+            )))
+        }
     }
 
     /// Parses an FCS file held in memory.
@@ -193,6 +320,7 @@ impl FcsFile {
             path: None,
             bytes,
             datasets,
+            streamed: None,
         })
     }
 
@@ -233,10 +361,31 @@ impl FcsFile {
         })
     }
 
-    fn data_bytes(&self, info: &DataSetInfo) -> &[u8] {
-        let begin = info.data.begin as usize;
+    /// Where a data set's DATA bytes are: in memory, or in the open file.
+    fn segment(&self, info: &DataSetInfo) -> Segment<'_> {
+        let begin = (info.data.begin as usize).min(self.bytes.len());
         let end = (begin + info.data.len() as usize).min(self.bytes.len());
-        &self.bytes[begin.min(end)..end]
+        match &self.streamed {
+            None => Segment::Memory(&self.bytes[begin..end]),
+            Some(s) => Segment::File {
+                file: &s.file,
+                begin: begin as u64,
+                len: end - begin,
+            },
+        }
+    }
+
+    /// A data set's DATA bytes, read from the file when it is streamed.
+    fn data_bytes(&self, info: &DataSetInfo) -> Result<Cow<'_, [u8]>> {
+        match self.segment(info) {
+            Segment::Memory(m) => Ok(Cow::Borrowed(m)),
+            file => {
+                let mut buf = Vec::new();
+                file.bytes(0, file.len(), &mut buf)?;
+                self.check_unchanged()?;
+                Ok(Cow::Owned(buf))
+            }
+        }
     }
 
     /// Stored values of a data set, events x channels.
@@ -244,7 +393,7 @@ impl FcsFile {
         let info = self.dataset(index)?;
         let values = info
             .layout
-            .decode::<f32>(self.data_bytes(info), info.event_count)?;
+            .decode::<f32>(&self.data_bytes(info)?, info.event_count)?;
         to_matrix(values, info)
     }
 
@@ -254,9 +403,9 @@ impl FcsFile {
     pub fn events(&self, index: usize) -> Result<Array2<f32>> {
         let info = self.dataset(index)?;
         let scales: Vec<_> = info.metadata.channels.iter().map(|c| c.scale).collect();
-        let values = info
-            .layout
-            .decode_scaled(self.data_bytes(info), info.event_count, &scales)?;
+        let values =
+            info.layout
+                .decode_scaled(&self.data_bytes(info)?, info.event_count, &scales)?;
         to_matrix(values, info)
     }
 
@@ -268,7 +417,7 @@ impl FcsFile {
         let scales: Vec<_> = info.metadata.channels.iter().map(|c| c.scale).collect();
         let mut values = info
             .layout
-            .decode::<f64>(self.data_bytes(info), info.event_count)?;
+            .decode::<f64>(&self.data_bytes(info)?, info.event_count)?;
         scale_rows(&mut values, &scales);
         to_matrix(values, info)
     }
@@ -292,7 +441,7 @@ impl FcsFile {
         let first = first.min(info.event_count);
         let count = count.min(info.event_count - first);
         info.layout
-            .decode_range(self.data_bytes(info), info.event_count, first, count)
+            .decode_range(&self.data_bytes(info)?, info.event_count, first, count)
     }
 
     /// Visits the channel values (`f64`, conversions applied) of a data set
@@ -312,13 +461,14 @@ impl FcsFile {
         let info = self.dataset(index)?;
         let scales: Vec<_> = info.metadata.channels.iter().map(|c| c.scale).collect();
         info.layout.for_each_chunk(
-            self.data_bytes(info),
+            self.segment(info),
             info.event_count,
             chunk_events,
             &scales,
             states,
             f,
-        )
+        )?;
+        self.check_unchanged()
     }
 
     /// Folds over the events of a data set in parallel chunks of row-major
@@ -331,13 +481,11 @@ impl FcsFile {
         R: Fn(A, A) -> A + Sync + Send,
     {
         let info = self.dataset(index)?;
-        info.layout.fold(
-            self.data_bytes(info),
-            info.event_count,
-            identity,
-            fold,
-            reduce,
-        )
+        let folded =
+            info.layout
+                .fold(self.segment(info), info.event_count, identity, fold, reduce)?;
+        self.check_unchanged()?;
+        Ok(folded)
     }
 }
 
