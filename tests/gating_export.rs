@@ -662,3 +662,111 @@ fn a_gate_that_was_not_exported_follows_an_edit_above_it() {
         Some(events("viable"))
     );
 }
+
+/// A CD19-negative relapse (after CD19-directed therapy) in a tube with
+/// CD22 and CD24: the CD19-negative B-lineage gate is exported like every
+/// other gate (its count reproduced from the site's Gating-ML file and from
+/// case.wsp), and a reviewer's edit of it is taken back: raising its CD10
+/// cut above every event leaves no CD19-negative population.
+#[test]
+fn the_cd19_negative_gate_is_exported_and_its_review_taken_back() {
+    let d = temp("cd19neg");
+    let file = d.join("relapse.fcs");
+    let sim = simulate(&Config {
+        events: 300_000,
+        seed: 52,
+        blast_fraction: 0.02,
+        b_cell_aplasia: true,
+        b_lineage_markers: true,
+        blast_phenotype: BlastPhenotype {
+            cd19: 60.0,
+            ..BlastPhenotype::default()
+        },
+        ..Config::default()
+    })
+    .expect("simulates");
+    write(&sim, &file).expect("writes");
+    let sites = vec![("relapse".to_string(), file)];
+    let first = d.join("first");
+    let report = analyze(&sites, &first);
+    let site = &report["sites"][0];
+    assert_eq!(site["status"], "POSITIVE", "{}", site["reason"]);
+    let gate = site["gates"]
+        .as_array()
+        .expect("gates")
+        .iter()
+        .find(|g| g["name"] == "CD19- B-lineage blasts")
+        .expect("the CD19-negative gate is recorded");
+    let id = gate["id"].as_str().expect("exported").to_string();
+    assert!(gate["events"].as_u64().expect("events") > 1000, "{gate}");
+    // check_site compares every exported gate, this one included (the
+    // blasts are all CD19-negative: no CD19+ blast ellipsoid).
+    assert!(check_site(site, &first, 0).is_none());
+    check_workspace(&report, &first);
+
+    // Left as exported: the same call.
+    let gating = first.join("gating");
+    let run = |out: &Path| {
+        let output = Command::new(env!("CARGO_BIN_EXE_marrowgate"))
+            .arg("analyze")
+            .arg("--site")
+            .arg(format!("relapse={}", sites[0].1.display()))
+            .arg("--out")
+            .arg(out)
+            .arg("--reviewed-gating")
+            .arg(&gating)
+            .output()
+            .expect("runs");
+        assert!(output.status.code().is_some(), "{output:?}");
+        let text = std::fs::read_to_string(out.join("report.json")).expect("report.json");
+        serde_json::from_str::<Value>(&text).expect("json")
+    };
+    let same = run(&d.join("same"));
+    let reviewed_gate = |r: &Value| {
+        r["sites"][0]["review"]["gates"]
+            .as_array()
+            .expect("review")
+            .iter()
+            .find(|g| g["id"] == id.as_str())
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} not reviewed"))
+    };
+    let g = reviewed_gate(&same);
+    assert_eq!(g["edited"], false);
+    assert_eq!(g["reviewed_events"], gate["events"]);
+    assert_eq!(same["sites"][0]["blast_events"], site["blast_events"]);
+    assert_eq!(same["sites"][0]["status"], "POSITIVE");
+
+    // The reviewer raises the gate's CD10 cut above every event.
+    let gml = gating.join("01-relapse.xml");
+    let mut tree = gating_ml::read(&gml).expect("reads");
+    let g = tree
+        .gates
+        .iter_mut()
+        .find(|g| g.id == id)
+        .expect("exported");
+    match &mut g.kind {
+        marrowgate::gate::GateKind::Rectangle { intervals, .. } => {
+            // Sides in order: FSC-A, SSC-A, CD19, CD10, CD22, CD24.
+            assert_eq!(intervals.len(), 6);
+            assert!(intervals[3].min.is_some() && intervals[3].max.is_none());
+            intervals[3].min = Some(2.0);
+        }
+        other => panic!("{other:?}"),
+    }
+    std::fs::write(&gml, gating_ml::write(&tree).expect("writes")).expect("edits");
+    let edited = run(&d.join("edited"));
+    let s = &edited["sites"][0];
+    let g = reviewed_gate(&edited);
+    assert_eq!(g["edited"], true);
+    assert_eq!(g["reviewed_events"], 0);
+    let neg = &s["cd19_negative"];
+    assert_eq!(neg["found"], false, "{neg}");
+    assert_eq!(neg["events"], 0, "{neg}");
+    assert!(
+        s["blast_events"].as_u64() < site["blast_events"].as_u64(),
+        "{} vs {}",
+        s["blast_events"],
+        site["blast_events"]
+    );
+}

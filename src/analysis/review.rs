@@ -12,9 +12,12 @@
 use crate::events::FileEvents;
 use crate::fcs::{DataSetInfo, FcsFile};
 use crate::gate::gating_ml;
+use crate::gate::tree::{GateTree, Membership};
 use crate::stats::percent;
 use crate::strategy::blasts::BlastSearch;
+use crate::strategy::cd19_negative::Cd19NegativeGating;
 use crate::strategy::pregate::{GateRecord, PreGates, count, names};
+use crate::strategy::prepare::Prepared;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -82,6 +85,75 @@ impl Review {
     }
 }
 
+/// The reviewed file at `path` and its gates' membership on the site's
+/// file.
+fn evaluate(
+    path: &Path,
+    file: &FcsFile,
+    dataset: usize,
+    info: &DataSetInfo,
+) -> Result<(GateTree, Membership), ReviewError> {
+    let fail = |e: &dyn std::fmt::Display| ReviewError {
+        file: path.display().to_string(),
+        message: e.to_string(),
+    };
+    let tree = gating_ml::read(path).map_err(|e| fail(&e))?;
+    let membership = tree
+        .evaluate(
+            &FileEvents { file, dataset },
+            info.metadata.spillover.as_ref(),
+        )
+        .map_err(|e| fail(&e))?;
+    Ok((tree, membership))
+}
+
+/// Takes the CD19-negative B-lineage gate back from the reviewed file at
+/// `path` (after [`apply_review`], on the reviewed pre-gates): its
+/// population is the reviewed file's membership of the gate, judged as
+/// the automated one is (beyond the CD19+ precursors' tail by the LOD),
+/// and the gate joins `review`. A gate the search did not export is left
+/// as it is.
+#[allow(clippy::too_many_arguments)]
+pub fn review_cd19_negative(
+    path: &Path,
+    file: &FcsFile,
+    dataset: usize,
+    info: &DataSetInfo,
+    prepared: &Prepared,
+    pregates: &PreGates,
+    lod_events: u64,
+    (gating, review): (Cd19NegativeGating, &mut Review),
+) -> Result<Cd19NegativeGating, ReviewError> {
+    let Some(id) = gating.record.id.clone() else {
+        return Ok(gating);
+    };
+    let (tree, membership) = evaluate(path, file, dataset, info)?;
+    let missing = || ReviewError {
+        file: path.display().to_string(),
+        message: format!(
+            "the reviewed file has no gate {id:?} (or one of its regions), which the automated gating exported: keep every exported gate, edit it in place"
+        ),
+    };
+    let edited = gating
+        .record
+        .exported
+        .iter()
+        .map(|g| tree.gate(&g.id).map(|t| t != g))
+        .collect::<Option<Vec<bool>>>()
+        .ok_or_else(missing)?
+        .contains(&true);
+    let members = membership.of(&id).ok_or_else(missing)?.to_vec();
+    let automated_events = gating.record.events;
+    let gating = gating.settle(prepared, members, count(&pregates.blast_region), lod_events);
+    review.gates.push(GateReview {
+        id,
+        edited,
+        automated_events,
+        reviewed_events: gating.record.events,
+    });
+    Ok(gating)
+}
+
 /// Applies the reviewed file at `path` to a site's pre-gates and blast
 /// search (in place) and says what changed.
 pub fn apply_review(
@@ -97,13 +169,7 @@ pub fn apply_review(
         file: shown.clone(),
         message,
     };
-    let tree = gating_ml::read(path).map_err(|e| fail(e.to_string()))?;
-    let membership = tree
-        .evaluate(
-            &FileEvents { file, dataset },
-            info.metadata.spillover.as_ref(),
-        )
-        .map_err(|e| fail(e.to_string()))?;
+    let (tree, membership) = evaluate(path, file, dataset, info)?;
     let mut changed: BTreeSet<String> = BTreeSet::new();
     let mut gates = Vec::new();
     let records: Vec<GateRecord> = pregates

@@ -4,7 +4,7 @@
 //! gate tree and judge those.
 
 use super::case::Site;
-use super::review::{Review, apply_review};
+use super::review::{Review, apply_review, review_cd19_negative};
 use crate::events::FileEvents;
 use crate::fcs::{DataSetInfo, FcsFile, FileError};
 use crate::gate::tree::GateTree;
@@ -312,20 +312,31 @@ pub struct AutomaticGating {
     pub pregates: PreGates,
     /// Blast clusters.
     pub search: BlastSearch,
+    /// The CD19-negative B-lineage gate, when the tube has the markers for
+    /// it.
+    pub cd19_negative: Option<GateRecord>,
 }
 
 impl AutomaticGating {
-    /// The site's automated gates as one Gating-ML tree (pre-gates and
-    /// the blast gate, with the scales they were applied on).
+    /// Every automated gate in order: the pre-gates, the blast gate and
+    /// the CD19-negative B-lineage gate.
+    pub fn records(&self) -> impl Iterator<Item = &GateRecord> {
+        self.pregates
+            .records
+            .iter()
+            .chain([&self.search.record])
+            .chain(self.cd19_negative.as_ref())
+    }
+
+    /// The site's automated gates as one Gating-ML tree (pre-gates, the
+    /// blast gate and the CD19-negative B-lineage gate, with the scales
+    /// they were applied on).
     pub fn gate_tree(&self) -> crate::gate::tree::GateTree {
         crate::gate::tree::GateTree {
             transforms: self.prepared.transforms(),
             matrices: Vec::new(),
             gates: self
-                .pregates
-                .records
-                .iter()
-                .chain([&self.search.record])
+                .records()
                 .flat_map(|r| r.exported.iter().cloned())
                 .collect(),
         }
@@ -553,9 +564,9 @@ fn measure_automatic(
         path: site.file.clone(),
         source,
     })?;
-    // From here on the columns are what is read: the file's bytes (a
-    // 10 M-event tube's 460 MB) go now, unless a review reads the file
-    // again or its blast events are kept.
+    // From here on the columns are what is read: the file (a read one's
+    // bytes) goes now, unless a review reads it again or its blast events
+    // are kept.
     let file = (reviewed.is_some() || settings.keep_blast_events).then_some(file);
     let mut g = pregate(&prepared, &settings.pregate);
     let mut blasts = find_blasts(
@@ -565,7 +576,7 @@ fn measure_automatic(
         settings.expected_phenotype.as_ref(),
         &settings.blast,
     );
-    let review = match (reviewed, file.as_ref()) {
+    let mut review = match (reviewed, file.as_ref()) {
         (Some(path), Some(file)) => Some(
             apply_review(path, file, data.index, info, &mut g, &mut blasts).map_err(|e| {
                 SiteError::Gates {
@@ -580,13 +591,32 @@ fn measure_automatic(
         // The references downstream follow the reviewed gates.
         g.refresh_lymphocytes(&prepared);
     }
-    let file = file.filter(|_| settings.keep_blast_events);
-    let cd19_negative = find_cd19_negative(
+    let mut cd19_negative = find_cd19_negative(
         &prepared,
         &g,
         limits.lod_events,
         settings.pregate.negative_sd,
     );
+    if let (Some(path), Some(f), Some(review)) = (reviewed, file.as_ref(), review.as_mut())
+        && let Some(neg) = cd19_negative.take()
+    {
+        let gating = review_cd19_negative(
+            path,
+            f,
+            data.index,
+            info,
+            &prepared,
+            &g,
+            limits.lod_events,
+            (neg, review),
+        )
+        .map_err(|e| SiteError::Gates {
+            file: e.file,
+            message: e.message,
+        })?;
+        cd19_negative = Some(gating);
+    }
+    let file = file.filter(|_| settings.keep_blast_events);
     if let Some(neg) = cd19_negative.as_ref().filter(|n| n.search.found) {
         blasts
             .members
@@ -718,7 +748,8 @@ fn measure_automatic(
     );
     let mut gates = g.records.clone();
     gates.push(blasts.record.clone());
-    gates.extend(cd19_negative.as_ref().map(|n| n.record.clone()));
+    let cd19_record = cd19_negative.as_ref().map(|n| n.record.clone());
+    gates.extend(cd19_record.clone());
     let measures = SiteMeasures {
         total_events: total,
         debris_percent: percent(debris, stable),
@@ -776,6 +807,7 @@ fn measure_automatic(
                 prepared,
                 pregates: g,
                 search: blasts,
+                cd19_negative: cd19_record,
             }),
         },
     ))

@@ -508,13 +508,7 @@ pub fn sample(id: usize, site: &str, fcs: &Path, a: &AutomaticGating) -> Workspa
         esc(&file_name),
         a.prepared.events
     );
-    let records: Vec<&GateRecord> = a
-        .pregates
-        .records
-        .iter()
-        .chain([&a.search.record])
-        .filter(|r| r.id.is_some())
-        .collect();
+    let records: Vec<&GateRecord> = a.records().filter(|r| r.id.is_some()).collect();
     let mut populations_xml = String::new();
     populations(&mut populations_xml, &scales, a, &records, None, 4);
     WorkspaceSample {

@@ -22,10 +22,11 @@
 //! by the LOD and be at least three times it. What is found
 //! is reported as "CD19-negative B-lineage blasts".
 
+use super::export::{at_least, at_most, below, rectangle, set_parent};
 use super::markers::{B_LINEAGE_ALTERNATIVES, Marker};
 use super::pregate::{
     GateRecord, PreGates, count, mask_where, masked_quantiles, median_of_indices, names,
-    negative_bound,
+    nearest_exported, negative_bound,
 };
 use super::prepare::Prepared;
 use crate::stats::{median_and_robust_sd, percent};
@@ -77,6 +78,8 @@ pub struct Cd19NegativeGating {
     pub members: Vec<bool>,
     /// The gate as audited.
     pub record: GateRecord,
+    /// The B-lineage markers other than CD19 it gated through.
+    pub alternatives: Vec<Marker>,
 }
 
 /// The B-lineage markers other than CD19 that `p` holds.
@@ -163,16 +166,17 @@ pub fn find_cd19_negative(
         MAX_SSC_OF_LYMPHOCYTES * lymph_ssc,
     );
     let verified = verified_markers(g, ssc, lymph_ssc, &markers, &cuts, lod_events);
+    // Below the CD19+ gate's cut is outside the CD19+ gate (its other
+    // condition, SSC, only narrows it): the gate is this rectangle inside
+    // the blast region, exactly as exported.
     let members: Vec<bool> = mask_where(n, |i| {
         g.blast_region[i]
             && f64::from(fsc[i]) >= fsc_min
             && f64::from(ssc[i]) <= ssc_max
-            && !g.b_lineage[i]
             && f64::from(cd19[i]) < cd19_cut
             && f64::from(cd10[i]) >= cd10_cut
             && cuts.iter().all(|(v, cut)| f64::from(v[i]) >= *cut)
     });
-    let events = count(&members);
     // The precursors' CD19 just above the cut, in a band as wide as the
     // one below it that a declining tail can reach: what continuity puts
     // below the cut is at most about that many.
@@ -185,42 +189,34 @@ pub fn find_cd19_negative(
                 && cuts.iter().all(|(v, cut)| f64::from(v[i]) >= *cut)
         })
         .count() as f64;
-    let found = events as f64 >= lod_events as f64 + expected && events as f64 >= 3.0 * expected;
     let names_of: Vec<String> = markers.iter().map(|m| m.name()).collect();
-    let centre: Vec<(String, f64)> = [Marker::Cd(19), Marker::Cd(10)]
-        .into_iter()
-        .chain(markers.iter().copied())
-        .filter_map(|m| {
-            let v = p.get(m)?;
-            let (median, _, _) =
-                median_and_robust_sd((0..n).filter(|&i| members[i]).map(|i| f64::from(v[i])))?;
-            Some((m.name(), median))
-        })
-        .collect();
-    let statement = if found {
-        format!(
-            "CD19-negative B-lineage blasts: {events} events {} CD10+ below the CD19+ gate (the CD19+ B precursors' tail would explain {expected:.1})",
-            names_of
-                .iter()
-                .map(|m| format!("{m}+"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        )
-    } else {
-        format!(
-            "no CD19-negative B-lineage population: {events} events {} CD10+ below the CD19+ gate, {expected:.1} expected from the CD19+ B precursors' tail (at least the LOD beyond it needed)",
-            names_of
-                .iter()
-                .map(|m| format!("{m}+"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        )
-    };
-    let parent = count(&g.blast_region);
     let mut thresholds = vec![cd19_cut, cd10_cut];
     thresholds.extend(cuts.iter().map(|(_, c)| *c));
     let mut dimensions = vec!["CD19".to_string(), "CD10".to_string()];
     dimensions.extend(names_of.iter().cloned());
+    let sides = [
+        (Marker::FscA, at_least(fsc_min)),
+        (Marker::SscA, at_most(ssc_max)),
+        (Marker::Cd(19), below(cd19_cut)),
+        (Marker::Cd(10), at_least(cd10_cut)),
+    ]
+    .into_iter()
+    .chain(
+        markers
+            .iter()
+            .zip(&cuts)
+            .map(|(&m, (_, c))| (m, at_least(*c))),
+    )
+    .map(|(m, side)| p.dimension(m).map(|d| (d, side)))
+    .collect::<Option<Vec<_>>>();
+    let mut exported: Vec<_> = sides
+        .and_then(|sides| rectangle(GATE_NAME, sides))
+        .into_iter()
+        .collect();
+    set_parent(
+        &mut exported,
+        nearest_exported(&g.records, Some(names::BLAST_REGION)).as_deref(),
+    );
     let record = GateRecord {
         name: GATE_NAME.into(),
         parent: Some(names::BLAST_REGION.into()),
@@ -236,22 +232,83 @@ pub fn find_cd19_negative(
                 .join(", ")
         ),
         thresholds,
-        events,
-        percent_of_parent: percent(events, parent),
-        id: None,
-        exported: Vec::new(),
+        events: 0,
+        percent_of_parent: 0.0,
+        id: exported.last().map(|g| g.id.clone()),
+        exported,
     };
-    Some(Cd19NegativeGating {
-        search: Cd19NegativeSearch {
-            markers: names_of,
-            events,
-            expected_from_cd19_positive: expected,
-            found,
-            centre,
-            verified,
-            statement,
-        },
-        members: if found { members } else { vec![false; n] },
-        record,
-    })
+    let search = Cd19NegativeSearch {
+        markers: names_of,
+        events: 0,
+        expected_from_cd19_positive: expected,
+        found: false,
+        centre: Vec::new(),
+        verified,
+        statement: String::new(),
+    };
+    Some(
+        Cd19NegativeGating {
+            search,
+            members: Vec::new(),
+            record,
+            alternatives: markers,
+        }
+        .settle(p, members, count(&g.blast_region), lod_events),
+    )
+}
+
+impl Cd19NegativeGating {
+    /// The search concluded on the gate's events `members` (the automated
+    /// gate's, or a reviewed file's): their count, whether they are a
+    /// population beyond the CD19+ precursors' tail, their centre, and the
+    /// statement; `parent_events` are the blast region's.
+    pub fn settle(
+        mut self,
+        p: &Prepared,
+        members: Vec<bool>,
+        parent_events: u64,
+        lod_events: u64,
+    ) -> Cd19NegativeGating {
+        let events = count(&members);
+        let expected = self.search.expected_from_cd19_positive;
+        let found =
+            events as f64 >= lod_events as f64 + expected && events as f64 >= 3.0 * expected;
+        let centre: Vec<(String, f64)> = [Marker::Cd(19), Marker::Cd(10)]
+            .into_iter()
+            .chain(self.alternatives.iter().copied())
+            .filter_map(|m| {
+                let v = p.get(m)?;
+                let selected = v.iter().zip(&members).filter(|(_, m)| **m);
+                let (median, _, _) = median_and_robust_sd(selected.map(|(v, _)| f64::from(*v)))?;
+                Some((m.name(), median))
+            })
+            .collect();
+        let positive = self
+            .search
+            .markers
+            .iter()
+            .map(|m| format!("{m}+"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        self.search.statement = if found {
+            format!(
+                "CD19-negative B-lineage blasts: {events} events {positive} CD10+ below the CD19+ gate (the CD19+ B precursors' tail would explain {expected:.1})"
+            )
+        } else {
+            format!(
+                "no CD19-negative B-lineage population: {events} events {positive} CD10+ below the CD19+ gate, {expected:.1} expected from the CD19+ B precursors' tail (at least the LOD beyond it needed)"
+            )
+        };
+        self.search.events = events;
+        self.search.found = found;
+        self.search.centre = centre;
+        self.record.events = events;
+        self.record.percent_of_parent = percent(events, parent_events);
+        self.members = if found {
+            members
+        } else {
+            vec![false; members.len()]
+        };
+        self
+    }
 }

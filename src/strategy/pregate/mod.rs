@@ -265,17 +265,23 @@ struct Recorder {
     records: Vec<GateRecord>,
 }
 
+/// The id of the nearest exported gate at or above the record `name`:
+/// the Gating-ML parent of a gate drawn inside it.
+pub fn nearest_exported(records: &[GateRecord], name: Option<&str>) -> Option<String> {
+    let mut name = name?;
+    loop {
+        let r = records.iter().rev().find(|r| r.name == name)?;
+        if let Some(id) = &r.id {
+            return Some(id.clone());
+        }
+        name = r.parent.as_deref()?;
+    }
+}
+
 impl Recorder {
     /// The id of the nearest exported gate at or above `name`.
     fn exported_id(&self, name: Option<&str>) -> Option<String> {
-        let mut name = name?;
-        loop {
-            let r = self.records.iter().rev().find(|r| r.name == name)?;
-            if let Some(id) = &r.id {
-                return Some(id.clone());
-            }
-            name = r.parent.as_deref()?;
-        }
+        nearest_exported(&self.records, name)
     }
 
     /// Records a gate against its parent's members; returns its members.
