@@ -1,9 +1,10 @@
 //! What the detector did with a simulated site, against its truth:
-//! `cargo run --release --example explain_site -- FILE.fcs [--mrd] [--cd19-therapy] [--diagnosis DIAGNOSTIC.fcs] [--dump CSV]`
+//! `cargo run --release --example explain_site -- FILE.fcs [--mrd] [--cd19-therapy] [--diagnosis DIAGNOSTIC.fcs] [--dump CSV] [--all]`
 //! (reads `FILE.fcs.truth.csv`). Prints the true populations of the
 //! CD19+CD10+ candidates and of the blast call: a diagnostic aid when a
 //! detection-table row fails, not a test. `--dump` writes the display-scale
-//! columns, the pre-gates and the truth of every event as CSV.
+//! columns, the pre-gates and the truth of every event as CSV. `--all`
+//! lists every cluster (normal ones too) with its centre (display scale).
 
 use marrowgate::analysis::case::Site;
 use marrowgate::analysis::site::{Settings, analyze_site};
@@ -18,8 +19,10 @@ fn main() {
     };
     let mut settings = Settings::default();
     let mut dump = None;
+    let mut all = false;
     while let Some(a) = args.next() {
         match a.as_str() {
+            "--all" => all = true,
             "--mrd" => settings.limits.required_sensitivity_percent = 0.01,
             "--dump" => dump = args.next().map(PathBuf::from),
             "--cd19-therapy" => settings.cd19_directed_therapy = true,
@@ -79,9 +82,13 @@ fn main() {
     println!("CD19+CD10+:   {:?}", tally(&|i| g.cd10_positive[i]));
     println!("blast call:   {:?}", tally(&|i| auto.search.members[i]));
     for c in &auto.search.clusters {
-        if c.deviation_decades > 0.0 || c.blast {
+        if c.deviation_decades > 0.0 || c.blast || all {
             println!(
-                "cluster {:>7} events, blast {}, deviation {:.2}, spread {:.2}, size {:?}, overlap {:?}: {}",
+                "cluster {:?} {:>7} events, blast {}, deviation {:.2}, spread {:.2}, size {:?}, overlap {:?}: {}",
+                c.centre
+                    .iter()
+                    .map(|(m, v)| format!("{m}={v:.3}"))
+                    .collect::<Vec<_>>(),
                 c.events,
                 c.blast,
                 c.deviation_decades,
