@@ -23,9 +23,9 @@ pub struct FastTable {
     /// Largest |x| covered by the table.
     high: f64,
     first_bin: u32,
-    /// Bin edges (data) and scale values at them.
-    edges: Vec<f64>,
-    values: Vec<f64>,
+    /// Per bin: its lower edge (data), the scale value there, and the
+    /// slope to the next edge; one entry, so a lookup reads one place.
+    bins: Vec<[f64; 3]>,
 }
 
 impl FastTable {
@@ -43,14 +43,18 @@ impl FastTable {
             edges.push(x);
             values.push(exact(x));
         }
+        let bins = edges
+            .windows(2)
+            .zip(values.windows(2))
+            .map(|(x, y)| [x[0], y[0], (y[1] - y[0]) / (x[1] - x[0])])
+            .collect();
         FastTable {
             zero,
             slope,
             low: edges[0],
             high: edges[n - 1],
             first_bin,
-            edges,
-            values,
+            bins,
         }
     }
 
@@ -62,10 +66,8 @@ impl FastTable {
             self.zero + magnitude * self.slope
         } else if magnitude < self.high {
             let bin = (((magnitude as f32).to_bits() >> SHIFT) - self.first_bin) as usize;
-            let bin = bin.min(self.edges.len() - 2);
-            let (x0, x1) = (self.edges[bin], self.edges[bin + 1]);
-            let (y0, y1) = (self.values[bin], self.values[bin + 1]);
-            y0 + (magnitude - x0) * (y1 - y0) / (x1 - x0)
+            let [x0, y0, slope] = self.bins[bin.min(self.bins.len() - 1)];
+            y0 + (magnitude - x0) * slope
         } else if magnitude.is_nan() {
             return f64::NAN;
         } else {
