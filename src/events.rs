@@ -52,16 +52,36 @@ pub trait EventSource: Sync {
 }
 
 /// The specs of row-major `rows` of `p` values, one column per spec
-/// (row by row, so each row is read once while it is in cache).
+/// ([`combine_into`] each).
 fn combine(rows: &[f64], p: usize, specs: &[LinearSpec]) -> Vec<Vec<f64>> {
     let n = rows.len() / p.max(1);
-    let mut columns: Vec<Vec<f64>> = specs.iter().map(|_| vec![0.0; n]).collect();
-    for (e, row) in rows.chunks_exact(p.max(1)).enumerate() {
-        for (col, spec) in columns.iter_mut().zip(specs) {
-            col[e] = spec.iter().map(|&(j, w)| row[j] * w).sum();
-        }
+    specs
+        .iter()
+        .map(|spec| {
+            let mut column = vec![0.0; n];
+            combine_into(&mut column, rows, p.max(1), spec);
+            column
+        })
+        .collect()
+}
+
+/// `out[e] = Σ w · rows[e][j]` over the spec's `(j, w)` for the row-major
+/// `rows` of `width` values, term by term over the whole chunk (a loop
+/// the compiler can keep in registers, summed in the spec's order).
+pub(crate) fn combine_into(out: &mut [f64], rows: &[f64], width: usize, spec: &[(usize, f64)]) {
+    let Some((&(first, w), rest)) = spec.split_first() else {
+        out.fill(std::iter::empty::<f64>().sum());
+        return;
+    };
+    let rows = || rows.chunks_exact(width);
+    out.iter_mut()
+        .zip(rows())
+        .for_each(|(o, row)| *o = row.get(first).map_or(f64::NAN, |x| x * w));
+    for &(j, w) in rest {
+        out.iter_mut()
+            .zip(rows())
+            .for_each(|(o, row)| *o += row.get(j).map_or(f64::NAN, |x| x * w));
     }
-    columns
 }
 
 /// An in-memory events × channels matrix of channel values.

@@ -5,7 +5,7 @@
 
 use super::markers::{Marker, MarkerMap};
 use crate::compensation::Compensation;
-use crate::events::{CHUNK_EVENTS, LinearSpec, chunk_slots};
+use crate::events::{CHUNK_EVENTS, LinearSpec, chunk_slots, combine_into};
 use crate::fcs::spillover::Spillover;
 use crate::fcs::{FcsError, FcsFile};
 use crate::gate::gating_ml::ncname;
@@ -265,25 +265,6 @@ impl ColumnScale {
             ColumnScale::Divide(r) => values.iter_mut().for_each(|v| *v /= r),
             ColumnScale::Transform(t) => values.iter_mut().for_each(|v| *v = t.eval(*v)),
         }
-    }
-}
-
-/// `out[e] = Σ w · rows[e][j]` over the spec's `(j, w)` for the row-major
-/// `rows` of `width` values, term by term over the whole chunk (a loop
-/// the compiler can keep in registers, summed in the spec's order).
-fn combine_into(out: &mut [f64], rows: &[f64], width: usize, spec: &[(usize, f64)]) {
-    let Some((&(first, w), rest)) = spec.split_first() else {
-        out.fill(std::iter::empty::<f64>().sum());
-        return;
-    };
-    let rows = || rows.chunks_exact(width);
-    out.iter_mut()
-        .zip(rows())
-        .for_each(|(o, row)| *o = row.get(first).map_or(f64::NAN, |x| x * w));
-    for &(j, w) in rest {
-        out.iter_mut()
-            .zip(rows())
-            .for_each(|(o, row)| *o += row.get(j).map_or(f64::NAN, |x| x * w));
     }
 }
 
