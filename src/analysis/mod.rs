@@ -124,11 +124,13 @@ pub fn analyze_case(case: &Case, settings: &Settings) -> (CaseReport, Vec<Option
     analyze_case_with(case, settings, &|_, _, _| {}, true)
 }
 
-/// FCS bytes of the sites analysed at once: a site holds about three times
-/// its file in memory while it is analysed (the file, then its columns), so
-/// this bounds the memory of a case by what is in flight, whatever the
-/// number of sites or cores. A larger file is analysed alone.
-pub const MAX_BYTES_IN_FLIGHT: u64 = 512 << 20;
+/// FCS bytes of the sites analysed at once: a site holds about its file's
+/// size in memory while it is analysed (its single-precision columns and
+/// masks; the events are read from the file as they are decoded), so this
+/// bounds the memory of a case by what is in flight, whatever the number
+/// of sites or cores: two 10 M-event tubes at once peak at about 1.3 GB.
+/// A larger file is analysed alone.
+pub const MAX_BYTES_IN_FLIGHT: u64 = 1 << 30;
 
 /// Consecutive groups of site indices whose file sizes fit
 /// [`MAX_BYTES_IN_FLIGHT`] together (a larger file is a group alone).
@@ -232,10 +234,14 @@ mod in_flight_tests {
     fn groups_hold_what_fits_and_a_large_file_alone() {
         let mb = 1u64 << 20;
         assert_eq!(groups_in_flight(&[50 * mb; 4]), vec![0..4]);
-        assert_eq!(groups_in_flight(&[480 * mb; 3]), vec![0..1, 1..2, 2..3]);
+        assert_eq!(groups_in_flight(&[480 * mb; 3]), vec![0..2, 2..3]);
         assert_eq!(
             groups_in_flight(&[600 * mb, 10 * mb, 10 * mb, 500 * mb]),
-            vec![0..1, 1..3, 3..4]
+            vec![0..3, 3..4]
+        );
+        assert_eq!(
+            groups_in_flight(&[1200 * mb, 10 * mb, 1100 * mb]),
+            vec![0..1, 1..2, 2..3]
         );
         assert!(groups_in_flight(&[]).is_empty());
     }
