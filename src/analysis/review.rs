@@ -85,51 +85,39 @@ impl Review {
     }
 }
 
-/// The reviewed file at `path` and its gates' membership on the site's
-/// file.
-fn evaluate(
-    path: &Path,
-    file: &FcsFile,
-    dataset: usize,
-    info: &DataSetInfo,
-) -> Result<(GateTree, Membership), ReviewError> {
-    let fail = |e: &dyn std::fmt::Display| ReviewError {
-        file: path.display().to_string(),
-        message: e.to_string(),
-    };
-    let tree = gating_ml::read(path).map_err(|e| fail(&e))?;
-    let membership = tree
-        .evaluate(
-            &FileEvents { file, dataset },
-            info.metadata.spillover.as_ref(),
-        )
-        .map_err(|e| fail(&e))?;
-    Ok((tree, membership))
+/// A reviewed Gating-ML file, read and evaluated on the site's file once:
+/// what [`apply_review`] applied, kept for the gates decided after it
+/// ([`review_cd19_negative`]).
+pub struct ReviewedFile {
+    /// The file as shown in messages.
+    shown: String,
+    tree: GateTree,
+    membership: Membership,
 }
 
-/// Takes the CD19-negative B-lineage gate back from the reviewed file at
-/// `path` (after [`apply_review`], on the reviewed pre-gates): its
-/// population is the reviewed file's membership of the gate, judged as
-/// the automated one is (beyond the CD19+ precursors' tail by the LOD),
-/// and the gate joins `review`. A gate the search did not export is left
-/// as it is.
-#[allow(clippy::too_many_arguments)]
+/// Takes the CD19-negative B-lineage gate back from the reviewed file
+/// (after [`apply_review`], on the reviewed pre-gates): its population is
+/// the reviewed file's membership of the gate, judged as the automated one
+/// is (beyond the CD19+ precursors' tail by the LOD), and the gate joins
+/// `review`. A gate the search did not export is left as it is.
 pub fn review_cd19_negative(
-    path: &Path,
-    file: &FcsFile,
-    dataset: usize,
-    info: &DataSetInfo,
+    reviewed: &ReviewedFile,
     prepared: &Prepared,
     pregates: &PreGates,
     lod_events: u64,
-    (gating, review): (Cd19NegativeGating, &mut Review),
+    gating: Cd19NegativeGating,
+    review: &mut Review,
 ) -> Result<Cd19NegativeGating, ReviewError> {
     let Some(id) = gating.record.id.clone() else {
         return Ok(gating);
     };
-    let (tree, membership) = evaluate(path, file, dataset, info)?;
+    let ReviewedFile {
+        shown,
+        tree,
+        membership,
+    } = reviewed;
     let missing = || ReviewError {
-        file: path.display().to_string(),
+        file: shown.clone(),
         message: format!(
             "the reviewed file has no gate {id:?} (or one of its regions), which the automated gating exported: keep every exported gate, edit it in place"
         ),
@@ -155,7 +143,8 @@ pub fn review_cd19_negative(
 }
 
 /// Applies the reviewed file at `path` to a site's pre-gates and blast
-/// search (in place) and says what changed.
+/// search (in place) and says what changed; returns the file as evaluated
+/// too, for the gates decided after it.
 pub fn apply_review(
     path: &Path,
     file: &FcsFile,
@@ -163,13 +152,19 @@ pub fn apply_review(
     info: &DataSetInfo,
     pregates: &mut PreGates,
     search: &mut BlastSearch,
-) -> Result<Review, ReviewError> {
+) -> Result<(Review, ReviewedFile), ReviewError> {
     let shown = path.display().to_string();
     let fail = |message: String| ReviewError {
         file: shown.clone(),
         message,
     };
-    let (tree, membership) = evaluate(path, file, dataset, info)?;
+    let tree = gating_ml::read(path).map_err(|e| fail(e.to_string()))?;
+    let membership = tree
+        .evaluate(
+            &FileEvents { file, dataset },
+            info.metadata.spillover.as_ref(),
+        )
+        .map_err(|e| fail(e.to_string()))?;
     let mut changed: BTreeSet<String> = BTreeSet::new();
     let mut gates = Vec::new();
     let records: Vec<GateRecord> = pregates
@@ -241,5 +236,15 @@ pub fn apply_review(
             });
         }
     }
-    Ok(Review { file: shown, gates })
+    Ok((
+        Review {
+            file: shown.clone(),
+            gates,
+        },
+        ReviewedFile {
+            shown,
+            tree,
+            membership,
+        },
+    ))
 }

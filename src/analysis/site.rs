@@ -576,16 +576,18 @@ fn measure_automatic(
         settings.expected_phenotype.as_ref(),
         &settings.blast,
     );
-    let mut review = match (reviewed, file.as_ref()) {
-        (Some(path), Some(file)) => Some(
-            apply_review(path, file, data.index, info, &mut g, &mut blasts).map_err(|e| {
-                SiteError::Gates {
-                    file: e.file,
-                    message: e.message,
-                }
-            })?,
-        ),
-        _ => None,
+    let gates_error = |e: super::review::ReviewError| SiteError::Gates {
+        file: e.file,
+        message: e.message,
+    };
+    let (mut review, reviewed_file) = match (reviewed, file.as_ref()) {
+        (Some(path), Some(file)) => {
+            let (review, reviewed) =
+                apply_review(path, file, data.index, info, &mut g, &mut blasts)
+                    .map_err(gates_error)?;
+            (Some(review), Some(reviewed))
+        }
+        _ => (None, None),
     };
     if review.is_some() {
         // The references downstream follow the reviewed gates.
@@ -597,25 +599,15 @@ fn measure_automatic(
         limits.lod_events,
         settings.pregate.negative_sd,
     );
-    if let (Some(path), Some(f), Some(review)) = (reviewed, file.as_ref(), review.as_mut())
+    if let (Some(reviewed), Some(review)) = (reviewed_file.as_ref(), review.as_mut())
         && let Some(neg) = cd19_negative.take()
     {
-        let gating = review_cd19_negative(
-            path,
-            f,
-            data.index,
-            info,
-            &prepared,
-            &g,
-            limits.lod_events,
-            (neg, review),
-        )
-        .map_err(|e| SiteError::Gates {
-            file: e.file,
-            message: e.message,
-        })?;
+        let gating = review_cd19_negative(reviewed, &prepared, &g, limits.lod_events, neg, review)
+            .map_err(gates_error)?;
         cd19_negative = Some(gating);
     }
+    // The reviewed file's memberships go now.
+    drop(reviewed_file);
     let file = file.filter(|_| settings.keep_blast_events);
     if let Some(neg) = cd19_negative.as_ref().filter(|n| n.search.found) {
         blasts

@@ -74,10 +74,11 @@ pub struct Prepared {
 /// double precision passes the same events, since a double-precision value
 /// rounds to a stored value on the same side of the midpoint. (A cut at a
 /// stored value, such as a quantile, would otherwise split the events
-/// whose exact value lies within half a unit of it.) Non-finite cuts are
-/// returned as they are.
+/// whose exact value lies within half a unit of it.) Non-finite cuts, and
+/// cuts beyond the single-precision range (no stored value lies past them
+/// but infinity), are returned as they are.
 pub fn cut_between_stored_values(cut: f64) -> f64 {
-    if !cut.is_finite() {
+    if !cut.is_finite() || cut.abs() >= f64::from(f32::MAX) {
         return cut;
     }
     let near = cut as f32;
@@ -413,4 +414,32 @@ pub fn read_compensated(
             problem,
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cut_between_stored_values;
+
+    #[test]
+    fn a_moved_cut_splits_stored_and_exact_values_alike() {
+        for cut in [0.3_f64, 0.5, 0.1234567891, 1e-9, -0.25, 7.0e5] {
+            let moved = cut_between_stored_values(cut);
+            let stored = cut as f32;
+            // The stored values on each side of the cut stay on that side.
+            for v in [stored.next_down(), stored, stored.next_up()] {
+                assert_eq!(f64::from(v) >= cut, f64::from(v) >= moved, "{cut} {v}");
+            }
+            // An exact value and the stored value it rounds to fall alike.
+            for k in -50..=50 {
+                let exact = moved + f64::from(k) * moved.abs().max(1e-30) * 1e-9;
+                assert_eq!(
+                    exact >= moved,
+                    f64::from(exact as f32) >= moved,
+                    "{cut} {exact}"
+                );
+            }
+        }
+        assert_eq!(cut_between_stored_values(1e300), 1e300);
+        assert!(cut_between_stored_values(f64::INFINITY).is_infinite());
+    }
 }
