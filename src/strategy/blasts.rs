@@ -28,7 +28,7 @@
 use super::export::{any_of, set_parent};
 use super::markers::Marker;
 use super::mixture::{self, Mixture};
-use super::pregate::{GateRecord, PreGates, View, count, median_of_indices, names};
+use super::pregate::{GateRecord, PreGates, View, count, indices_where, median_of_indices, names};
 use super::prepare::{LOGICLE, Prepared};
 use crate::gate::{Dimension, Gate, GateKind};
 use crate::stats::{median_and_robust_sd, percent, quantile, sorted_finite};
@@ -1018,9 +1018,7 @@ pub fn find_blasts(
     // 1. References.
     // The pre-gates' lymphocyte reference (the T/NK cells).
     let lymph_idx = &g.lymphocytes;
-    let mature_b_idx: Vec<usize> = (0..n)
-        .filter(|&i| g.b_lineage[i] && !g.cd10_positive[i])
-        .collect();
+    let mature_b_idx = indices_where(n, |i| g.b_lineage[i] && !g.cd10_positive[i]);
     let enough = |idx: &[usize]| idx.len() >= 30;
     let lymph: Vec<Option<Level>> = (0..d)
         .map(|k| enough(lymph_idx).then(|| decades(lymph_idx, k)).flatten())
@@ -1043,7 +1041,7 @@ pub fn find_blasts(
     }
 
     // 2. The CD19+CD10+ events, their departures and the seeds.
-    let candidates: Vec<usize> = (0..n).filter(|&i| g.cd10_positive[i]).collect();
+    let candidates = indices_where(n, |i| g.cd10_positive[i]);
     let mut rows = vec![0.0; candidates.len() * d];
     rows.par_chunks_mut(d.max(1))
         .zip(&candidates)

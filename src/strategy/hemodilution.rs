@@ -8,10 +8,11 @@
 
 use super::markers::Marker;
 use super::pregate::{
-    PreGates, count, mask_where, median_of_indices, names, negative_bound, quantiles_of_indices,
+    PreGates, mask_where, median_of_indices, names, negative_bound, quantiles_of_indices,
 };
 use super::prepare::{LOGICLE, Prepared};
 use crate::stats::percent;
+use rayon::prelude::*;
 use serde::Serialize;
 
 /// Marrow-only populations, percent of the viable nucleated non-blast
@@ -45,10 +46,7 @@ pub struct MarrowIndicators {
 /// Counts the marrow-only cells of a gated site.
 pub fn marrow_indicators(p: &Prepared, g: &PreGates, blasts: &[bool]) -> MarrowIndicators {
     let n = p.events;
-    let base = mask_where(n, |i| g.viable[i] && !blasts[i]);
-    let reference = count(&base);
-    let non_b = mask_where(n, |i| base[i] && !g.b_lineage[i]);
-    let b_precursor = mask_where(n, |i| base[i] && g.cd10_positive[i]);
+    let non_b = mask_where(n, |i| g.viable[i] && !blasts[i] && !g.b_lineage[i]);
     // The lymphocytes anchor the CD34+ progenitors and the nucleated red
     // cells: both sit in CD45 and SSC relative to them. They are the
     // site's one lymphocyte reference (`PreGates::lymphocytes`, the T/NK
@@ -65,7 +63,13 @@ pub fn marrow_indicators(p: &Prepared, g: &PreGates, blasts: &[bool]) -> MarrowI
                 median_of_indices(&lymph, cd45),
                 quantiles_of_indices(&lymph, ssc, &[0.5, 0.9]),
             ) {
-                (Some(l45), Some(q)) => Some((cd45, ssc, l45, q[0], q[1])),
+                (Some(l45), Some(q)) => Some(Lymphoid {
+                    cd45,
+                    ssc,
+                    median_cd45: l45,
+                    median_ssc: q[0],
+                    top_ssc: q[1],
+                }),
                 _ => None,
             }
         }
@@ -76,49 +80,104 @@ pub fn marrow_indicators(p: &Prepared, g: &PreGates, blasts: &[bool]) -> MarrowI
     // decades dimmer than the lymphocytes, SSC at most 3x theirs): the
     // spreading of bright neutrophils and monocytes into the CD34 channel
     // is outside it, so peripheral blood does not look like marrow.
-    let cd34_positive: Option<Vec<bool>> = p.get(Marker::Cd(34)).map(|cd34| {
-        let cut = negative_bound(cd34, &non_b, 4.0).unwrap_or(f64::INFINITY);
-        mask_where(n, |i| {
+    let cd34 = p.get(Marker::Cd(34)).map(|cd34| {
+        (
+            cd34,
+            negative_bound(cd34, &non_b, 4.0).unwrap_or(f64::INFINITY),
+        )
+    });
+    let cd34_positive = |i: usize| {
+        cd34.is_some_and(|(cd34, cut)| {
             non_b[i]
                 && f64::from(cd34[i]) >= cut
-                && lymph.is_none_or(|(cd45, ssc, l45, ssc_mid, _)| {
-                    f64::from(cd45[i]) <= l45 - 0.3 / LOGICLE.2
-                        && f64::from(ssc[i]) <= 3.0 * ssc_mid
+                && lymph.as_ref().is_none_or(|l| {
+                    f64::from(l.cd45[i]) <= l.median_cd45 - 0.3 / LOGICLE.2
+                        && f64::from(l.ssc[i]) <= 3.0 * l.median_ssc
                 })
         })
-    });
-    let nucleated_red: Vec<bool> = match lymph {
-        Some((cd45, ssc, l45, _, ssc_top)) => {
-            let cut = l45 - 1.5 / LOGICLE.2;
-            mask_where(n, |i| {
-                non_b[i] && f64::from(cd45[i]) < cut && f64::from(ssc[i]) <= ssc_top
-            })
-        }
-        None => vec![false; n],
     };
-    let of_reference = |m: &[bool]| percent(count(m), reference);
+    // Nucleated red cells: CD45 more than 1.5 decades below the
+    // lymphocytes, no more side scatter than theirs.
+    let red_cut = lymph.as_ref().map(|l| l.median_cd45 - 1.5 / LOGICLE.2);
+    let nucleated_red = |i: usize| {
+        lymph.as_ref().zip(red_cut).is_some_and(|(l, cut)| {
+            non_b[i] && f64::from(l.cd45[i]) < cut && f64::from(l.ssc[i]) <= l.top_ssc
+        })
+    };
+    // Leukocytes among the viable cells: CD45 within 1.5 decades of the
+    // lymphocytes, B lineage, CD10+ or blasts.
     let cd10_cut = g.threshold(names::CD19_CD10).unwrap_or(f64::INFINITY);
     let cd10 = p.get(Marker::Cd(10));
-    let leukocyte_percent = lymph.map(|(cd45, _, l45, _, _)| {
-        let cut = l45 - 1.5 / LOGICLE.2;
-        let leukocytes = mask_where(n, |i| {
-            g.viable[i]
-                && (blasts[i]
-                    || g.b_lineage[i]
-                    || f64::from(cd45[i]) >= cut
-                    || cd10.is_some_and(|c| f64::from(c[i]) >= cd10_cut))
-        });
-        percent(count(&leukocytes), count(&g.viable))
-    });
-    let any = count(&mask_where(n, |i| {
-        b_precursor[i] || nucleated_red[i] || cd34_positive.as_ref().is_some_and(|c| c[i])
-    }));
+    let leukocyte = |i: usize, cut: f64, cd45: &[f32]| {
+        blasts[i]
+            || g.b_lineage[i]
+            || f64::from(cd45[i]) >= cut
+            || cd10.is_some_and(|c| f64::from(c[i]) >= cd10_cut)
+    };
+    // Every count in one pass.
+    let counts = (0..n)
+        .into_par_iter()
+        .filter(|&i| g.viable[i])
+        .fold(Counts::default, |mut c, i| {
+            c.viable += 1;
+            if let Some((l, cut)) = lymph.as_ref().zip(red_cut) {
+                c.leukocytes += u64::from(leukocyte(i, cut, l.cd45));
+            }
+            if !blasts[i] {
+                c.reference += 1;
+                let b_precursor = g.cd10_positive[i];
+                let (progenitor, red) = (cd34_positive(i), nucleated_red(i));
+                c.b_precursor += u64::from(b_precursor);
+                c.cd34_progenitor += u64::from(progenitor);
+                c.nucleated_red += u64::from(red);
+                c.any += u64::from(b_precursor || progenitor || red);
+            }
+            c
+        })
+        .reduce(Counts::default, Counts::add);
+    let of_reference = |k: u64| percent(k, counts.reference);
     MarrowIndicators {
-        cd34_progenitor_percent: cd34_positive.as_deref().map(of_reference),
-        b_precursor_percent: of_reference(&b_precursor),
-        nucleated_red_percent: of_reference(&nucleated_red),
-        marrow_specific_percent: percent(any, reference),
-        leukocyte_percent,
-        reference_events: reference,
+        cd34_progenitor_percent: cd34.map(|_| of_reference(counts.cd34_progenitor)),
+        b_precursor_percent: of_reference(counts.b_precursor),
+        nucleated_red_percent: of_reference(counts.nucleated_red),
+        marrow_specific_percent: of_reference(counts.any),
+        leukocyte_percent: lymph.map(|_| percent(counts.leukocytes, counts.viable)),
+        reference_events: counts.reference,
+    }
+}
+
+/// The lymphocyte reference of [`marrow_indicators`]: the columns and the
+/// lymphocytes' medians (and their SSC's 90th percentile).
+struct Lymphoid<'a> {
+    cd45: &'a [f32],
+    ssc: &'a [f32],
+    median_cd45: f64,
+    median_ssc: f64,
+    top_ssc: f64,
+}
+
+/// The events [`marrow_indicators`] counts.
+#[derive(Default)]
+struct Counts {
+    viable: u64,
+    leukocytes: u64,
+    reference: u64,
+    b_precursor: u64,
+    cd34_progenitor: u64,
+    nucleated_red: u64,
+    any: u64,
+}
+
+impl Counts {
+    fn add(self, o: Counts) -> Counts {
+        Counts {
+            viable: self.viable + o.viable,
+            leukocytes: self.leukocytes + o.leukocytes,
+            reference: self.reference + o.reference,
+            b_precursor: self.b_precursor + o.b_precursor,
+            cd34_progenitor: self.cd34_progenitor + o.cd34_progenitor,
+            nucleated_red: self.nucleated_red + o.nucleated_red,
+            any: self.any + o.any,
+        }
     }
 }

@@ -38,9 +38,21 @@ pub(super) fn stable_flow(
     let width = (hi - lo) / bins as f64;
     let mut edges: Vec<f64> = (0..bins).map(|k| lo + k as f64 * width).collect();
     edges.push(hi.next_up());
+    // The bin is guessed by division and settled against the edges (the
+    // guess is off by at most one where rounding meets an edge, so the loops
+    // run once at most).
     let bin = |v: f64| -> Option<usize> {
-        (v.is_finite() && v >= lo && v <= hi)
-            .then(|| (edges[..bins].partition_point(|&e| e <= v) - 1).min(bins - 1))
+        if !(v >= lo && v <= hi) {
+            return None;
+        }
+        let mut b = (((v - lo) / width) as usize).min(bins - 1);
+        while b > 0 && v < edges[b] {
+            b -= 1;
+        }
+        while b + 1 < bins && v >= edges[b + 1] {
+            b += 1;
+        }
+        Some(b)
     };
     let counts = t
         .par_chunks(1 << 16)

@@ -9,8 +9,8 @@ mod reference;
 mod size;
 
 pub use reference::{
-    count, lymphocytes, mask_where, masked_quantiles, median_of_indices, negative_bound,
-    quantiles_of_indices,
+    count, indices_where, lymphocytes, mask_where, masked_quantiles, median_of_indices,
+    negative_bound, quantiles_of_indices,
 };
 pub use size::{LYMPHOCYTE_OF_GRANULOCYTE_SIZE, SizeCheck};
 
@@ -211,9 +211,7 @@ impl PreGates {
             return;
         }
         let cd45 = p.get(Marker::Cd(45));
-        let viable = &self.viable;
-        let fallback = || LymphoidReference::among(cd45, ssc, viable).cells;
-        self.lymphocytes = lymphocyte_reference(cd45, ssc, viable, &self.b_lineage, fallback);
+        self.lymphocytes = lymphocyte_reference(cd45, ssc, &self.viable, &self.b_lineage);
     }
 
     /// The membership of the pre-gate named `name` (`names`).
@@ -308,27 +306,30 @@ impl Recorder {
 
 /// The lymphocyte reference of everything downstream (the blast search's
 /// bounds, stain checks, the CD19-negative search): the T/NK cells, the
-/// brightest CD45 peak among viable CD19- cells; `fallback()` (all viable
-/// lymphocytes, found only when needed) when none are found. Among all viable cells a marrow full
-/// of CD45-dim blasts can hide the few lymphocytes under the blasts'
-/// bright tail, and the "lymphocytes" are then blasts.
+/// brightest CD45 peak among viable CD19- cells; the lymphocytes among
+/// all viable cells when none are found; none without CD45. Among all
+/// viable cells a marrow full of CD45-dim blasts can hide the few
+/// lymphocytes under the blasts' bright tail, and the "lymphocytes" are
+/// then blasts.
 fn lymphocyte_reference(
     cd45: Option<&[f32]>,
     ssc: &[f32],
     viable: &[bool],
     b_lineage: &[bool],
-    fallback: impl FnOnce() -> Vec<usize>,
 ) -> Vec<usize> {
-    let t_nk: Vec<usize> = cd45
-        .map(|cd45| {
-            lymphocytes(
-                cd45,
-                ssc,
-                &mask_where(cd45.len(), |i| viable[i] && !b_lineage[i]),
-            )
-        })
-        .unwrap_or_default();
-    if t_nk.is_empty() { fallback() } else { t_nk }
+    let Some(cd45) = cd45 else {
+        return Vec::new();
+    };
+    let t_nk = lymphocytes(
+        cd45,
+        ssc,
+        &mask_where(cd45.len(), |i| viable[i] && !b_lineage[i]),
+    );
+    if t_nk.is_empty() {
+        lymphocytes(cd45, ssc, viable)
+    } else {
+        t_nk
+    }
 }
 
 /// Runs the pre-gates on a prepared site, one gate function ([`gates`])
@@ -360,7 +361,7 @@ pub fn pregate(p: &Prepared, cfg: &PregateSettings) -> PreGates {
         gates::cd10_positive(p, &c, &viable, &b_lineage, cfg),
         &b_lineage,
     );
-    let lymphocytes = lymphocyte_reference(c.cd45, c.ssc, &viable, &b_lineage, || lymph.cells);
+    let lymphocytes = lymphocyte_reference(c.cd45, c.ssc, &viable, &b_lineage);
     // Dead cells stain CD45 non-specifically and, in a necrotic aspirate,
     // fill the CD45-bright tail: with a dye, the size reference is sought
     // among dye-negative events.

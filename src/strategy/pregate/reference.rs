@@ -18,6 +18,11 @@ pub fn mask_where(n: usize, keep: impl Fn(usize) -> bool + Sync + Send) -> Vec<b
     (0..n).into_par_iter().map(keep).collect()
 }
 
+/// The events `0..n` for which `keep` holds, in order, found in parallel.
+pub fn indices_where(n: usize, keep: impl Fn(usize) -> bool + Sync + Send) -> Vec<usize> {
+    (0..n).into_par_iter().filter(|&i| keep(i)).collect()
+}
+
 /// Median of `values` at `indices`, by selection, of at most
 /// [`crate::stats::REFERENCE_SAMPLE`] of them (evenly strided).
 pub fn median_of_indices(indices: &[usize], values: &[f32]) -> Option<f64> {
@@ -162,22 +167,39 @@ const MIN_PEAK_SEPARATION: f64 = 0.15;
 /// every k-th event (at most about that many), and the lymphocytes are
 /// then taken over all events.
 pub fn lymphocytes(cd45: &[f32], ssc: &[f32], mask: &[bool]) -> Vec<usize> {
+    let Some(rule) = lymphocyte_rule_of(cd45, ssc, mask) else {
+        return Vec::new();
+    };
+    indices_where(cd45.len(), |i| {
+        rule.holds(mask[i], cd45[i].into(), ssc[i].into())
+    })
+}
+
+/// The [`lymphocytes`] among every k-th event only (all events up to
+/// [`REFERENCE_SAMPLE`], about that many above), as indices into the
+/// columns: enough for their medians, without a pass over every event.
+pub fn sampled_lymphocytes(cd45: &[f32], ssc: &[f32], mask: &[bool]) -> Vec<usize> {
+    let Some(rule) = lymphocyte_rule_of(cd45, ssc, mask) else {
+        return Vec::new();
+    };
+    (0..cd45.len())
+        .step_by(reference_stride(cd45.len()))
+        .filter(|&i| rule.holds(mask[i], cd45[i].into(), ssc[i].into()))
+        .collect()
+}
+
+/// The [`LymphocyteRule`] of the events of `mask`, found on every k-th
+/// event in a file of more than [`REFERENCE_SAMPLE`] events.
+fn lymphocyte_rule_of(cd45: &[f32], ssc: &[f32], mask: &[bool]) -> Option<LymphocyteRule> {
     let n = cd45.len();
-    let rule = if n > REFERENCE_SAMPLE {
+    if n > REFERENCE_SAMPLE {
         let stride = n.div_ceil(REFERENCE_SAMPLE);
         let every = |v: &[f32]| -> Vec<f32> { v.iter().step_by(stride).copied().collect() };
         let mask: Vec<bool> = mask.iter().step_by(stride).copied().collect();
         lymphocyte_rule(&every(cd45), &every(ssc), &mask)
     } else {
         lymphocyte_rule(cd45, ssc, mask)
-    };
-    let Some(rule) = rule else {
-        return Vec::new();
-    };
-    (0..n)
-        .into_par_iter()
-        .filter(|&i| rule.holds(mask[i], cd45[i].into(), ssc[i].into()))
-        .collect()
+    }
 }
 
 /// Half-width of the lymphocytes' CD45 peak on the logicle scale.
@@ -265,37 +287,33 @@ pub(super) fn lymphocyte_fsc(
     ssc: &[f32],
     stable: &[bool],
 ) -> f64 {
-    cd45.and_then(|cd45| median_of_indices(&lymphocytes(cd45, ssc, stable), fsc))
+    cd45.and_then(|cd45| median_of_indices(&sampled_lymphocytes(cd45, ssc, stable), fsc))
         .or_else(|| masked_quantiles(fsc, stable, &[0.5]).map(|q| q[0]))
         .unwrap_or(0.2)
 }
 
-/// The lymphocytes among the viable cells and their medians: the anchor
-/// of the blast region and of the B-lineage gate's side scatter.
+/// The medians of the lymphocytes among the viable cells: the anchor of
+/// the blast region and of the B-lineage gate's side scatter.
 pub(super) struct LymphoidReference {
-    /// The lymphocytes ([`lymphocytes`]); empty without CD45.
-    pub cells: Vec<usize>,
-    /// Their median CD45.
+    /// Their median CD45; none without CD45.
     pub cd45: Option<f64>,
     /// Their median SSC-A.
     pub ssc: Option<f64>,
 }
 
 impl LymphoidReference {
-    /// The lymphocytes among `mask`.
+    /// The lymphocytes among `mask` ([`sampled_lymphocytes`]).
     pub fn among(cd45: Option<&[f32]>, ssc: &[f32], mask: &[bool]) -> LymphoidReference {
         let Some(cd45) = cd45 else {
             return LymphoidReference {
-                cells: Vec::new(),
                 cd45: None,
                 ssc: None,
             };
         };
-        let cells = lymphocytes(cd45, ssc, mask);
+        let cells = sampled_lymphocytes(cd45, ssc, mask);
         LymphoidReference {
             cd45: median_of_indices(&cells, cd45),
             ssc: median_of_indices(&cells, ssc),
-            cells,
         }
     }
 }

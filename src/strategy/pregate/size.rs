@@ -1,7 +1,11 @@
 //! The necrosis size check: debris by size alone, against references
 //! debris cannot imitate.
 
-use super::reference::{SATURATION_DISPLAY, count, mask_where, masked_quantiles, select};
+use super::reference::{
+    SATURATION_DISPLAY, indices_where, median_of_indices, quantiles_of_indices,
+};
+use crate::stats::reference_stride;
+use rayon::prelude::*;
 use serde::Serialize;
 
 /// Debris by size alone: stable events smaller than
@@ -44,20 +48,42 @@ const MIN_SIZE_REFERENCE: u64 = 20;
 /// smaller than cells.
 pub const LYMPHOCYTE_OF_GRANULOCYTE_SIZE: f64 = 0.5;
 
-/// Median FSC-A of the brightest [`SIZE_REFERENCE_FRACTION`] of `mask` in
-/// `column` (saturated values left out), if there are enough.
-fn fsc_of_brightest(column: &[f32], fsc: &[f32], mask: &[bool]) -> Option<f64> {
-    let unsaturated = mask_where(column.len(), |i| {
-        mask[i] && f64::from(column[i]) < SATURATION_DISPLAY
-    });
-    let cut = masked_quantiles(column, &unsaturated, &[1.0 - SIZE_REFERENCE_FRACTION])?[0];
-    let brightest = mask_where(column.len(), |i| {
-        unsaturated[i] && f64::from(column[i]) >= cut
-    });
-    if count(&brightest) < MIN_SIZE_REFERENCE {
+/// Median FSC-A of the brightest [`SIZE_REFERENCE_FRACTION`] of the
+/// events of `pool` in `column` (saturated values left out), if there are
+/// enough. Sought first among every k-th event (as the other reference
+/// statistics are, [`reference_stride`]), over every event only when
+/// that sample holds too few.
+fn fsc_of_brightest(
+    column: &[f32],
+    fsc: &[f32],
+    pool: impl Fn(usize) -> bool + Sync + Send,
+) -> Option<f64> {
+    let n = column.len();
+    let candidate = |i: usize| pool(i) && f64::from(column[i]) < SATURATION_DISPLAY;
+    let stride = reference_stride(n);
+    if stride > 1 {
+        let sampled: Vec<usize> = (0..n).step_by(stride).filter(|&i| candidate(i)).collect();
+        if let Some(median) = median_fsc_of_brightest(&sampled, column, fsc) {
+            return Some(median);
+        }
+    }
+    let all = indices_where(n, candidate);
+    median_fsc_of_brightest(&all, column, fsc)
+}
+
+/// Median FSC-A of the brightest [`SIZE_REFERENCE_FRACTION`] of the
+/// `events` in `column`, if there are [`MIN_SIZE_REFERENCE`] of them.
+fn median_fsc_of_brightest(events: &[usize], column: &[f32], fsc: &[f32]) -> Option<f64> {
+    let cut = quantiles_of_indices(events, column, &[1.0 - SIZE_REFERENCE_FRACTION])?[0];
+    let brightest: Vec<usize> = events
+        .iter()
+        .copied()
+        .filter(|&i| f64::from(column[i]) >= cut)
+        .collect();
+    if (brightest.len() as u64) < MIN_SIZE_REFERENCE {
         return None;
     }
-    masked_quantiles(fsc, &brightest, &[0.5]).map(|q| q[0])
+    median_of_indices(&brightest, fsc)
 }
 
 /// The size check over the stable events; `singlets` are where the
@@ -74,26 +100,27 @@ pub(super) struct SizeInputs<'a> {
 }
 
 pub(super) fn size_check(factor: f64, x: &SizeInputs) -> Option<SizeCheck> {
-    let cd45_pool = mask_where(x.cd45.len(), |i| {
+    let cd45_brightest_fsc = fsc_of_brightest(x.cd45, x.fsc, |i| {
         x.stable[i] && x.dye_negative.is_none_or(|d| d[i])
-    });
-    let cd45_brightest_fsc = fsc_of_brightest(x.cd45, x.fsc, &cd45_pool)?;
+    })?;
     let granulocyte_fsc = x
         .ssc
-        .and_then(|ssc| fsc_of_brightest(ssc, x.fsc, x.singlets));
+        .and_then(|ssc| fsc_of_brightest(ssc, x.fsc, |i| x.singlets[i]));
     let reference_fsc = granulocyte_fsc.map_or(cd45_brightest_fsc, |g| {
         cd45_brightest_fsc.max(LYMPHOCYTE_OF_GRANULOCYTE_SIZE * g)
     });
-    let small = |mask: &[bool]| {
-        select(x.fsc, mask)
-            .filter(|&v| v < factor * reference_fsc)
-            .count() as u64
-    };
+    // Both counts in one pass.
+    let limit = factor * reference_fsc;
+    let (small_events, small_viable) = (0..x.fsc.len())
+        .into_par_iter()
+        .filter(|&i| f64::from(x.fsc[i]) < limit)
+        .map(|i| (u64::from(x.stable[i]), u64::from(x.viable[i])))
+        .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
     Some(SizeCheck {
         reference_fsc,
         cd45_brightest_fsc,
         granulocyte_fsc,
-        small_events: small(x.stable),
-        small_viable: small(x.viable),
+        small_events,
+        small_viable,
     })
 }
