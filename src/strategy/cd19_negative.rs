@@ -25,8 +25,8 @@
 use super::export::{at_least, at_most, below, rectangle, set_parent};
 use super::markers::{B_LINEAGE_ALTERNATIVES, Marker};
 use super::pregate::{
-    GateRecord, PreGates, count, mask_where, masked_quantiles, median_of_indices, names,
-    nearest_exported, negative_bound,
+    GateRecord, PreGates, count, count_where, mask_where, masked_quantiles, median_of_indices,
+    names, nearest_exported, negative_bound,
 };
 use super::prepare::Prepared;
 use crate::stats::{median_and_robust_sd, percent};
@@ -114,10 +114,7 @@ fn verified_markers(
                 }
                 _ => g.b_lineage[i],
             };
-            (0..ssc.len())
-                .filter(|&i| control(i) && f64::from(values[i]) >= *cut)
-                .count() as u64
-                >= need
+            count_where(ssc.len(), |i| control(i) && f64::from(values[i]) >= *cut) >= need
         })
         .map(|(m, _)| m.name())
         .collect()
@@ -181,14 +178,12 @@ pub fn find_cd19_negative(
     // one below it that a declining tail can reach: what continuity puts
     // below the cut is at most about that many.
     let band = TAIL_BAND_DECADES / super::prepare::LOGICLE.2;
-    let expected = (0..n)
-        .filter(|&i| {
-            g.cd10_positive[i]
-                && g.blast_region[i]
-                && f64::from(cd19[i]) < cd19_cut + band
-                && cuts.iter().all(|(v, cut)| f64::from(v[i]) >= *cut)
-        })
-        .count() as f64;
+    let expected = count_where(n, |i| {
+        g.cd10_positive[i]
+            && g.blast_region[i]
+            && f64::from(cd19[i]) < cd19_cut + band
+            && cuts.iter().all(|(v, cut)| f64::from(v[i]) >= *cut)
+    }) as f64;
     let names_of: Vec<String> = markers.iter().map(|m| m.name()).collect();
     let mut thresholds = vec![cd19_cut, cd10_cut];
     thresholds.extend(cuts.iter().map(|(_, c)| *c));

@@ -9,8 +9,8 @@ mod reference;
 mod size;
 
 pub use reference::{
-    count, indices_where, lymphocytes, mask_where, masked_quantiles, median_of_indices,
-    negative_bound, quantiles_of_indices,
+    count, count_where, indices_where, lymphocytes, mask_where, masked_quantiles,
+    median_of_indices, negative_bound, quantiles_of_indices,
 };
 pub use size::{LYMPHOCYTE_OF_GRANULOCYTE_SIZE, SizeCheck};
 

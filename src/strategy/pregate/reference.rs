@@ -23,6 +23,11 @@ pub fn indices_where(n: usize, keep: impl Fn(usize) -> bool + Sync + Send) -> Ve
     (0..n).into_par_iter().filter(|&i| keep(i)).collect()
 }
 
+/// How many of the events `0..n` `keep` holds for, counted in parallel.
+pub fn count_where(n: usize, keep: impl Fn(usize) -> bool + Sync + Send) -> u64 {
+    (0..n).into_par_iter().filter(|&i| keep(i)).count() as u64
+}
+
 /// Median of `values` at `indices`, by selection, of at most
 /// [`crate::stats::REFERENCE_SAMPLE`] of them (evenly strided).
 pub fn median_of_indices(indices: &[usize], values: &[f32]) -> Option<f64> {
