@@ -248,6 +248,35 @@ fn scenarios() -> Vec<Scenario> {
                 0.05,
             )
         },
+        Scenario {
+            phenotype: phenotype(&[
+                ("CD20", 5000.0),
+                ("CD20-fraction", 0.5),
+                ("CD34", 60.0),
+                ("CD58", 2500.0),
+                ("CD38", 2000.0),
+            ]),
+            ..base(
+                "blasts 10 %, CD20 on half of them, CD34-, CD38 and CD58 within the mature-B bounds",
+                0.10,
+                0.05,
+            )
+        },
+        Scenario {
+            phenotype: phenotype(&[
+                ("CD20", 5000.0),
+                ("CD20-fraction", 0.5),
+                ("CD34", 60.0),
+                ("CD58", 3000.0),
+                ("CD38", 3000.0),
+                ("CD10", 18_000.0),
+            ]),
+            ..base(
+                "blasts 10 %, as above with CD38 at late precursors' level, CD10 moderate",
+                0.10,
+                0.05,
+            )
+        },
     ]
 }
 

@@ -358,8 +358,10 @@ enum Command {
         #[arg(long, value_enum, default_value = "canto")]
         instrument: marrowgate::simulate::instrument::Instrument,
         /// Blast phenotype: MARKER=INTENSITY (CD10, CD19, CD20, CD34, CD38,
-        /// CD45, CD58; linear units, negative is 60) or sigma=SPREAD;
-        /// repeatable, e.g. --blast-marker CD45=80 --blast-marker CD38=4000.
+        /// CD45, CD58; linear units, negative is 60), sigma=SPREAD or
+        /// CD20-fraction=F (only that fraction of blasts at the CD20 given,
+        /// the rest CD20-negative); repeatable, e.g. --blast-marker CD45=80
+        /// --blast-marker CD38=4000.
         #[arg(long = "blast-marker", value_name = "MARKER=VALUE", value_parser = parse_blast_marker)]
         blast_markers: Vec<(String, f64)>,
     },
@@ -880,7 +882,7 @@ fn parse_size(text: &str) -> Result<(u32, u32), String> {
 /// has (or `sigma`) and a positive number.
 fn parse_blast_marker(text: &str) -> Result<(String, f64), String> {
     let expected = || {
-        "expected MARKER=VALUE with MARKER one of CD10, CD19, CD20, CD34, CD38, CD45, CD58, CD81, CD66c, sigma and a positive number".to_string()
+        "expected MARKER=VALUE with MARKER one of CD10, CD19, CD20, CD34, CD38, CD45, CD58, CD81, CD66c, sigma, CD20-fraction and a positive number".to_string()
     };
     let (marker, value) = text.split_once('=').ok_or_else(expected)?;
     let value = value

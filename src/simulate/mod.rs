@@ -250,6 +250,10 @@ pub struct BlastPhenotype {
     pub cd66c: f64,
     /// Log-scale (natural) spread of the positive markers.
     pub sigma: f64,
+    /// The fraction of blasts that express CD20 at `cd20`; the others are
+    /// CD20 negative (CD20-partial B-ALL: a CD20+ part, often CD34+ too,
+    /// beside a CD20- part). 1 (the default) puts every blast at `cd20`.
+    pub cd20_positive_fraction: f64,
 }
 
 impl Default for BlastPhenotype {
@@ -267,13 +271,15 @@ impl Default for BlastPhenotype {
             cd81: 700.0,
             cd66c: NEG,
             sigma: 0.35,
+            cd20_positive_fraction: 1.0,
         }
     }
 }
 
 impl BlastPhenotype {
-    /// Sets one marker by name ("CD38", "cd45", "sigma"); `false` when the
-    /// name is not one of the blast markers.
+    /// Sets one marker by name ("CD38", "cd45", "sigma",
+    /// "CD20-fraction" for `cd20_positive_fraction`); `false` when the name
+    /// is not one of the blast markers.
     pub fn set(&mut self, marker: &str, value: f64) -> bool {
         let slot = match marker.to_ascii_uppercase().as_str() {
             "CD20" => &mut self.cd20,
@@ -286,6 +292,7 @@ impl BlastPhenotype {
             "CD81" => &mut self.cd81,
             "CD66C" => &mut self.cd66c,
             "SIGMA" => &mut self.sigma,
+            "CD20-FRACTION" => &mut self.cd20_positive_fraction,
             _ => return false,
         };
         *slot = value;
@@ -468,8 +475,20 @@ fn phenotype(p: Population, t: f64, blast: &BlastPhenotype, realism: f64) -> Phe
         Population::Blast => Phenotype {
             fsc: 56e3,
             ssc: 13e3,
+            // `t` (uniform) picks the CD20+ part, so a partial phenotype
+            // draws no extra random numbers.
             markers: m(
-                blast.cd20, blast.cd10, blast.cd34, blast.cd19, blast.cd38, blast.cd58, blast.cd45,
+                if t < blast.cd20_positive_fraction {
+                    blast.cd20
+                } else {
+                    NEG
+                },
+                blast.cd10,
+                blast.cd34,
+                blast.cd19,
+                blast.cd38,
+                blast.cd58,
+                blast.cd45,
             ),
             sigma: blast.sigma,
         },
