@@ -97,6 +97,13 @@ fn run_with(cfg: &Config, instrument: Instrument, dir: &Path, settings: &Setting
     }
 }
 
+/// CD20-partial blasts (CD20 5000 on half of them), CD34-, with `changes`.
+fn cd20_partial(changes: &[(&str, f64)]) -> BlastPhenotype {
+    let mut all = vec![("CD20", 5000.0), ("CD20-fraction", 0.5), ("CD34", 60.0)];
+    all.extend_from_slice(changes);
+    phenotype(&all)
+}
+
 fn phenotype(changes: &[(&str, f64)]) -> BlastPhenotype {
     let mut p = BlastPhenotype::default();
     for (m, v) in changes {
@@ -249,13 +256,7 @@ fn scenarios() -> Vec<Scenario> {
             )
         },
         Scenario {
-            phenotype: phenotype(&[
-                ("CD20", 5000.0),
-                ("CD20-fraction", 0.5),
-                ("CD34", 60.0),
-                ("CD58", 2500.0),
-                ("CD38", 2000.0),
-            ]),
+            phenotype: cd20_partial(&[("CD58", 2500.0), ("CD38", 2000.0)]),
             ..base(
                 "blasts 10 %, CD20 on half of them, CD34-, CD38 and CD58 within the mature-B bounds",
                 0.10,
@@ -263,14 +264,7 @@ fn scenarios() -> Vec<Scenario> {
             )
         },
         Scenario {
-            phenotype: phenotype(&[
-                ("CD20", 5000.0),
-                ("CD20-fraction", 0.5),
-                ("CD34", 60.0),
-                ("CD58", 3000.0),
-                ("CD38", 3000.0),
-                ("CD10", 18_000.0),
-            ]),
+            phenotype: cd20_partial(&[("CD58", 3000.0), ("CD38", 3000.0), ("CD10", 18_000.0)]),
             ..base(
                 "blasts 10 %, as above with CD38 at late precursors' level, CD10 moderate",
                 0.10,

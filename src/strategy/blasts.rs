@@ -1262,6 +1262,33 @@ mod tests {
         ph
     }
 
+    /// Asserts that a simulated site of 100,000 events (`blasts` and
+    /// `hematogones` fractions, phenotype `ph`) gets a blast count within
+    /// 10 % of its true blasts, at least `precision` of them true blasts.
+    fn assert_counted(
+        seed: u64,
+        blasts: f64,
+        hematogones: f64,
+        ph: &crate::simulate::BlastPhenotype,
+        precision: f64,
+        label: &str,
+    ) {
+        let cfg = Config {
+            events: 100_000,
+            seed,
+            blast_fraction: blasts,
+            hematogone_fraction: hematogones,
+            blast_phenotype: *ph,
+            ..Config::default()
+        };
+        let (found, hits, truth, _, _) = run(&cfg);
+        let relative = (found as f64 - truth as f64).abs() / truth as f64;
+        assert!(
+            relative <= 0.10 && hits as f64 >= precision * found as f64,
+            "{label}, seed {seed}, blasts {blasts}: found {found} ({hits} true) of {truth}"
+        );
+    }
+
     #[test]
     fn blast_percent_within_ten_percent_of_truth_over_seeds_and_phenotypes() {
         let phenotypes = [
@@ -1272,20 +1299,8 @@ mod tests {
         ];
         for (k, ph) in phenotypes.iter().enumerate() {
             for (j, blasts) in [0.01, 0.05, 0.3].into_iter().enumerate() {
-                let cfg = Config {
-                    events: 100_000,
-                    seed: 100 + 10 * k as u64 + j as u64,
-                    blast_fraction: blasts,
-                    hematogone_fraction: 0.08,
-                    blast_phenotype: *ph,
-                    ..Config::default()
-                };
-                let (found, hits, truth, _, _) = run(&cfg);
-                let relative = (found as f64 - truth as f64).abs() / truth as f64;
-                assert!(
-                    relative <= 0.10 && hits as f64 >= 0.9 * found as f64,
-                    "phenotype {k}, blasts {blasts}: found {found} ({hits} true) of {truth}"
-                );
+                let seed = 100 + 10 * k as u64 + j as u64;
+                assert_counted(seed, blasts, 0.08, ph, 0.9, &format!("phenotype {k}"));
             }
         }
     }
@@ -1306,20 +1321,7 @@ mod tests {
             ("CD38", 2000.0),
         ]);
         for seed in [50, 52, 54] {
-            let cfg = Config {
-                events: 100_000,
-                seed,
-                blast_fraction: 0.10,
-                hematogone_fraction: 0.05,
-                blast_phenotype: ph,
-                ..Config::default()
-            };
-            let (found, hits, truth, _, _) = run(&cfg);
-            let relative = (found as f64 - truth as f64).abs() / truth as f64;
-            assert!(
-                relative <= 0.10 && hits as f64 >= 0.95 * found as f64,
-                "seed {seed}: found {found} ({hits} true) of {truth}"
-            );
+            assert_counted(seed, 0.10, 0.05, &ph, 0.95, "CD20-partial");
         }
     }
 
