@@ -656,7 +656,8 @@ fn judge_against_hematogones(
     model: &Mixture,
     clusters: &mut [Cluster],
     cfg: &BlastSettings,
-) -> Option<String> {
+) -> (Option<String>, Vec<bool>) {
+    let mut departing = vec![false; clusters.len()];
     // The reference: clusters inside every bound that are also clearly
     // CD38 bright (half a decade above the B-cell reference, where the CD38
     // bound sits 0.2 above it), as hematogones are and blasts are not: a
@@ -665,7 +666,10 @@ fn judge_against_hematogones(
     let cd38 = bounds
         .iter()
         .find(|b| b.marker == Marker::Cd(38).name())
-        .map(|b| (b.dim, b.decades + CD38_BRIGHT_MARGIN))?;
+        .map(|b| (b.dim, b.decades + CD38_BRIGHT_MARGIN));
+    let Some(cd38) = cd38 else {
+        return (None, departing);
+    };
     let normal: Vec<usize> = (0..clusters.len())
         .filter(|&c| {
             clusters[c].deviation_decades == 0.0
@@ -679,7 +683,7 @@ fn judge_against_hematogones(
         .filter_map(|&(m, dir)| f.dim(m).map(|d| (d, m, dir)))
         .collect();
     if events < MIN_HEMATOGONE_REFERENCE || markers.is_empty() {
-        return None;
+        return (None, departing);
     }
     // Two markers beyond the spread make a phenotype; a panel with only one
     // of them (CD38 in the ClearLLab tube) needs that one clearly beyond.
@@ -750,6 +754,7 @@ fn judge_against_hematogones(
             .filter(|(_, b)| *b > 0.0)
             .collect();
         let total: f64 = departures.iter().map(|(_, b)| b).sum();
+        departing[c] = !departures.is_empty();
         if departures.len() >= needed && total >= minimum {
             cluster.blast = true;
             for (m, b) in departures {
@@ -768,7 +773,7 @@ fn judge_against_hematogones(
             }
         }
     }
-    Some(format!(
+    let text = format!(
         "hematogone reference: {events} normal precursors in {} clusters ({}); a cluster beyond their spread on {} is also a blast cluster",
         normal.len(),
         reference
@@ -784,7 +789,8 @@ fn judge_against_hematogones(
         } else {
             format!("it by {SINGLE_LEVEL_MARKER_DEPARTURE} decades or more")
         }
-    ))
+    );
+    (Some(text), departing)
 }
 
 /// The mixture with every cluster that leaves the normal pattern (centre
@@ -866,12 +872,29 @@ fn cluster_sizes(
 
 /// Sets [`Cluster::overlap_with_normal`] and [`Cluster::overlap_with_rest`]
 /// of every cluster called a blast cluster so far.
-fn measure_overlap(model: &Mixture, rows: &[f64], assigned: &[usize], clusters: &mut [Cluster]) {
+fn measure_overlap(
+    model: &Mixture,
+    rows: &[f64],
+    assigned: &[usize],
+    clusters: &mut [Cluster],
+    departing: &[bool],
+) {
     let d = model.dims.max(1);
-    let rest: Vec<bool> = clusters.iter().map(|c| !c.blast).collect();
+    let called: Vec<bool> = clusters.iter().map(|c| c.blast).collect();
+    // Normal maturation: the clusters not called, less those that leave
+    // the sample's own hematogones beyond their spread on a level marker
+    // (too little to be called themselves, but no normal precursors
+    // either: pieces of a blast population the mixture split, whose
+    // overlap with one another says nothing about normal maturation).
+    let rest: Vec<bool> = clusters
+        .iter()
+        .zip(departing)
+        .map(|(c, &departs)| !c.blast && !departs)
+        .collect();
     let inside: Vec<bool> = clusters
         .iter()
-        .map(|c| !c.blast && c.deviation_decades == 0.0)
+        .zip(&rest)
+        .map(|(c, &rest)| rest && c.deviation_decades == 0.0)
         .collect();
     // Per event in parallel, summed in order: the same sums on every run
     // (a parallel reduction's order, and so its rounding, varies).
@@ -881,7 +904,7 @@ fn measure_overlap(model: &Mixture, rows: &[f64], assigned: &[usize], clusters: 
         .map_init(
             || vec![0.0; clusters.len()],
             |post, (x, &c)| {
-                if rest[c] {
+                if !called[c] {
                     return (0.0, 0.0);
                 }
                 model.posteriors(x, post);
@@ -904,7 +927,7 @@ fn measure_overlap(model: &Mixture, rows: &[f64], assigned: &[usize], clusters: 
         counts[c] += 1;
     }
     for (c, cluster) in clusters.iter_mut().enumerate() {
-        if !rest[c] && counts[c] > 0 {
+        if called[c] && counts[c] > 0 {
             cluster.overlap_with_normal = Some(sums[c].0 / counts[c] as f64);
             cluster.overlap_with_rest = Some(sums[c].1 / counts[c] as f64);
         }
@@ -1151,9 +1174,9 @@ pub fn find_blasts(
                         && pattern,
                 });
             }
-            let hematogone_reference =
+            let (hematogone_reference, departing) =
                 judge_against_hematogones(&f, &bounds, &mature_b, &model, &mut clusters, cfg);
-            measure_overlap(&model, &rows, &assigned, &mut clusters);
+            measure_overlap(&model, &rows, &assigned, &mut clusters, &departing);
             release_unseparated_clusters(&mut clusters, cfg);
             absorb_split_blast_components(&model, &mut clusters, cfg.min_blast_size);
             (model, assigned, clusters, hematogone_reference)
