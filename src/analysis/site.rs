@@ -11,7 +11,8 @@ use crate::gate::tree::GateTree;
 use crate::qc::{Concern, Limits, SiteCounts, Status, format_percent, judge};
 use crate::stats::percent;
 use crate::strategy::blasts::{
-    BlastSearch, BlastSettings, Bound, Cluster, ExportAgreement, Level, Phenotype, find_blasts,
+    BlastSearch, BlastSettings, Bound, Cluster, ExportAgreement, Level, PatternCheck, Phenotype,
+    find_blasts,
 };
 use crate::strategy::cd19_negative::{Cd19NegativeSearch, alternatives, find_cd19_negative};
 use crate::strategy::hemodilution::{MarrowIndicators, marrow_indicators};
@@ -598,6 +599,7 @@ fn measure_automatic(
         &g,
         limits.lod_events,
         settings.pregate.negative_sd,
+        PatternCheck::of(&blasts, &settings.blast),
     );
     if let (Some(reviewed), Some(review)) = (reviewed_file.as_ref(), review.as_mut())
         && let Some(neg) = cd19_negative.take()

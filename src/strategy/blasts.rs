@@ -421,7 +421,21 @@ struct Features<'a> {
     scale: f64,
 }
 
-impl Features<'_> {
+impl<'a> Features<'a> {
+    /// The search's markers that `p` holds, in decades.
+    fn of(p: &'a Prepared) -> Features<'a> {
+        let markers: Vec<Marker> = DFN_MARKERS
+            .iter()
+            .copied()
+            .filter(|&m| p.get(m).is_some())
+            .collect();
+        Features {
+            columns: markers.iter().filter_map(|&m| p.get(m)).collect(),
+            markers,
+            scale: LOGICLE.2,
+        }
+    }
+
     fn dims(&self) -> usize {
         self.markers.len()
     }
@@ -551,6 +565,129 @@ fn normal_bounds(
         }
     }
     bounds
+}
+
+/// How a centre leaves the normal bounds.
+struct Departure {
+    /// The sum of its departures, decades.
+    decades: f64,
+    /// Each bound left, in words.
+    aberrancies: Vec<String>,
+    /// Whether the departures make a phenotype: two or more markers, or
+    /// one by [`BlastSettings::single_marker_departure`].
+    pattern: bool,
+}
+
+impl Departure {
+    fn of(bounds: &[Bound], x: &[f64], cfg: &BlastSettings) -> Departure {
+        let left: Vec<(&Bound, f64)> = bounds
+            .iter()
+            .map(|b| (b, b.departure(x)))
+            .filter(|(_, d)| *d > 0.0)
+            .collect();
+        let departed = left
+            .iter()
+            .map(|(b, _)| b.marker.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        let strongest = left.iter().map(|(_, d)| *d).fold(0.0, f64::max);
+        Departure {
+            decades: departure(bounds, x),
+            aberrancies: left
+                .iter()
+                .map(|(b, d)| format!("{} (by {d:.2} decades)", b.meaning))
+                .collect(),
+            pattern: departed >= 2 || strongest >= cfg.single_marker_departure,
+        }
+    }
+
+    /// Whether a cluster centred here leaves the pattern enough to be
+    /// called.
+    fn leaves(&self, cfg: &BlastSettings) -> bool {
+        self.decades >= cfg.cluster_deviation && self.pattern
+    }
+}
+
+/// The blast search's normal bounds, to judge a population found another
+/// way (the CD19-negative search) as a blast cluster is judged.
+#[derive(Debug, Clone)]
+pub struct PatternCheck {
+    bounds: Vec<Bound>,
+    cfg: BlastSettings,
+}
+
+/// A population's centre against the normal bounds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PatternDeparture {
+    /// How far its centre (each marker's median) lies outside the bounds,
+    /// decades summed over the bounds.
+    pub decades: f64,
+    /// Whether that leaves the normal B-precursor pattern as a blast
+    /// cluster must (at least the cluster deviation, on two or more
+    /// markers or one by the single-marker departure).
+    pub leaves_the_pattern: bool,
+    /// Each bound left, in words.
+    pub aberrancies: Vec<String>,
+    /// Their median FSC-A over the lymphocytes' (`None` without FSC-A or
+    /// lymphocytes): below [`BlastSettings::min_blast_size`] they are dead
+    /// cells or debris, which stain non-specifically into any phenotype,
+    /// and do not leave the pattern.
+    pub size_of_lymphocytes: Option<f64>,
+}
+
+impl PatternCheck {
+    /// The bounds of `search`, judged with `cfg`.
+    pub fn of(search: &BlastSearch, cfg: &BlastSettings) -> PatternCheck {
+        PatternCheck {
+            bounds: search.bounds.clone(),
+            cfg: cfg.clone(),
+        }
+    }
+
+    /// The departure of the events of `members` (their median in each of
+    /// the search's markers), `lymphocyte_fsc` being the lymphocytes'
+    /// median FSC-A; `None` without events.
+    pub fn departure(
+        &self,
+        p: &Prepared,
+        members: &[bool],
+        lymphocyte_fsc: Option<f64>,
+    ) -> Option<PatternDeparture> {
+        let f = Features::of(p);
+        let centre: Vec<f64> = f
+            .columns
+            .iter()
+            .map(|c| {
+                let (median, _, _) = median_and_robust_sd(
+                    c.iter()
+                        .zip(members)
+                        .filter(|(_, m)| **m)
+                        .map(|(v, _)| f64::from(*v) * f.scale),
+                )?;
+                Some(median)
+            })
+            .collect::<Option<Vec<f64>>>()?;
+        let d = Departure::of(&self.bounds, &centre, &self.cfg);
+        let size = p
+            .get(Marker::FscA)
+            .zip(lymphocyte_fsc)
+            .and_then(|(fsc, l)| {
+                let (median, _, _) = median_and_robust_sd(
+                    fsc.iter()
+                        .zip(members)
+                        .filter(|(_, m)| **m)
+                        .map(|(v, _)| f64::from(*v)),
+                )?;
+                (l > 0.0).then(|| median / l)
+            });
+        Some(PatternDeparture {
+            decades: d.decades,
+            leaves_the_pattern: d.leaves(&self.cfg)
+                && size.is_none_or(|s| s >= self.cfg.min_blast_size),
+            aberrancies: d.aberrancies,
+            size_of_lymphocytes: size,
+        })
+    }
 }
 
 fn departure(bounds: &[Bound], x: &[f64]) -> f64 {
@@ -1035,16 +1172,7 @@ pub fn find_blasts(
     cfg: &BlastSettings,
 ) -> BlastSearch {
     let n = p.events;
-    let present: Vec<Marker> = DFN_MARKERS
-        .iter()
-        .copied()
-        .filter(|&m| p.get(m).is_some())
-        .collect();
-    let f = Features {
-        columns: present.iter().filter_map(|&m| p.get(m)).collect(),
-        markers: present,
-        scale: LOGICLE.2,
-    };
+    let f = Features::of(p);
     let d = f.dims();
     let decades = |idx: &[usize], dim: usize| {
         level(idx.iter().map(|&i| f64::from(f.columns[dim][i]) * f.scale))
@@ -1133,24 +1261,12 @@ pub fn find_blasts(
             }
             let sizes = cluster_sizes(p, lymph_idx, &candidates, &assigned, counts.len());
             for (c, comp) in model.components.iter().enumerate() {
-                let deviation = departure(&bounds, &comp.mean);
+                let Departure {
+                    decades: deviation,
+                    aberrancies,
+                    pattern,
+                } = Departure::of(&bounds, &comp.mean, cfg);
                 let spread = (0..d).map(|k| comp.sd(k)).sum::<f64>() / d as f64;
-                let aberrancies: Vec<String> = bounds
-                    .iter()
-                    .filter(|b| b.departure(&comp.mean) > 0.0)
-                    .map(|b| format!("{} (by {:.2} decades)", b.meaning, b.departure(&comp.mean)))
-                    .collect();
-                let departed = bounds
-                    .iter()
-                    .filter(|b| b.departure(&comp.mean) > 0.0)
-                    .map(|b| b.marker.as_str())
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .len();
-                let strongest = bounds
-                    .iter()
-                    .map(|b| b.departure(&comp.mean))
-                    .fold(0.0, f64::max);
-                let pattern = departed >= 2 || strongest >= cfg.single_marker_departure;
                 clusters.push(Cluster {
                     events: counts[c],
                     centre: f

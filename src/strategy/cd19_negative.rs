@@ -19,9 +19,17 @@
 //! blast region (positive for the same markers) in a band a quarter of a
 //! decade just above the cut: a tail that declines downwards puts no more
 //! than about that many below it. The population must exceed that estimate
-//! by the LOD and be at least three times it. What is found
-//! is reported as "CD19-negative B-lineage blasts".
+//! by the LOD and be at least three times it, or, with at least the LOD in
+//! events and at least that estimate, leave the normal B-precursor pattern
+//! as a blast cluster must (its centre judged against the blast search's
+//! bounds, its events at least the size a blast cluster needs):
+//! precursors' tail events are precursors and cannot, dead cells are
+//! smaller. The second rule finds CD19-dim
+//! blasts whose CD19 straddles the cut right under the hematogones', where
+//! the band above the cut is full of hematogones. What is found is
+//! reported as "CD19-negative B-lineage blasts".
 
+use super::blasts::{PatternCheck, PatternDeparture};
 use super::export::{at_least, at_most, below, rectangle, set_parent};
 use super::markers::{B_LINEAGE_ALTERNATIVES, Marker};
 use super::pregate::{
@@ -65,6 +73,11 @@ pub struct Cd19NegativeSearch {
     /// internal control (CD24 on granulocytic cells, CD22 and CD79a on
     /// CD19+ B cells): the search rests on these.
     pub verified: Vec<String>,
+    /// Their centre against the blast search's normal bounds: a
+    /// population that leaves the normal B-precursor pattern as a blast
+    /// cluster must is blasts however many precursors' tail events are
+    /// expected below the cut (`None` without events).
+    pub phenotype: Option<PatternDeparture>,
     /// The search in words.
     pub statement: String,
 }
@@ -80,6 +93,11 @@ pub struct Cd19NegativeGating {
     pub record: GateRecord,
     /// The B-lineage markers other than CD19 it gated through.
     pub alternatives: Vec<Marker>,
+    /// The blast search's bounds its population is judged against.
+    pub pattern: PatternCheck,
+    /// The lymphocytes' median FSC-A, the size its population is judged
+    /// by.
+    pub lymphocyte_fsc: f64,
 }
 
 /// The B-lineage markers other than CD19 that `p` holds.
@@ -127,6 +145,7 @@ pub fn find_cd19_negative(
     g: &PreGates,
     lod_events: u64,
     negative_sd: f64,
+    pattern: PatternCheck,
 ) -> Option<Cd19NegativeGating> {
     let markers = alternatives(p);
     let (cd19, cd10) = (p.get(Marker::Cd(19))?, p.get(Marker::Cd(10))?);
@@ -158,8 +177,9 @@ pub fn find_cd19_negative(
     // more granular than lymphocytes; blasts are not.
     let (fsc, ssc) = (p.get(Marker::FscA)?, p.get(Marker::SscA)?);
     let lymph_ssc = median_of_indices(&g.lymphocytes, ssc)?;
+    let lymphocyte_fsc = median_of_indices(&g.lymphocytes, fsc)?;
     let (fsc_min, ssc_max) = (
-        MIN_FSC_OF_LYMPHOCYTES * median_of_indices(&g.lymphocytes, fsc)?,
+        MIN_FSC_OF_LYMPHOCYTES * lymphocyte_fsc,
         MAX_SSC_OF_LYMPHOCYTES * lymph_ssc,
     );
     let verified = verified_markers(g, ssc, lymph_ssc, &markers, &cuts, lod_events);
@@ -239,6 +259,7 @@ pub fn find_cd19_negative(
         found: false,
         centre: Vec::new(),
         verified,
+        phenotype: None,
         statement: String::new(),
     };
     Some(
@@ -247,6 +268,8 @@ pub fn find_cd19_negative(
             members: Vec::new(),
             record,
             alternatives: markers,
+            pattern,
+            lymphocyte_fsc,
         }
         .settle(p, members, count(&g.blast_region), lod_events),
     )
@@ -266,8 +289,18 @@ impl Cd19NegativeGating {
     ) -> Cd19NegativeGating {
         let events = count(&members);
         let expected = self.search.expected_from_cd19_positive;
-        let found =
+        let beyond_tail =
             events as f64 >= lod_events as f64 + expected && events as f64 >= 3.0 * expected;
+        // The precursors' tail below the cut is precursors: it cannot
+        // leave their pattern. A population that does, of cells the size of
+        // blasts, and at least as many as that tail could hold, is blasts.
+        let phenotype = self
+            .pattern
+            .departure(p, &members, Some(self.lymphocyte_fsc));
+        let leaves = events >= lod_events.max(1)
+            && events as f64 >= expected
+            && phenotype.as_ref().is_some_and(|d| d.leaves_the_pattern);
+        let found = beyond_tail || leaves;
         let centre: Vec<(String, f64)> = [Marker::Cd(19), Marker::Cd(10)]
             .into_iter()
             .chain(self.alternatives.iter().copied())
@@ -285,7 +318,17 @@ impl Cd19NegativeGating {
             .map(|m| format!("{m}+"))
             .collect::<Vec<_>>()
             .join(" ");
-        self.search.statement = if found {
+        let leaving = phenotype
+            .as_ref()
+            .filter(|d| d.leaves_the_pattern)
+            .map(|d| d.aberrancies.join("; "));
+        self.search.statement = if let (false, Some(leaving)) = (beyond_tail, leaving.as_ref())
+            && found
+        {
+            format!(
+                "CD19-negative B-lineage blasts: {events} events {positive} CD10+ below the CD19+ gate, outside the normal B-precursor pattern ({leaving}), which the CD19+ B precursors' tail ({expected:.1} events expected) is not"
+            )
+        } else if found {
             format!(
                 "CD19-negative B-lineage blasts: {events} events {positive} CD10+ below the CD19+ gate (the CD19+ B precursors' tail would explain {expected:.1})"
             )
@@ -296,6 +339,7 @@ impl Cd19NegativeGating {
         };
         self.search.events = events;
         self.search.found = found;
+        self.search.phenotype = phenotype;
         self.search.centre = centre;
         self.record.events = events;
         self.record.percent_of_parent = percent(events, parent_events);
