@@ -19,12 +19,11 @@
 //! blast region (positive for the same markers) in a band a quarter of a
 //! decade just above the cut: a tail that declines downwards puts no more
 //! than about that many below it. The population must exceed that estimate
-//! by the LOD and be at least three times it, or, with at least the LOD in
-//! events and at least that estimate, leave the normal B-precursor pattern
-//! as a blast cluster must (its centre judged against the blast search's
-//! bounds, its events at least the size a blast cluster needs):
-//! precursors' tail events are precursors and cannot, dead cells are
-//! smaller. The second rule finds CD19-dim
+//! by the LOD and be at least three times it, or exceed it by the LOD and
+//! leave the normal B-precursor pattern as a blast cluster must (its
+//! centre judged against the blast search's bounds, its events at least
+//! the size a blast cluster needs): precursors' tail events are precursors
+//! and cannot, dead cells are smaller. The second rule finds CD19-dim
 //! blasts whose CD19 straddles the cut right under the hematogones', where
 //! the band above the cut is full of hematogones. What is found is
 //! reported as "CD19-negative B-lineage blasts".
@@ -293,12 +292,12 @@ impl Cd19NegativeGating {
             events as f64 >= lod_events as f64 + expected && events as f64 >= 3.0 * expected;
         // The precursors' tail below the cut is precursors: it cannot
         // leave their pattern. A population that does, of cells the size of
-        // blasts, and at least as many as that tail could hold, is blasts.
+        // blasts, beyond what that tail could hold by the LOD, is blasts
+        // without being three times the tail.
         let phenotype = self
             .pattern
             .departure(p, &members, Some(self.lymphocyte_fsc));
-        let leaves = events >= lod_events.max(1)
-            && events as f64 >= expected
+        let leaves = events as f64 >= lod_events.max(1) as f64 + expected
             && phenotype.as_ref().is_some_and(|d| d.leaves_the_pattern);
         let found = beyond_tail || leaves;
         let centre: Vec<(String, f64)> = [Marker::Cd(19), Marker::Cd(10)]
