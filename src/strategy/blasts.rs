@@ -28,7 +28,9 @@
 use super::export::{any_of, set_parent};
 use super::markers::Marker;
 use super::mixture::{self, Mixture};
-use super::pregate::{GateRecord, PreGates, View, count, indices_where, median_of_indices, names};
+use super::pregate::{
+    GateRecord, PreGates, View, count, indices_where, masked_median, median_of_indices, names,
+};
 use super::prepare::{LOGICLE, Prepared};
 use crate::gate::{Dimension, Gate, GateKind};
 use crate::stats::{median_and_robust_sd, percent, quantile, sorted_finite};
@@ -580,9 +582,10 @@ struct Departure {
 
 impl Departure {
     fn of(bounds: &[Bound], x: &[f64], cfg: &BlastSettings) -> Departure {
+        let each: Vec<f64> = bounds.iter().map(|b| b.departure(x)).collect();
         let left: Vec<(&Bound, f64)> = bounds
             .iter()
-            .map(|b| (b, b.departure(x)))
+            .zip(each.iter().copied())
             .filter(|(_, d)| *d > 0.0)
             .collect();
         let departed = left
@@ -592,7 +595,7 @@ impl Departure {
             .len();
         let strongest = left.iter().map(|(_, d)| *d).fold(0.0, f64::max);
         Departure {
-            decades: departure(bounds, x),
+            decades: each.iter().sum(),
             aberrancies: left
                 .iter()
                 .map(|(b, d)| format!("{} (by {d:.2} decades)", b.meaning))
@@ -657,28 +660,16 @@ impl PatternCheck {
         let centre: Vec<f64> = f
             .columns
             .iter()
-            .map(|c| {
-                let (median, _, _) = median_and_robust_sd(
-                    c.iter()
-                        .zip(members)
-                        .filter(|(_, m)| **m)
-                        .map(|(v, _)| f64::from(*v) * f.scale),
-                )?;
-                Some(median)
-            })
+            .map(|c| masked_median(c, members).map(|m| m * f.scale))
             .collect::<Option<Vec<f64>>>()?;
         let d = Departure::of(&self.bounds, &centre, &self.cfg);
         let size = p
             .get(Marker::FscA)
             .zip(lymphocyte_fsc)
             .and_then(|(fsc, l)| {
-                let (median, _, _) = median_and_robust_sd(
-                    fsc.iter()
-                        .zip(members)
-                        .filter(|(_, m)| **m)
-                        .map(|(v, _)| f64::from(*v)),
-                )?;
-                (l > 0.0).then(|| median / l)
+                masked_median(fsc, members)
+                    .filter(|_| l > 0.0)
+                    .map(|m| m / l)
             });
         Some(PatternDeparture {
             decades: d.decades,
@@ -800,11 +791,11 @@ fn judge_against_hematogones(
     // bound sits 0.2 above it), as hematogones are and blasts are not: a
     // sample with more blasts than hematogones must not make its blasts
     // the reference.
-    let cd38 = bounds
+    let Some(cd38) = bounds
         .iter()
         .find(|b| b.marker == Marker::Cd(38).name())
-        .map(|b| (b.dim, b.decades + CD38_BRIGHT_MARGIN));
-    let Some(cd38) = cd38 else {
+        .map(|b| (b.dim, b.decades + CD38_BRIGHT_MARGIN))
+    else {
         return (None, departing);
     };
     let normal: Vec<usize> = (0..clusters.len())
@@ -871,9 +862,7 @@ fn judge_against_hematogones(
         let stage = paths
             .iter()
             .map(|&(d, start, end)| ((mean[d] - start) / (end - start)).clamp(0.0, 1.0))
-            .fold(None, |earliest: Option<f64>, s| {
-                Some(earliest.map_or(s, |e| e.min(s)))
-            })
+            .reduce(f64::min)
             .unwrap_or(0.0);
         let departures: Vec<(Marker, f64)> = reference
             .iter()

@@ -32,11 +32,11 @@ use super::blasts::{PatternCheck, PatternDeparture};
 use super::export::{at_least, at_most, below, rectangle, set_parent};
 use super::markers::{B_LINEAGE_ALTERNATIVES, Marker};
 use super::pregate::{
-    GateRecord, PreGates, count, count_where, mask_where, masked_quantiles, median_of_indices,
-    names, nearest_exported, negative_bound,
+    GateRecord, PreGates, count, count_where, mask_where, masked_median, masked_quantiles,
+    median_of_indices, names, nearest_exported, negative_bound,
 };
 use super::prepare::Prepared;
-use crate::stats::{median_and_robust_sd, percent};
+use crate::stats::percent;
 use serde::Serialize;
 
 /// Width of the band just above the CD19 cut whose CD19+CD10+ events
@@ -303,12 +303,7 @@ impl Cd19NegativeGating {
         let centre: Vec<(String, f64)> = [Marker::Cd(19), Marker::Cd(10)]
             .into_iter()
             .chain(self.alternatives.iter().copied())
-            .filter_map(|m| {
-                let v = p.get(m)?;
-                let selected = v.iter().zip(&members).filter(|(_, m)| **m);
-                let (median, _, _) = median_and_robust_sd(selected.map(|(v, _)| f64::from(*v)))?;
-                Some((m.name(), median))
-            })
+            .filter_map(|m| Some((m.name(), masked_median(p.get(m)?, &members)?)))
             .collect();
         let positive = self
             .search

@@ -69,6 +69,7 @@ pub fn marrow_indicators(p: &Prepared, g: &PreGates, blasts: &[bool]) -> MarrowI
                     median_cd45: l45,
                     median_ssc: q[0],
                     top_ssc: q[1],
+                    far_below: l45 - 1.5 / LOGICLE.2,
                 }),
                 _ => None,
             }
@@ -98,20 +99,19 @@ pub fn marrow_indicators(p: &Prepared, g: &PreGates, blasts: &[bool]) -> MarrowI
     };
     // Nucleated red cells: CD45 more than 1.5 decades below the
     // lymphocytes, no more side scatter than theirs.
-    let red_cut = lymph.as_ref().map(|l| l.median_cd45 - 1.5 / LOGICLE.2);
     let nucleated_red = |i: usize| {
-        lymph.as_ref().zip(red_cut).is_some_and(|(l, cut)| {
-            non_b[i] && f64::from(l.cd45[i]) < cut && f64::from(l.ssc[i]) <= l.top_ssc
+        lymph.as_ref().is_some_and(|l| {
+            non_b[i] && f64::from(l.cd45[i]) < l.far_below && f64::from(l.ssc[i]) <= l.top_ssc
         })
     };
     // Leukocytes among the viable cells: CD45 within 1.5 decades of the
     // lymphocytes, B lineage, CD10+ or blasts.
     let cd10_cut = g.threshold(names::CD19_CD10).unwrap_or(f64::INFINITY);
     let cd10 = p.get(Marker::Cd(10));
-    let leukocyte = |i: usize, cut: f64, cd45: &[f32]| {
+    let leukocyte = |i: usize, l: &Lymphoid| {
         blasts[i]
             || g.b_lineage[i]
-            || f64::from(cd45[i]) >= cut
+            || f64::from(l.cd45[i]) >= l.far_below
             || cd10.is_some_and(|c| f64::from(c[i]) >= cd10_cut)
     };
     // Every count in one pass.
@@ -120,8 +120,8 @@ pub fn marrow_indicators(p: &Prepared, g: &PreGates, blasts: &[bool]) -> MarrowI
         .filter(|&i| g.viable[i])
         .fold(Counts::default, |mut c, i| {
             c.viable += 1;
-            if let Some((l, cut)) = lymph.as_ref().zip(red_cut) {
-                c.leukocytes += u64::from(leukocyte(i, cut, l.cd45));
+            if let Some(l) = lymph.as_ref() {
+                c.leukocytes += u64::from(leukocyte(i, l));
             }
             if !blasts[i] {
                 c.reference += 1;
@@ -154,6 +154,9 @@ struct Lymphoid<'a> {
     median_cd45: f64,
     median_ssc: f64,
     top_ssc: f64,
+    /// 1.5 decades below their CD45: nucleated red cells are dimmer,
+    /// leukocytes are not.
+    far_below: f64,
 }
 
 /// The events [`marrow_indicators`] counts.

@@ -9,7 +9,7 @@ mod reference;
 mod size;
 
 pub use reference::{
-    count, count_where, indices_where, lymphocytes, mask_where, masked_quantiles,
+    count, count_where, indices_where, lymphocytes, mask_where, masked_median, masked_quantiles,
     median_of_indices, negative_bound, quantiles_of_indices,
 };
 pub use size::{LYMPHOCYTE_OF_GRANULOCYTE_SIZE, SizeCheck};

@@ -4,7 +4,7 @@
 
 use super::super::density::{BANDWIDTH_SAMPLE, Density, bandwidth_of_sample};
 use super::PregateSettings;
-use crate::stats::{REFERENCE_SAMPLE, quantiles, reference_stride};
+use crate::stats::{REFERENCE_SAMPLE, median_and_robust_sd, quantiles, reference_stride};
 use rayon::prelude::*;
 
 /// Density estimation settings for gate thresholds.
@@ -83,6 +83,12 @@ pub fn count(m: &[bool]) -> u64 {
     m.par_chunks(1 << 16)
         .map(|c| c.iter().filter(|&&b| b).count() as u64)
         .sum()
+}
+
+/// Median (the upper of two middle values) of the `values` whose `mask`
+/// is set, over all of them; `None` when there are none.
+pub fn masked_median(values: &[f32], mask: &[bool]) -> Option<f64> {
+    median_and_robust_sd(select(values, mask)).map(|(median, _, _)| median)
 }
 
 pub(super) fn select<'a>(values: &'a [f32], mask: &'a [bool]) -> impl Iterator<Item = f64> + 'a {
@@ -196,9 +202,8 @@ pub fn sampled_lymphocytes(cd45: &[f32], ssc: &[f32], mask: &[bool]) -> Vec<usiz
 /// The [`LymphocyteRule`] of the events of `mask`, found on every k-th
 /// event in a file of more than [`REFERENCE_SAMPLE`] events.
 fn lymphocyte_rule_of(cd45: &[f32], ssc: &[f32], mask: &[bool]) -> Option<LymphocyteRule> {
-    let n = cd45.len();
-    if n > REFERENCE_SAMPLE {
-        let stride = n.div_ceil(REFERENCE_SAMPLE);
+    let stride = reference_stride(cd45.len());
+    if stride > 1 {
         let every = |v: &[f32]| -> Vec<f32> { v.iter().step_by(stride).copied().collect() };
         let mask: Vec<bool> = mask.iter().step_by(stride).copied().collect();
         lymphocyte_rule(&every(cd45), &every(ssc), &mask)
