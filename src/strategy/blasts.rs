@@ -689,6 +689,18 @@ fn departure(bounds: &[Bound], x: &[f64]) -> f64 {
 /// the pooled SD) are pieces of one population.
 const SAME_POPULATION_SD: f64 = 2.0;
 
+/// How far apart two components are: the largest difference of their
+/// means on any marker, over the pooled SD on that marker.
+fn component_distance(model: &Mixture, a: usize, b: usize) -> f64 {
+    let comps = &model.components;
+    (0..model.dims)
+        .map(|k| {
+            let pooled = ((comps[a].sd(k).powi(2) + comps[b].sd(k).powi(2)) / 2.0).sqrt();
+            (comps[a].mean[k] - comps[b].mean[k]).abs() / pooled.max(1e-9)
+        })
+        .fold(0.0, f64::max)
+}
+
 /// A mixture often splits one non-Gaussian blast population into several
 /// components, and a piece can fall just short of the deviation threshold.
 /// A component that leaves the normal bounds at all and whose nearest
@@ -697,14 +709,6 @@ const SAME_POPULATION_SD: f64 = 2.0;
 /// never join.
 fn absorb_split_blast_components(model: &Mixture, clusters: &mut [Cluster], min_size: f64) {
     let comps = &model.components;
-    let distance = |a: usize, b: usize| {
-        (0..model.dims)
-            .map(|k| {
-                let pooled = ((comps[a].sd(k).powi(2) + comps[b].sd(k).powi(2)) / 2.0).sqrt();
-                (comps[a].mean[k] - comps[b].mean[k]).abs() / pooled.max(1e-9)
-            })
-            .fold(0.0, f64::max)
-    };
     loop {
         let mut changed = false;
         for a in 0..comps.len() {
@@ -716,7 +720,7 @@ fn absorb_split_blast_components(model: &Mixture, clusters: &mut [Cluster], min_
             }
             let nearest = (0..comps.len())
                 .filter(|&b| b != a && clusters[b].events > 0)
-                .map(|b| (b, distance(a, b)))
+                .map(|b| (b, component_distance(model, a, b)))
                 .min_by(|x, y| x.1.total_cmp(&y.1));
             if let Some((b, dist)) = nearest
                 && clusters[b].blast
@@ -849,6 +853,7 @@ fn judge_against_hematogones(
             ((end - start).abs() >= MIN_MATURATION_SPAN).then_some((d, start, end))
         })
         .collect();
+    let start = ContinuumStart::of(f, bounds, model, clusters, &normal, cfg);
     for (c, cluster) in clusters.iter_mut().enumerate() {
         if cluster.blast || normal.contains(&c) || cluster.spread_decades > cfg.max_cluster_sd {
             continue;
@@ -897,10 +902,17 @@ fn judge_against_hematogones(
                     }
                 ));
             }
+        } else if let Some(why) = start.as_ref().and_then(|s| s.asynchrony(mean, &reference)) {
+            cluster.blast = true;
+            cluster.aberrancies.push(why);
+            departing[c] = true;
         }
     }
+    if let Some(start) = &start {
+        start.join_pieces(model, clusters, &normal, &mut departing);
+    }
     let text = format!(
-        "hematogone reference: {events} normal precursors in {} clusters ({}); a cluster beyond their spread on {} is also a blast cluster",
+        "hematogone reference: {events} normal precursors in {} clusters ({}); a cluster beyond their spread on {} is also a blast cluster{}",
         normal.len(),
         reference
             .iter()
@@ -914,9 +926,163 @@ fn judge_against_hematogones(
             "two or more of these".to_string()
         } else {
             format!("it by {SINGLE_LEVEL_MARKER_DEPARTURE} decades or more")
-        }
+        },
+        start
+            .as_ref()
+            .map_or(String::new(), ContinuumStart::describe)
     );
     (Some(text), departing)
+}
+
+/// How far below the hematogones' level (on every level marker, in the
+/// blast direction) a cluster beyond the start of the continuum must be,
+/// as a fraction of their spread.
+const ASYNCHRONY_LEVEL_FRACTION: f64 = 0.5;
+
+/// The start of the sample's own maturation continuum: its earliest normal
+/// precursors, the reference cluster with the brightest CD10. Normal
+/// precursors are brightest in CD10, dimmest in CD45 and brightest in
+/// CD38 and CD81 at the earliest stage, and fade together from there.
+/// A cluster brighter in CD10 than them (beyond their spread), no brighter
+/// in CD45, and at the same time below their level on every level marker
+/// lies beyond the continuum's start while looking further along it: the
+/// asynchrony of common-B-ALL blasts (CD10 over-expression with CD38 and
+/// CD81 at or near the mature-B level), which no normal precursor shows.
+struct ContinuumStart {
+    /// The CD10 and CD45 dimensions.
+    cd10: usize,
+    cd45: usize,
+    /// The earliest precursors' CD10 plus their CD10 spread, and their
+    /// CD45 (decades).
+    cd10_above: f64,
+    cd45_level: f64,
+}
+
+impl ContinuumStart {
+    /// The start among the `normal` clusters, leaving out any that lies
+    /// within [`SAME_POPULATION_SD`] of a cluster outside them that leaves
+    /// a level-marker bound and could be called (compact, and the size of
+    /// cells): the mixture's piece of a population that leaves the
+    /// pattern, which must not stand for the earliest precursors. `None`
+    /// without CD10, CD45 or such a cluster.
+    fn of(
+        f: &Features<'_>,
+        bounds: &[Bound],
+        model: &Mixture,
+        clusters: &[Cluster],
+        normal: &[usize],
+        cfg: &BlastSettings,
+    ) -> Option<ContinuumStart> {
+        let (cd10, cd45) = (f.dim(Marker::Cd(10))?, f.dim(Marker::Cd(45))?);
+        let leaves_a_level = |o: usize| {
+            bounds.iter().any(|b| {
+                LEVEL_MARKERS.iter().any(|(m, _)| m.name() == b.marker)
+                    && b.departure(&model.components[o].mean) > 0.0
+            })
+        };
+        let beside_departing = |c: usize| {
+            (0..clusters.len()).any(|o| {
+                !normal.contains(&o)
+                    && clusters[o].events > 0
+                    && clusters[o].spread_decades <= cfg.max_cluster_sd
+                    && !clusters[o].too_small(cfg.min_blast_size)
+                    && leaves_a_level(o)
+                    && component_distance(model, c, o) < SAME_POPULATION_SD
+            })
+        };
+        let earliest = normal
+            .iter()
+            .copied()
+            .filter(|&c| !beside_departing(c))
+            .max_by(|&a, &b| {
+                model.components[a].mean[cd10].total_cmp(&model.components[b].mean[cd10])
+            })?;
+        let comp = &model.components[earliest];
+        Some(ContinuumStart {
+            cd10,
+            cd45,
+            cd10_above: comp.mean[cd10] + comp.sd(cd10),
+            cd45_level: comp.mean[cd45],
+        })
+    }
+
+    /// The rule in words, for the gate's record.
+    fn describe(&self) -> String {
+        format!(
+            "; so is a cluster brighter in CD10 than their earliest precursors (above {:.2} decades) and no brighter in CD45 (at most {:.2}) while at least {ASYNCHRONY_LEVEL_FRACTION} of their spread off their level on every one of those markers",
+            self.cd10_above, self.cd45_level
+        )
+    }
+
+    /// How much brighter in CD10 (decades, beyond the spread) a cluster
+    /// centred at `mean` is than the earliest precursors, when it is and
+    /// is no brighter in CD45.
+    fn beyond(&self, mean: &[f64]) -> Option<f64> {
+        let brighter = mean[self.cd10] - self.cd10_above;
+        (brighter > 0.0 && mean[self.cd45] <= self.cd45_level).then_some(brighter)
+    }
+
+    /// The `normal` clusters beyond the start whose nearest cluster is a
+    /// blast cluster within [`SAME_POPULATION_SD`] join it: the mixture's
+    /// pieces of one blast population, the part of it whose level markers
+    /// happen to reach the hematogones' (such a piece was left out of the
+    /// start for that reason). No normal precursor is brighter in CD10
+    /// than the earliest ones.
+    fn join_pieces(
+        &self,
+        model: &Mixture,
+        clusters: &mut [Cluster],
+        normal: &[usize],
+        departing: &mut [bool],
+    ) {
+        for &c in normal {
+            let Some(brighter) = self.beyond(&model.components[c].mean) else {
+                continue;
+            };
+            let nearest = (0..clusters.len())
+                .filter(|&o| o != c && clusters[o].events > 0)
+                .map(|o| (o, component_distance(model, c, o)))
+                .min_by(|x, y| x.1.total_cmp(&y.1));
+            if let Some((o, dist)) = nearest
+                && clusters[o].blast
+                && dist < SAME_POPULATION_SD
+            {
+                clusters[c].blast = true;
+                departing[c] = true;
+                clusters[c].aberrancies.push(format!(
+                    "part of the blast population beside it ({dist:.1} SD apart), CD10 {brighter:.2} decades above the earliest precursors (beyond their spread)"
+                ));
+            }
+        }
+    }
+
+    /// Why a cluster centred at `mean` lies beyond the start while below
+    /// the `reference` level (dimension, marker, direction, level, spread)
+    /// on every level marker; `None` when it does not.
+    fn asynchrony(
+        &self,
+        mean: &[f64],
+        reference: &[(usize, Marker, Direction, f64, f64)],
+    ) -> Option<String> {
+        let brighter = self.beyond(mean)?;
+        let mut below = Vec::new();
+        for &(d, m, dir, level, spread) in reference {
+            let shift = match dir {
+                Direction::Below => level - mean[d],
+                Direction::Above => mean[d] - level,
+            };
+            if shift < ASYNCHRONY_LEVEL_FRACTION * spread {
+                return None;
+            }
+            below.push(format!("{} {shift:.2}", m.name()));
+        }
+        (!below.is_empty()).then(|| {
+            format!(
+                "beyond the start of the sample's own maturation continuum: CD10 {brighter:.2} decades above its earliest precursors (beyond their spread), CD45 no brighter, yet off their level ({} decades, in the blast direction): the asynchrony of blasts",
+                below.join(", ")
+            )
+        })
+    }
 }
 
 /// The mixture with every cluster that leaves the normal pattern (centre
