@@ -909,7 +909,7 @@ fn judge_against_hematogones(
         }
     }
     if let Some(start) = &start {
-        start.join_pieces(model, clusters, &normal, &mut departing);
+        start.join_pieces(model, clusters, &mut departing, cfg);
     }
     let text = format!(
         "hematogone reference: {events} normal precursors in {} clusters ({}); a cluster beyond their spread on {} is also a blast cluster{}",
@@ -944,7 +944,7 @@ const ASYNCHRONY_LEVEL_FRACTION: f64 = 0.5;
 /// precursors are brightest in CD10, dimmest in CD45 and brightest in
 /// CD38 and CD81 at the earliest stage, and fade together from there.
 /// A cluster brighter in CD10 than them (beyond their spread), no brighter
-/// in CD45, and at the same time below their level on every level marker
+/// in CD45 (within their spread), and at the same time below their level on every level marker
 /// lies beyond the continuum's start while looking further along it: the
 /// asynchrony of common-B-ALL blasts (CD10 over-expression with CD38 and
 /// CD81 at or near the mature-B level), which no normal precursor shows.
@@ -952,10 +952,11 @@ struct ContinuumStart {
     /// The CD10 and CD45 dimensions.
     cd10: usize,
     cd45: usize,
-    /// The earliest precursors' CD10 plus their CD10 spread, and their
-    /// CD45 (decades).
+    /// The earliest precursors' CD10, the same plus their CD10 spread,
+    /// and their CD45 plus their CD45 spread (decades).
+    cd10_level: f64,
     cd10_above: f64,
-    cd45_level: f64,
+    cd45_below: f64,
 }
 
 impl ContinuumStart {
@@ -1001,8 +1002,9 @@ impl ContinuumStart {
         Some(ContinuumStart {
             cd10,
             cd45,
+            cd10_level: comp.mean[cd10],
             cd10_above: comp.mean[cd10] + comp.sd(cd10),
-            cd45_level: comp.mean[cd45],
+            cd45_below: comp.mean[cd45] + comp.sd(cd45),
         })
     }
 
@@ -1010,48 +1012,67 @@ impl ContinuumStart {
     fn describe(&self) -> String {
         format!(
             "; so is a cluster brighter in CD10 than their earliest precursors (above {:.2} decades) and no brighter in CD45 (at most {:.2}) while at least {ASYNCHRONY_LEVEL_FRACTION} of their spread off their level on every one of those markers",
-            self.cd10_above, self.cd45_level
+            self.cd10_above, self.cd45_below
         )
     }
 
     /// How much brighter in CD10 (decades, beyond the spread) a cluster
     /// centred at `mean` is than the earliest precursors, when it is and
-    /// is no brighter in CD45.
+    /// is no brighter in CD45 (beyond their spread).
     fn beyond(&self, mean: &[f64]) -> Option<f64> {
         let brighter = mean[self.cd10] - self.cd10_above;
-        (brighter > 0.0 && mean[self.cd45] <= self.cd45_level).then_some(brighter)
+        (brighter > 0.0 && mean[self.cd45] <= self.cd45_below).then_some(brighter)
     }
 
-    /// The `normal` clusters beyond the start whose nearest cluster is a
-    /// blast cluster within [`SAME_POPULATION_SD`] join it: the mixture's
-    /// pieces of one blast population, the part of it whose level markers
-    /// happen to reach the hematogones' (such a piece was left out of the
-    /// start for that reason). No normal precursor is brighter in CD10
-    /// than the earliest ones.
+    /// A cluster not called that could be (compact, the size of cells),
+    /// brighter in CD10 than the earliest precursors' centre and no
+    /// brighter in CD45 (beyond their spread), whose nearest cluster is a blast cluster within
+    /// [`SAME_POPULATION_SD`], joins it (repeated until nothing changes):
+    /// the mixture's pieces of one blast population, such as the part of
+    /// it whose CD38 and CD81 reach the hematogones' (a piece that was
+    /// left out of the start for that reason). No normal precursor is
+    /// brighter in CD10 than the earliest ones; a normal sample has no
+    /// blast cluster for anything to join.
     fn join_pieces(
         &self,
         model: &Mixture,
         clusters: &mut [Cluster],
-        normal: &[usize],
         departing: &mut [bool],
+        cfg: &BlastSettings,
     ) {
-        for &c in normal {
-            let Some(brighter) = self.beyond(&model.components[c].mean) else {
-                continue;
-            };
-            let nearest = (0..clusters.len())
-                .filter(|&o| o != c && clusters[o].events > 0)
-                .map(|o| (o, component_distance(model, c, o)))
-                .min_by(|x, y| x.1.total_cmp(&y.1));
-            if let Some((o, dist)) = nearest
-                && clusters[o].blast
-                && dist < SAME_POPULATION_SD
-            {
-                clusters[c].blast = true;
-                departing[c] = true;
-                clusters[c].aberrancies.push(format!(
-                    "part of the blast population beside it ({dist:.1} SD apart), CD10 {brighter:.2} decades above the earliest precursors (beyond their spread)"
-                ));
+        loop {
+            let mut changed = false;
+            for c in 0..clusters.len() {
+                let mean = &model.components[c].mean;
+                let cluster = &clusters[c];
+                if cluster.blast
+                    || cluster.events == 0
+                    || cluster.spread_decades > cfg.max_cluster_sd
+                    || cluster.too_small(cfg.min_blast_size)
+                    || mean[self.cd10] <= self.cd10_level
+                    || mean[self.cd45] > self.cd45_below
+                {
+                    continue;
+                }
+                let nearest = (0..clusters.len())
+                    .filter(|&o| o != c && clusters[o].events > 0)
+                    .map(|o| (o, component_distance(model, c, o)))
+                    .min_by(|x, y| x.1.total_cmp(&y.1));
+                if let Some((o, dist)) = nearest
+                    && clusters[o].blast
+                    && dist < SAME_POPULATION_SD
+                {
+                    clusters[c].blast = true;
+                    departing[c] = true;
+                    clusters[c].aberrancies.push(format!(
+                        "part of the blast population beside it ({dist:.1} SD apart), CD10 {:.2} decades above the earliest precursors' centre",
+                        mean[self.cd10] - self.cd10_level
+                    ));
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
             }
         }
     }
