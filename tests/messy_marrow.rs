@@ -116,6 +116,27 @@ fn realistic_normal_and_regenerating_marrow_is_never_called_positive() {
     }
 }
 
+/// 10 % CD20-partial blasts (CD20 on half of them), CD34-, only moderately
+/// aberrant: CD38 at the late precursors' level, CD58 half a decade above
+/// the hematogones, CD10 moderate (the detection table's last row), 100,000
+/// events of a messy marrow.
+fn moderate_cd20_partial(seed: u64) -> Config {
+    with_blasts(
+        &[
+            ("CD20", 5000.0),
+            ("CD20-fraction", 0.5),
+            ("CD34", 60.0),
+            ("CD58", 3000.0),
+            ("CD38", 3000.0),
+            ("CD10", 18_000.0),
+        ],
+        Config {
+            events: 100_000,
+            ..messy(seed, 0.10, 0.05)
+        },
+    )
+}
+
 /// `cfg` with blasts of the default phenotype changed by `changes`.
 fn with_blasts(changes: &[(&str, f64)], cfg: Config) -> Config {
     let mut blast_phenotype = BlastPhenotype::default();
@@ -186,20 +207,7 @@ fn blasts_beyond_the_start_of_the_continuum_are_found() {
     // (standard tube, the tuning table's Canto seed 148): POSITIVE on a
     // 50-event cluster, 0.06 % found for 9.87 %. Now 7,620 of 8,969, 6
     // others.
-    let cfg = with_blasts(
-        &[
-            ("CD20", 5000.0),
-            ("CD20-fraction", 0.5),
-            ("CD34", 60.0),
-            ("CD58", 3000.0),
-            ("CD38", 3000.0),
-            ("CD10", 18_000.0),
-        ],
-        Config {
-            events: 100_000,
-            ..messy(148, 0.10, 0.05)
-        },
-    );
+    let cfg = moderate_cd20_partial(148);
     assert_called(
         &cfg,
         Instrument::Canto,
@@ -588,20 +596,7 @@ fn a_blast_population_the_mixture_split_into_weak_pieces_is_found() {
     // hematogones too little to be called but are no normal precursors:
     // 54 of 9,015 blasts were found (simulated and analysed as
     // `detection_table` does; the tuning table's Canto seed 24).
-    let cfg = with_blasts(
-        &[
-            ("CD20", 5000.0),
-            ("CD20-fraction", 0.5),
-            ("CD34", 60.0),
-            ("CD58", 3000.0),
-            ("CD38", 3000.0),
-            ("CD10", 18_000.0),
-        ],
-        Config {
-            events: 100_000,
-            ..messy(24, 0.10, 0.05)
-        },
-    );
+    let cfg = moderate_cd20_partial(24);
     // Now 7,470 of them, 15 others (recall 0.83: one CD20+ piece stays
     // inside the hematogones' spread on every level marker).
     assert_called(&cfg, Instrument::Canto, "pieces", 0.95, 0.75);

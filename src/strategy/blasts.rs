@@ -701,6 +701,17 @@ fn component_distance(model: &Mixture, a: usize, b: usize) -> f64 {
         .fold(0.0, f64::max)
 }
 
+/// The distance to the cluster nearest to cluster `c` (among those with
+/// events) when that one is a blast cluster within [`SAME_POPULATION_SD`]:
+/// `c` is then a piece of the same population.
+fn beside_blast_cluster(model: &Mixture, clusters: &[Cluster], c: usize) -> Option<f64> {
+    let (nearest, dist) = (0..clusters.len())
+        .filter(|&o| o != c && clusters[o].events > 0)
+        .map(|o| (o, component_distance(model, c, o)))
+        .min_by(|x, y| x.1.total_cmp(&y.1))?;
+    (clusters[nearest].blast && dist < SAME_POPULATION_SD).then_some(dist)
+}
+
 /// A mixture often splits one non-Gaussian blast population into several
 /// components, and a piece can fall just short of the deviation threshold.
 /// A component that leaves the normal bounds at all and whose nearest
@@ -718,14 +729,7 @@ fn absorb_split_blast_components(model: &Mixture, clusters: &mut [Cluster], min_
             {
                 continue;
             }
-            let nearest = (0..comps.len())
-                .filter(|&b| b != a && clusters[b].events > 0)
-                .map(|b| (b, component_distance(model, a, b)))
-                .min_by(|x, y| x.1.total_cmp(&y.1));
-            if let Some((b, dist)) = nearest
-                && clusters[b].blast
-                && dist < SAME_POPULATION_SD
-            {
+            if let Some(dist) = beside_blast_cluster(model, clusters, a) {
                 clusters[a].blast = true;
                 clusters[a].aberrancies.push(format!(
                     "part of the blast population beside it ({dist:.1} SD apart)"
@@ -1054,14 +1058,7 @@ impl ContinuumStart {
                 {
                     continue;
                 }
-                let nearest = (0..clusters.len())
-                    .filter(|&o| o != c && clusters[o].events > 0)
-                    .map(|o| (o, component_distance(model, c, o)))
-                    .min_by(|x, y| x.1.total_cmp(&y.1));
-                if let Some((o, dist)) = nearest
-                    && clusters[o].blast
-                    && dist < SAME_POPULATION_SD
-                {
+                if let Some(dist) = beside_blast_cluster(model, clusters, c) {
                     clusters[c].blast = true;
                     departing[c] = true;
                     clusters[c].aberrancies.push(format!(
