@@ -648,3 +648,20 @@ fn non_specific_events_below_the_cd19_gate_are_no_cd19_negative_blasts() {
         );
     }
 }
+
+#[test]
+fn cd19_negative_blasts_set_no_cut_inside_themselves() {
+    // A CD19-negative relapse in B-cell aplasia (CD22 and CD24 in the
+    // tube), 3 % blasts: the CD45-brighter part of the blasts sits in the
+    // lymphocyte region, so the "T/NK" reference whose 99.5th percentile
+    // sets the CD22 and CD24 cuts held them too, and the cuts fell inside
+    // the blasts (the more blasts, the higher): 433 of 5,647 found. T/NK
+    // cells are CD10-; now 4,900, no other events.
+    let cfg = Config {
+        events: 200_000,
+        b_cell_aplasia: true,
+        b_lineage_markers: true,
+        ..with_blasts(&[("CD19", 60.0)], messy(62, 0.03, 0.0))
+    };
+    assert_called(&cfg, Instrument::Canto, "CD19-negative relapse", 0.95, 0.85);
+}

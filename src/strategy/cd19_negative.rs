@@ -9,7 +9,8 @@
 //!   (FSC-A at least 0.75x and SSC-A at most 1.5x the lymphocytes':
 //!   dead cells and debris stain everything dimly), below the CD19+ gate;
 //! - positive for every other B-lineage marker in the tube (each above the
-//!   negative T/NK lymphocytes + the pre-gates' SD factor, and above
+//!   negative T/NK lymphocytes (CD19-, CD10-) + the pre-gates' SD factor,
+//!   and above
 //!   their 99.5th percentile);
 //! - CD10+ (the CD19+CD10+ gate's CD10 threshold): common-B-ALL blasts keep
 //!   CD10 far more often than CD19 under CD19-directed therapy.
@@ -153,10 +154,14 @@ pub fn find_cd19_negative(
     }
     let n = p.events;
     let (cd19_cut, cd10_cut) = (g.threshold(names::CD19)?, g.threshold(names::CD19_CD10)?);
-    // The negative reference: T/NK lymphocytes (CD19-).
+    // The negative reference: T/NK lymphocytes, CD19- and CD10-. The
+    // lymphocyte region also holds the CD45-brighter part of CD19-negative
+    // blasts, which are CD10+: among CD19- events alone they put the cuts
+    // (a high quantile) inside the very population searched for, the more
+    // so the more blasts there are.
     let mut t_cells = vec![false; n];
     for &i in &g.lymphocytes {
-        t_cells[i] = !g.b_lineage[i];
+        t_cells[i] = !g.b_lineage[i] && f64::from(cd10[i]) < cd10_cut;
     }
     // Each marker's cut: above the T/NK cells' negative peak + SD factor,
     // and above their 99.5th percentile (a negative population piled up
@@ -237,7 +242,7 @@ pub fn find_cd19_negative(
         dimensions,
         view: None,
         rule: format!(
-            "lymphoid scatter (FSC-A >= {fsc_min:.4}, SSC-A <= {ssc_max:.4}), CD19 < {cd19_cut:.4} (below the CD19+ gate), CD10 >= {cd10_cut:.4}, {} (each above the T/NK lymphocytes' negative peak + {negative_sd} SD and their 99.5th percentile); a population only beyond the CD19+ precursors' expected tail ({expected:.1} events) by the LOD",
+            "lymphoid scatter (FSC-A >= {fsc_min:.4}, SSC-A <= {ssc_max:.4}), CD19 < {cd19_cut:.4} (below the CD19+ gate), CD10 >= {cd10_cut:.4}, {} (each above the CD10- T/NK lymphocytes' negative peak + {negative_sd} SD and their 99.5th percentile); a population only beyond the CD19+ precursors' expected tail ({expected:.1} events) by the LOD",
             names_of
                 .iter()
                 .zip(&cuts)
