@@ -948,8 +948,9 @@ const ASYNCHRONY_LEVEL_FRACTION: f64 = 0.5;
 /// precursors are brightest in CD10, dimmest in CD45 and brightest in
 /// CD38 and CD81 at the earliest stage, and fade together from there.
 /// A cluster brighter in CD10 than them (beyond their spread), no brighter
-/// in CD45 (within their spread), and at the same time below their level on every level marker
-/// lies beyond the continuum's start while looking further along it: the
+/// in CD45 (within their spread), and at the same time below their level
+/// on every level marker lies beyond the continuum's start while looking
+/// further along it: the
 /// asynchrony of common-B-ALL blasts (CD10 over-expression with CD38 and
 /// CD81 at or near the mature-B level), which no normal precursor shows.
 struct ContinuumStart {
@@ -1020,18 +1021,19 @@ impl ContinuumStart {
         )
     }
 
-    /// How much brighter in CD10 (decades, beyond the spread) a cluster
-    /// centred at `mean` is than the earliest precursors, when it is and
-    /// is no brighter in CD45 (beyond their spread).
-    fn beyond(&self, mean: &[f64]) -> Option<f64> {
-        let brighter = mean[self.cd10] - self.cd10_above;
+    /// How far (decades) the CD10 of a cluster centred at `mean` lies
+    /// above `cd10`, when it does and the cluster is no brighter in CD45
+    /// than the earliest precursors (beyond their spread).
+    fn past(&self, mean: &[f64], cd10: f64) -> Option<f64> {
+        let brighter = mean[self.cd10] - cd10;
         (brighter > 0.0 && mean[self.cd45] <= self.cd45_below).then_some(brighter)
     }
 
     /// A cluster not called that could be (compact, the size of cells),
     /// brighter in CD10 than the earliest precursors' centre and no
-    /// brighter in CD45 (beyond their spread), whose nearest cluster is a blast cluster within
-    /// [`SAME_POPULATION_SD`], joins it (repeated until nothing changes):
+    /// brighter in CD45 (beyond their spread), whose nearest cluster is a
+    /// blast cluster within [`SAME_POPULATION_SD`], joins it (repeated
+    /// until nothing changes):
     /// the mixture's pieces of one blast population, such as the part of
     /// it whose CD38 and CD81 reach the hematogones' (a piece that was
     /// left out of the start for that reason). No normal precursor is
@@ -1047,23 +1049,22 @@ impl ContinuumStart {
         loop {
             let mut changed = false;
             for c in 0..clusters.len() {
-                let mean = &model.components[c].mean;
                 let cluster = &clusters[c];
                 if cluster.blast
                     || cluster.events == 0
                     || cluster.spread_decades > cfg.max_cluster_sd
                     || cluster.too_small(cfg.min_blast_size)
-                    || mean[self.cd10] <= self.cd10_level
-                    || mean[self.cd45] > self.cd45_below
                 {
                     continue;
                 }
+                let Some(brighter) = self.past(&model.components[c].mean, self.cd10_level) else {
+                    continue;
+                };
                 if let Some(dist) = beside_blast_cluster(model, clusters, c) {
                     clusters[c].blast = true;
                     departing[c] = true;
                     clusters[c].aberrancies.push(format!(
-                        "part of the blast population beside it ({dist:.1} SD apart), CD10 {:.2} decades above the earliest precursors' centre",
-                        mean[self.cd10] - self.cd10_level
+                        "part of the blast population beside it ({dist:.1} SD apart), CD10 {brighter:.2} decades above the earliest precursors' centre"
                     ));
                     changed = true;
                 }
@@ -1082,7 +1083,7 @@ impl ContinuumStart {
         mean: &[f64],
         reference: &[(usize, Marker, Direction, f64, f64)],
     ) -> Option<String> {
-        let brighter = self.beyond(mean)?;
+        let brighter = self.past(mean, self.cd10_above)?;
         let mut below = Vec::new();
         for &(d, m, dir, level, spread) in reference {
             let shift = match dir {

@@ -10,8 +10,7 @@
 //!   dead cells and debris stain everything dimly), below the CD19+ gate;
 //! - positive for every other B-lineage marker in the tube (each above the
 //!   negative T/NK lymphocytes (CD19-, CD10-) + the pre-gates' SD factor,
-//!   and above
-//!   their 99.5th percentile);
+//!   and above their 99.5th percentile);
 //! - CD10+ (the CD19+CD10+ gate's CD10 threshold): common-B-ALL blasts keep
 //!   CD10 far more often than CD19 under CD19-directed therapy.
 //!
