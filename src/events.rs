@@ -52,35 +52,76 @@ pub trait EventSource: Sync {
 }
 
 /// The specs of row-major `rows` of `p` values, one column per spec
-/// ([`combine_into`] each).
+/// ([`combine_into`] each, over the rows transposed once).
 fn combine(rows: &[f64], p: usize, specs: &[LinearSpec]) -> Vec<Vec<f64>> {
-    let n = rows.len() / p.max(1);
+    let mut chunk = ChunkColumns::default();
+    chunk.transpose(rows, p);
     specs
         .iter()
         .map(|spec| {
-            let mut column = vec![0.0; n];
-            combine_into(&mut column, rows, p.max(1), spec);
+            let mut column = vec![0.0; chunk.events];
+            chunk.combine_into(&mut column, spec);
             column
         })
         .collect()
 }
 
-/// `out[e] = Σ w · rows[e][j]` over the spec's `(j, w)` for the row-major
-/// `rows` of `width` values, term by term over the whole chunk (a loop
-/// the compiler can keep in registers, summed in the spec's order).
-pub(crate) fn combine_into(out: &mut [f64], rows: &[f64], width: usize, spec: &[(usize, f64)]) {
-    let Some((&(first, w), rest)) = spec.split_first() else {
-        out.fill(std::iter::empty::<f64>().sum());
-        return;
-    };
-    let rows = || rows.chunks_exact(width);
-    out.iter_mut()
-        .zip(rows())
-        .for_each(|(o, row)| *o = row.get(first).map_or(f64::NAN, |x| x * w));
-    for &(j, w) in rest {
-        out.iter_mut()
-            .zip(rows())
-            .for_each(|(o, row)| *o += row.get(j).map_or(f64::NAN, |x| x * w));
+/// A chunk of row-major events transposed to one contiguous column per
+/// channel, so that every weighted sum over it reads whole columns (loops
+/// the compiler vectorises) instead of striding across rows. Reused from
+/// chunk to chunk: its buffer is allocated once per thread.
+#[derive(Debug, Default)]
+pub(crate) struct ChunkColumns {
+    values: Vec<f64>,
+    channels: usize,
+    events: usize,
+}
+
+impl ChunkColumns {
+    /// Takes `rows` (row-major, `width` values per event) as columns.
+    pub(crate) fn transpose(&mut self, rows: &[f64], width: usize) {
+        let width = width.max(1);
+        let events = rows.len() / width;
+        self.values.clear();
+        self.values.resize(width * events, 0.0);
+        for (j, column) in self.values.chunks_exact_mut(events.max(1)).enumerate() {
+            column
+                .iter_mut()
+                .zip(rows[j..].iter().step_by(width))
+                .for_each(|(c, v)| *c = *v);
+        }
+        self.channels = width;
+        self.events = events;
+    }
+
+    /// Events in the chunk.
+    pub(crate) fn events(&self) -> usize {
+        self.events
+    }
+
+    /// Channel `j`'s column, `None` past the last channel.
+    fn column(&self, j: usize) -> Option<&[f64]> {
+        (j < self.channels).then(|| &self.values[j * self.events..(j + 1) * self.events])
+    }
+
+    /// `out[e] = Σ w · value[e][j]` over the spec's `(j, w)`, summed term
+    /// by term in the spec's order (NaN for a channel the rows lack; an
+    /// empty spec gives zero).
+    pub(crate) fn combine_into(&self, out: &mut [f64], spec: &[(usize, f64)]) {
+        let Some((&(first, w), rest)) = spec.split_first() else {
+            out.fill(std::iter::empty::<f64>().sum());
+            return;
+        };
+        match self.column(first) {
+            Some(c) => out.iter_mut().zip(c).for_each(|(o, x)| *o = x * w),
+            None => out.fill(f64::NAN),
+        }
+        for &(j, w) in rest {
+            match self.column(j) {
+                Some(c) => out.iter_mut().zip(c).for_each(|(o, x)| *o += x * w),
+                None => out.fill(f64::NAN),
+            }
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 
 use super::markers::{Marker, MarkerMap};
 use crate::compensation::Compensation;
-use crate::events::{CHUNK_EVENTS, LinearSpec, chunk_slots, combine_into};
+use crate::events::{CHUNK_EVENTS, ChunkColumns, LinearSpec, chunk_slots};
 use crate::fcs::spillover::Spillover;
 use crate::fcs::{FcsError, FcsFile};
 use crate::gate::gating_ml::ncname;
@@ -348,6 +348,12 @@ fn channel_names(info: &crate::fcs::DataSetInfo) -> Vec<String> {
         .collect()
 }
 
+thread_local! {
+    /// Each thread's transposed chunk and its one derived column, reused
+    /// from chunk to chunk.
+    static CHUNK: std::cell::RefCell<(ChunkColumns, Vec<f64>)> = Default::default();
+}
+
 /// Reads channels `(index, scale)` of a data set, each compensated by the
 /// file's spillover matrix when it is one of the matrix's detectors, then
 /// scaled (in double precision, stored in single); with `ratio`
@@ -387,15 +393,18 @@ pub fn read_compensated(
         let chunks: Vec<usize> = (0..n.div_ceil(CHUNK_EVENTS)).collect();
         file.for_each_chunk(dataset, CHUNK_EVENTS, chunks, |rows, chunk| {
             if let Some(Ok(mut out)) = slots.get(chunk).map(Mutex::lock) {
-                let mut exact = vec![0.0; rows.len() / width];
-                for ((o, spec), (_, scale)) in out.iter_mut().zip(&specs).zip(channels) {
-                    let exact = &mut exact[..o.len().min(rows.len() / width)];
-                    combine_into(exact, rows, width, spec);
-                    scale.apply_all(exact);
-                    o.iter_mut()
-                        .zip(exact.iter())
-                        .for_each(|(o, v)| *o = *v as f32);
-                }
+                CHUNK.with_borrow_mut(|(columns, exact)| {
+                    columns.transpose(rows, width);
+                    exact.resize(columns.events(), 0.0);
+                    for ((o, spec), (_, scale)) in out.iter_mut().zip(&specs).zip(channels) {
+                        let exact = &mut exact[..o.len().min(columns.events())];
+                        columns.combine_into(exact, spec);
+                        scale.apply_all(exact);
+                        o.iter_mut()
+                            .zip(exact.iter())
+                            .for_each(|(o, v)| *o = *v as f32);
+                    }
+                });
                 if let (Some((h, a, r)), Some(o)) = (&ratio, out.get_mut(channels.len())) {
                     o.iter_mut()
                         .zip(rows.chunks_exact(width))

@@ -17,6 +17,7 @@
 use super::markers::Marker;
 use super::pregate::{PreGates, count, masked_quantiles, median_of_indices, names};
 use super::prepare::{LOGICLE, Prepared};
+use rayon::prelude::*;
 use serde::Serialize;
 
 /// The check of one stain.
@@ -77,13 +78,11 @@ pub fn check_stains(p: &Prepared, g: &PreGates, lod: u64) -> Vec<StainCheck> {
     if let (Some(cd10), Some(ssc)) = (p.get(Marker::Cd(10)), p.get(Marker::SscA)) {
         let cut = g.threshold(names::CD19_CD10).unwrap_or(f64::INFINITY);
         let lymph_ssc = median_of_indices(lymph, ssc).unwrap_or(0.0);
-        let (mut granulocytic, mut neutrophils_positive) = (0u64, 0u64);
-        for i in 0..p.events {
-            if g.viable[i] && !g.b_lineage[i] && f64::from(ssc[i]) > 2.0 * lymph_ssc {
-                granulocytic += 1;
-                neutrophils_positive += u64::from(f64::from(cd10[i]) >= cut);
-            }
-        }
+        let (granulocytic, neutrophils_positive) = (0..p.events)
+            .into_par_iter()
+            .filter(|&i| g.viable[i] && !g.b_lineage[i] && f64::from(ssc[i]) > 2.0 * lymph_ssc)
+            .map(|i| (1u64, u64::from(f64::from(cd10[i]) >= cut)))
+            .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
         let b_positive = count(&g.cd10_positive);
         let positive = neutrophils_positive + b_positive;
         let passed = positive >= need;

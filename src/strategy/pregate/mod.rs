@@ -19,6 +19,7 @@ use super::markers::Marker;
 use super::prepare::Prepared;
 use crate::gate::Gate;
 use crate::stats::percent;
+use rayon::prelude::*;
 use reference::{LymphoidReference, dye_cut, lymphocyte_fsc};
 use serde::{Serialize, Serializer};
 use size::{SizeInputs, size_check};
@@ -350,24 +351,33 @@ pub fn pregate(p: &Prepared, cfg: &PregateSettings) -> PreGates {
     };
     let mut warnings = Vec::new();
     let stable = rec.keep(gates::stable(p, &all, cfg, &mut warnings), &all);
-    let lymph_fsc = lymphocyte_fsc(c.cd45, c.fsc, c.ssc, &stable);
+    // Dead cells stain CD45 non-specifically and, in a necrotic aspirate,
+    // fill the CD45-bright tail: with a dye, the size reference is sought
+    // among dye-negative events. (Found beside the lymphocytes' FSC, whose
+    // search runs mostly on one core.)
+    let (lymph_fsc, dye_negative) = rayon::join(
+        || lymphocyte_fsc(c.cd45, c.fsc, c.ssc, &stable),
+        || {
+            p.get(Marker::Viability).and_then(|dye| {
+                dye_cut(dye, &stable, cfg).map(|cut| {
+                    dye.par_iter()
+                        .map(|&v| f64::from(v) < cut)
+                        .collect::<Vec<bool>>()
+                })
+            })
+        },
+    );
     let cells = rec.keep(gates::cells(p, &c, &stable, lymph_fsc, cfg), &stable);
     let singlets = rec.keep(gates::singlets(p, &cells, cfg), &cells);
     let viable = rec.keep(gates::viable(p, &c, &singlets, cfg), &singlets);
     let lymph = LymphoidReference::among(c.cd45, c.ssc, &viable);
     let blast_region = rec.keep(gates::blast_region(p, &c, &viable, &lymph), &viable);
     let b_lineage = rec.keep(gates::b_lineage(p, &c, &viable, &lymph, cfg), &viable);
-    let cd10_positive = rec.keep(
-        gates::cd10_positive(p, &c, &viable, &b_lineage, cfg),
-        &b_lineage,
+    let (cd10_positive, lymphocytes) = rayon::join(
+        || gates::cd10_positive(p, &c, &viable, &b_lineage, cfg),
+        || lymphocyte_reference(c.cd45, c.ssc, &viable, &b_lineage),
     );
-    let lymphocytes = lymphocyte_reference(c.cd45, c.ssc, &viable, &b_lineage);
-    // Dead cells stain CD45 non-specifically and, in a necrotic aspirate,
-    // fill the CD45-bright tail: with a dye, the size reference is sought
-    // among dye-negative events.
-    let dye_negative: Option<Vec<bool>> = p.get(Marker::Viability).and_then(|dye| {
-        dye_cut(dye, &stable, cfg).map(|cut| dye.iter().map(|&v| f64::from(v) < cut).collect())
-    });
+    let cd10_positive = rec.keep(cd10_positive, &b_lineage);
     PreGates {
         size_check: c.cd45.and_then(|cd45| {
             size_check(
