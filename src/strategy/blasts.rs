@@ -1357,16 +1357,14 @@ pub fn find_blasts(
     let lymph_idx = &g.lymphocytes;
     let mature_b_idx = indices_where(n, |i| g.b_lineage[i] && !g.cd10_positive[i]);
     let enough = |idx: &[usize]| idx.len() >= 30;
-    let lymph: Vec<Option<Level>> = (0..d)
-        .map(|k| enough(lymph_idx).then(|| decades(lymph_idx, k)).flatten())
-        .collect();
-    let mature_b: Vec<Option<Level>> = (0..d)
-        .map(|k| {
-            enough(&mature_b_idx)
-                .then(|| decades(&mature_b_idx, k))
-                .flatten()
-        })
-        .collect();
+    // Each reference's level on each marker, the markers in parallel.
+    let levels_of = |idx: &[usize]| -> Vec<Option<Level>> {
+        (0..d)
+            .into_par_iter()
+            .map(|k| enough(idx).then(|| decades(idx, k)).flatten())
+            .collect()
+    };
+    let (lymph, mature_b) = rayon::join(|| levels_of(lymph_idx), || levels_of(&mature_b_idx));
     let bounds = normal_bounds(&f, &lymph, &mature_b);
     let mut references = Vec::new();
     for (name, levels) in [("lymphocytes", &lymph), ("mature B cells", &mature_b)] {

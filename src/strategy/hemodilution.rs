@@ -47,46 +47,51 @@ pub struct MarrowIndicators {
 pub fn marrow_indicators(p: &Prepared, g: &PreGates, blasts: &[bool]) -> MarrowIndicators {
     let n = p.events;
     let non_b = mask_where(n, |i| g.viable[i] && !blasts[i] && !g.b_lineage[i]);
-    // The lymphocytes anchor the CD34+ progenitors and the nucleated red
-    // cells: both sit in CD45 and SSC relative to them. They are the
-    // site's one lymphocyte reference (`PreGates::lymphocytes`, the T/NK
-    // cells), less any the blast call took in.
-    let lymph = match (p.get(Marker::Cd(45)), p.get(Marker::SscA)) {
-        (Some(cd45), Some(ssc)) => {
-            let lymph: Vec<usize> = g
-                .lymphocytes
-                .iter()
-                .copied()
-                .filter(|&i| !blasts[i])
-                .collect();
-            match (
-                median_of_indices(&lymph, cd45),
-                quantiles_of_indices(&lymph, ssc, &[0.5, 0.9]),
-            ) {
-                (Some(l45), Some(q)) => Some(Lymphoid {
-                    cd45,
-                    ssc,
-                    median_cd45: l45,
-                    median_ssc: q[0],
-                    top_ssc: q[1],
-                    far_below: l45 - 1.5 / LOGICLE.2,
-                }),
-                _ => None,
+    // Two references, found side by side:
+    // - the lymphocytes anchor the CD34+ progenitors and the nucleated red
+    //   cells: both sit in CD45 and SSC relative to them. They are the
+    //   site's one lymphocyte reference (`PreGates::lymphocytes`, the T/NK
+    //   cells), less any the blast call took in;
+    // - CD34+ progenitors: CD34 above the negative cells + 4 SD, in the
+    //   CD45-dim, SSC-low region where progenitors sit (CD45 at least 0.3
+    //   decades dimmer than the lymphocytes, SSC at most 3x theirs): the
+    //   spreading of bright neutrophils and monocytes into the CD34 channel
+    //   is outside it, so peripheral blood does not look like marrow.
+    let (lymph, cd34) = rayon::join(
+        || match (p.get(Marker::Cd(45)), p.get(Marker::SscA)) {
+            (Some(cd45), Some(ssc)) => {
+                let lymph: Vec<usize> = g
+                    .lymphocytes
+                    .iter()
+                    .copied()
+                    .filter(|&i| !blasts[i])
+                    .collect();
+                match (
+                    median_of_indices(&lymph, cd45),
+                    quantiles_of_indices(&lymph, ssc, &[0.5, 0.9]),
+                ) {
+                    (Some(l45), Some(q)) => Some(Lymphoid {
+                        cd45,
+                        ssc,
+                        median_cd45: l45,
+                        median_ssc: q[0],
+                        top_ssc: q[1],
+                        far_below: l45 - 1.5 / LOGICLE.2,
+                    }),
+                    _ => None,
+                }
             }
-        }
-        _ => None,
-    };
-    // CD34+ progenitors: CD34 above the negative cells + 4 SD, in the
-    // CD45-dim, SSC-low region where progenitors sit (CD45 at least 0.3
-    // decades dimmer than the lymphocytes, SSC at most 3x theirs): the
-    // spreading of bright neutrophils and monocytes into the CD34 channel
-    // is outside it, so peripheral blood does not look like marrow.
-    let cd34 = p.get(Marker::Cd(34)).map(|cd34| {
-        (
-            cd34,
-            negative_bound(cd34, &non_b, 4.0).unwrap_or(f64::INFINITY),
-        )
-    });
+            _ => None,
+        },
+        || {
+            p.get(Marker::Cd(34)).map(|cd34| {
+                (
+                    cd34,
+                    negative_bound(cd34, &non_b, 4.0).unwrap_or(f64::INFINITY),
+                )
+            })
+        },
+    );
     let cd34_positive = |i: usize| {
         cd34.is_some_and(|(cd34, cut)| {
             non_b[i]

@@ -1,7 +1,7 @@
 //! Flow stability over acquisition time.
 
 use super::PregateSettings;
-use super::reference::count;
+use super::reference::{count, every_kth};
 use crate::stats::{percent, quantiles, reference_stride};
 use rayon::prelude::*;
 
@@ -22,12 +22,17 @@ pub(super) fn stable_flow(
     if n <= 1_000 {
         return Err(format!("{n} events are too few to judge the event rate"));
     }
-    let finite = t.iter().filter(|v| v.is_finite()).count();
+    let finite: usize = t
+        .par_chunks(1 << 16)
+        .map(|c| c.iter().filter(|v| v.is_finite()).count())
+        .sum();
     if finite < n / 2 {
         return Err(format!("{} of {n} time values are not numbers", n - finite));
     }
-    let sample = t.iter().step_by(reference_stride(n)).map(|&v| f64::from(v));
-    let Some([lo, hi]) = quantiles(sample, &[0.001, 0.999]).map(|q| [q[0], q[1]]) else {
+    let sample = every_kth(t, reference_stride(n));
+    let Some([lo, hi]) =
+        quantiles(sample.iter().map(|&v| f64::from(v)), &[0.001, 0.999]).map(|q| [q[0], q[1]])
+    else {
         return Err("no time values".into());
     };
     if hi - lo <= 0.0 || !(hi - lo).is_finite() {

@@ -193,9 +193,20 @@ pub fn sampled_lymphocytes(cd45: &[f32], ssc: &[f32], mask: &[bool]) -> Vec<usiz
     let Some(rule) = lymphocyte_rule_of(cd45, ssc, mask) else {
         return Vec::new();
     };
-    (0..cd45.len())
-        .step_by(reference_stride(cd45.len()))
+    let stride = reference_stride(cd45.len());
+    (0..cd45.len().div_ceil(stride))
+        .into_par_iter()
+        .map(|k| k * stride)
         .filter(|&i| rule.holds(mask[i], cd45[i].into(), ssc[i].into()))
+        .collect()
+}
+
+/// Every `stride`-th value (from the first), gathered in parallel: a
+/// stride of a few values still reads every cache line of the column.
+pub(super) fn every_kth<T: Copy + Send + Sync>(values: &[T], stride: usize) -> Vec<T> {
+    (0..values.len().div_ceil(stride))
+        .into_par_iter()
+        .map(|k| values[k * stride])
         .collect()
 }
 
@@ -204,9 +215,11 @@ pub fn sampled_lymphocytes(cd45: &[f32], ssc: &[f32], mask: &[bool]) -> Vec<usiz
 fn lymphocyte_rule_of(cd45: &[f32], ssc: &[f32], mask: &[bool]) -> Option<LymphocyteRule> {
     let stride = reference_stride(cd45.len());
     if stride > 1 {
-        let every = |v: &[f32]| -> Vec<f32> { v.iter().step_by(stride).copied().collect() };
-        let mask: Vec<bool> = mask.iter().step_by(stride).copied().collect();
-        lymphocyte_rule(&every(cd45), &every(ssc), &mask)
+        lymphocyte_rule(
+            &every_kth(cd45, stride),
+            &every_kth(ssc, stride),
+            &every_kth(mask, stride),
+        )
     } else {
         lymphocyte_rule(cd45, ssc, mask)
     }
