@@ -630,9 +630,12 @@ fn measure_automatic(
             blast: true,
         });
     }
-    let marrow = marrow_indicators(&prepared, &g, &blasts.members);
-
-    let stain_checks = check_stains(&prepared, &g, limits.lod_events);
+    // The marrow indicators and the stain checks read the final gates and
+    // blast call, not each other: side by side.
+    let (marrow, stain_checks) = rayon::join(
+        || marrow_indicators(&prepared, &g, &blasts.members),
+        || check_stains(&prepared, &g, limits.lod_events),
+    );
     // A failed stain forbids a NEGATIVE; a failed CD45 check blocks every
     // verdict: without CD45-bright lymphocytes the references of the blast
     // search (their CD45, the negative level of every B marker) are not
