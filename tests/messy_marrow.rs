@@ -450,6 +450,37 @@ fn a_cluster_carved_from_the_hematogone_tail_is_not_a_blast_cluster() {
 }
 
 #[test]
+fn the_far_tail_of_a_skewed_hematogone_continuum_is_not_a_blast_population() {
+    // Tuning seed 9012 (Navios, 35 % hematogones, no blasts): the mixture
+    // carved 21 events from the CD58-bright tail of 22,700 hematogones,
+    // beyond the hematogones' spread on CD38 and CD58, with too little
+    // overlap for a Gaussian to say "tail"; a 62-event piece beside it
+    // joined and the site was called POSITIVE at 0.09 %. Along the line
+    // from the nearest normal cluster the events thin out steadily through
+    // it: no population of its own.
+    let cfg = Config {
+        events: 100_000,
+        ..messy(9012, 0.0, 0.35)
+    };
+    let (status, _, called, _, reason) = analyse(&cfg, Instrument::Navios, "far-tail");
+    assert_eq!(status, Status::Negative, "{called} called: {reason}");
+    assert_eq!(called, 0, "{reason}");
+    // A real population at the same hematogone load rises above the
+    // density between: it keeps its call (recall 0.84 before this rule
+    // too: part of its CD10-dimmer edge lies among the hematogones).
+    assert_called(
+        &Config {
+            events: 100_000,
+            ..messy(9060, 0.01, 0.35)
+        },
+        Instrument::Navios,
+        "1 % blasts among 35 % hematogones",
+        0.95,
+        0.8,
+    );
+}
+
+#[test]
 fn the_cd10_cut_on_integer_data_sits_above_the_cd10_negative_cells() {
     // Navios integer data put a comb of bumps on the low end of the
     // logicle scale; the leftmost bump was taken for the CD10-negative

@@ -1289,6 +1289,98 @@ fn release_unseparated_clusters(clusters: &mut [Cluster], cfg: &BlastSettings) {
     }
 }
 
+/// Half-width of the windows along the line from a blast cluster's nearest
+/// normal cluster (0) to the blast cluster (1) in which events are counted.
+const MODE_WINDOW: f64 = 0.15;
+
+/// Window centres along that line, in steps of [`WINDOW_STEP`]: the dip
+/// before a population of its own is sought from [`VALLEY_FROM`] to
+/// [`VALLEY_TO`], its mode from [`MODE_FROM`] to [`MODE_TO`] (beyond the
+/// cluster's mean too: the tail events a blast cluster takes in pull its
+/// mean towards the normal cluster, away from the blasts' mode).
+const VALLEY_FROM: f64 = 0.35;
+const VALLEY_TO: f64 = 0.75;
+const MODE_FROM: f64 = 0.9;
+const MODE_TO: f64 = 1.3;
+const WINDOW_STEP: f64 = 0.05;
+
+/// Releases blast clusters that are no population of their own but the
+/// far tail of normal maturation. A mixture carves a few dozen events out
+/// of the tail of a large, skewed hematogone continuum as readily as it
+/// finds a small blast population, and a Gaussian component's overlap
+/// ([`measure_overlap`]) underrates a skewed tail. What tells them apart
+/// is the density between the cluster and the nearest normal cluster:
+/// events seen along that line (within twice the blast cluster's spread of
+/// it) thin out steadily through a tail, while a population of its own
+/// rises again after a dip. A blast cluster whose window holds no more
+/// events than the sparsest window between (counting there only events of
+/// clusters not called blasts, so pieces of one blast population do not
+/// fill the dip) is released.
+fn release_tails(model: &Mixture, rows: &[f64], assigned: &[usize], clusters: &mut [Cluster]) {
+    let d = model.dims.max(1);
+    let centres = |from: f64, to: f64| -> Vec<f64> {
+        let steps = ((to - from) / WINDOW_STEP).round() as usize;
+        (0..=steps).map(|j| from + j as f64 * WINDOW_STEP).collect()
+    };
+    let (valley_at, mode_at) = (centres(VALLEY_FROM, VALLEY_TO), centres(MODE_FROM, MODE_TO));
+    let count_into = |counts: &mut [u64], at: &[f64], t: f64| {
+        for (n, centre) in counts.iter_mut().zip(at) {
+            *n += u64::from((t - centre).abs() <= MODE_WINDOW);
+        }
+    };
+    let called: Vec<bool> = clusters.iter().map(|c| c.blast).collect();
+    for c in (0..clusters.len()).filter(|&c| called[c]) {
+        let Some(r) = (0..clusters.len())
+            .filter(|&r| !called[r] && clusters[r].events > 0)
+            .min_by(|&a, &b| {
+                component_distance(model, c, a).total_cmp(&component_distance(model, c, b))
+            })
+        else {
+            continue;
+        };
+        let (from, to) = (&model.components[r].mean, &model.components[c].mean);
+        let axis: Vec<f64> = to.iter().zip(from).map(|(t, f)| t - f).collect();
+        let length2: f64 = axis.iter().map(|a| a * a).sum();
+        let radius2 = (2.0 * clusters[c].spread_decades).powi(2);
+        if length2 <= 0.0 || radius2 <= 0.0 {
+            continue;
+        }
+        // Per event: where along the line, whether near it, whether normal.
+        let empty = || (vec![0u64; mode_at.len()], vec![0u64; valley_at.len()]);
+        let (mode, valley) = rows
+            .par_chunks(d)
+            .zip(assigned)
+            .fold(empty, |(mut mode, mut valley), (x, &k)| {
+                let (mut along, mut norm2) = (0.0, 0.0);
+                for ((x, f), a) in x.iter().zip(from).zip(&axis) {
+                    along += (x - f) * a;
+                    norm2 += (x - f) * (x - f);
+                }
+                if norm2 - along * along / length2 <= radius2 {
+                    let t = along / length2;
+                    count_into(&mut mode, &mode_at, t);
+                    if !called[k] {
+                        count_into(&mut valley, &valley_at, t);
+                    }
+                }
+                (mode, valley)
+            })
+            .reduce(empty, |(mut ma, mut va), (mb, vb)| {
+                ma.iter_mut().zip(mb).for_each(|(x, y)| *x += y);
+                va.iter_mut().zip(vb).for_each(|(x, y)| *x += y);
+                (ma, va)
+            });
+        let own = mode.iter().copied().max().unwrap_or(0);
+        let sparsest = valley.iter().copied().min().unwrap_or(0);
+        if own <= sparsest {
+            clusters[c].blast = false;
+            clusters[c].aberrancies.push(format!(
+                "not a blast cluster: no population of its own (from the nearest normal cluster the events thin out steadily through it: at most {own} around it, at least {sparsest} normal precursors at every point between): the tail of normal maturation"
+            ));
+        }
+    }
+}
+
 /// Seeds needed for a group of seeds to start a component.
 const MIN_SEED_GROUP: usize = 10;
 
@@ -1466,6 +1558,7 @@ pub fn find_blasts(
                 judge_against_hematogones(&f, &bounds, &mature_b, &model, &mut clusters, cfg);
             measure_overlap(&model, &rows, &assigned, &mut clusters, &departing);
             release_unseparated_clusters(&mut clusters, cfg);
+            release_tails(&model, &rows, &assigned, &mut clusters);
             absorb_split_blast_components(&model, &mut clusters, cfg.min_blast_size);
             (model, assigned, clusters, hematogone_reference)
         };
