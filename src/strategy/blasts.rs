@@ -1104,27 +1104,45 @@ impl ContinuumStart {
     }
 }
 
+/// What [`split_wide_departing`] splits: the candidates' rows and their
+/// clusters, the clusters released as tails ([`release_tails`]), and
+/// whether clusters too wide to be called are split too.
+#[derive(Clone, Copy)]
+struct Splitting<'a> {
+    rows: &'a [f64],
+    assigned: &'a [usize],
+    tails: &'a [usize],
+    wide_too: bool,
+}
+
 /// The mixture with every cluster that leaves the normal pattern (centre
 /// beyond the bounds by the cluster deviation) with support (at least
-/// twice the LOD) but is too wide to be called replaced by the two
+/// twice the LOD) but is too wide to be called (when `wide_too`), and
+/// every cluster released as a tail with that support, replaced by the two
 /// components of a fit on its own events (weights shared out), every
 /// other component as it was; `None` when there is no such cluster.
 fn split_wide_departing(
     model: &Mixture,
     clusters: &[Cluster],
-    rows: &[f64],
-    assigned: &[usize],
+    job: &Splitting<'_>,
     cfg: &BlastSettings,
     lod_events: u64,
 ) -> Option<Mixture> {
+    let Splitting {
+        rows,
+        assigned,
+        tails,
+        wide_too,
+    } = *job;
     let d = model.dims.max(1);
     let wide: Vec<usize> = (0..clusters.len())
         .filter(|&c| {
             let k = &clusters[c];
-            !k.blast
+            let too_wide = wide_too
+                && !k.blast
                 && k.deviation_decades >= cfg.cluster_deviation
-                && k.spread_decades > cfg.max_cluster_sd
-                && k.events >= 2 * lod_events.max(1)
+                && k.spread_decades > cfg.max_cluster_sd;
+            (too_wide || tails.contains(&c)) && k.events >= 2 * lod_events.max(1)
         })
         .collect();
     if wide.is_empty() {
@@ -1315,8 +1333,13 @@ const WINDOW_STEP: f64 = 0.05;
 /// rises again after a dip. A blast cluster whose window holds no more
 /// events than the sparsest window between (counting there only events of
 /// clusters not called blasts, so pieces of one blast population do not
-/// fill the dip) is released.
-fn release_tails(model: &Mixture, rows: &[f64], assigned: &[usize], clusters: &mut [Cluster]) {
+/// fill the dip) is released. Returns the clusters released.
+fn release_tails(
+    model: &Mixture,
+    rows: &[f64],
+    assigned: &[usize],
+    clusters: &mut [Cluster],
+) -> Vec<usize> {
     let d = model.dims.max(1);
     let centres = |from: f64, to: f64| -> Vec<f64> {
         let steps = ((to - from) / WINDOW_STEP).round() as usize;
@@ -1329,6 +1352,7 @@ fn release_tails(model: &Mixture, rows: &[f64], assigned: &[usize], clusters: &m
         }
     };
     let called: Vec<bool> = clusters.iter().map(|c| c.blast).collect();
+    let mut released = Vec::new();
     for c in (0..clusters.len()).filter(|&c| called[c]) {
         let Some(r) = (0..clusters.len())
             .filter(|&r| !called[r] && clusters[r].events > 0)
@@ -1373,12 +1397,14 @@ fn release_tails(model: &Mixture, rows: &[f64], assigned: &[usize], clusters: &m
         let own = mode.iter().copied().max().unwrap_or(0);
         let sparsest = valley.iter().copied().min().unwrap_or(0);
         if own <= sparsest {
+            released.push(c);
             clusters[c].blast = false;
             clusters[c].aberrancies.push(format!(
                 "not a blast cluster: no population of its own (from the nearest normal cluster the events thin out steadily through it: at most {own} around it, at least {sparsest} normal precursors at every point between): the tail of normal maturation"
             ));
         }
     }
+    released
 }
 
 /// Seeds needed for a group of seeds to start a component.
@@ -1558,21 +1584,39 @@ pub fn find_blasts(
                 judge_against_hematogones(&f, &bounds, &mature_b, &model, &mut clusters, cfg);
             measure_overlap(&model, &rows, &assigned, &mut clusters, &departing);
             release_unseparated_clusters(&mut clusters, cfg);
-            release_tails(&model, &rows, &assigned, &mut clusters);
+            let tails = release_tails(&model, &rows, &assigned, &mut clusters);
             absorb_split_blast_components(&model, &mut clusters, cfg.min_blast_size);
-            (model, assigned, clusters, hematogone_reference)
+            (model, assigned, clusters, hematogone_reference, tails)
         };
         let fitted_model = mixture::fit(&fit_rows, d, means, 60, 0.05f64.powi(2));
-        let (mut model, mut assigned, mut found, mut reference) = judge(fitted_model);
+        let (mut model, mut assigned, mut found, mut reference, mut tails) = judge(fitted_model);
         // 5. A cluster that leaves the pattern but is too wide to be called
         // can be two populations the mixture merged (in a marrow without a
         // viability dye, a few hundred blasts and as many dead cells that
         // lost CD38 and CD81): it is split in two by a fit on its own
         // events, every other component kept as it is, and each part is
         // judged like any cluster.
-        if let Some(split) = split_wide_departing(&model, &found, &rows, &assigned, cfg, lod_events)
-        {
-            (model, assigned, found, reference) = judge(split);
+        // A cluster released as the tail of normal maturation may hold a
+        // rare blast population the mixture merged with that tail: it is
+        // split the same way, and once more after the first split.
+        let mut wide_too = true;
+        for _ in 0..2 {
+            let Some(split) = split_wide_departing(
+                &model,
+                &found,
+                &Splitting {
+                    rows: &rows,
+                    assigned: &assigned,
+                    tails: &tails,
+                    wide_too,
+                },
+                cfg,
+                lod_events,
+            ) else {
+                break;
+            };
+            (model, assigned, found, reference, tails) = judge(split);
+            wide_too = false;
         }
         clusters = found;
         hematogone_reference = reference;
