@@ -149,6 +149,19 @@ fn with_blasts(changes: &[(&str, f64)], cfg: Config) -> Config {
     }
 }
 
+/// Asserts that a regenerating marrow without blasts (100,000 events of a
+/// messy marrow, 35 % hematogones) is NEGATIVE; returns the blast events
+/// called (below the LOD) and the site's reason.
+fn assert_regenerating_negative(seed: u64, instrument: Instrument, name: &str) -> (usize, String) {
+    let cfg = Config {
+        events: 100_000,
+        ..messy(seed, 0.0, 0.35)
+    };
+    let (status, _, called, _, reason) = analyse(&cfg, instrument, name);
+    assert_eq!(status, Status::Negative, "{called} called: {reason}");
+    (called, reason)
+}
+
 fn assert_found(cfg: &Config, instrument: Instrument, what: &str) {
     assert_called(cfg, instrument, what, 0.9, 0.85);
 }
@@ -458,12 +471,7 @@ fn the_far_tail_of_a_skewed_hematogone_continuum_is_not_a_blast_population() {
     // joined and the site was called POSITIVE at 0.09 %. Along the line
     // from the nearest normal cluster the events thin out steadily through
     // it: no population of its own.
-    let cfg = Config {
-        events: 100_000,
-        ..messy(9012, 0.0, 0.35)
-    };
-    let (status, _, called, _, reason) = analyse(&cfg, Instrument::Navios, "far-tail");
-    assert_eq!(status, Status::Negative, "{called} called: {reason}");
+    let (called, reason) = assert_regenerating_negative(9012, Instrument::Navios, "far-tail");
     assert_eq!(called, 0, "{reason}");
     // A real population at the same hematogone load rises above the
     // density between: it keeps its call (recall 0.84 before this rule
@@ -516,12 +524,7 @@ fn saturated_events_are_not_a_phenotype() {
     // came out of compensation CD66c bright (the saturated CD45 was
     // under-subtracted from its neighbour) and were called a CD66c+ blast
     // cluster (POSITIVE below the LLOQ in regenerating marrow).
-    let cfg = Config {
-        events: 100_000,
-        ..messy(300_007, 0.0, 0.35)
-    };
-    let (status, _, called, _, reason) = analyse(&cfg, Instrument::Kaluza, "saturated");
-    assert_eq!(status, Status::Negative, "{called} called: {reason}");
+    assert_regenerating_negative(300_007, Instrument::Kaluza, "saturated");
 }
 
 #[test]
