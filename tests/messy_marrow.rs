@@ -528,6 +528,17 @@ fn saturated_events_are_not_a_phenotype() {
 }
 
 #[test]
+fn a_cluster_half_of_whose_events_are_saturated_is_not_a_phenotype() {
+    // Tuning seed 20031 (Canto, EuroFlow tube, 35 % hematogones, no
+    // blasts): 23 events, 14 of them piled at the top of the CD20 scale
+    // (mature B cells and late hematogones, their CD10 raised and CD34
+    // pushed negative by compensation of a saturated value), were called
+    // a blast cluster: its centre (CD20 0.975) stayed just below the
+    // saturation level, the other events pulling it down.
+    assert_regenerating_negative(20_031, Instrument::Canto, "saturated-share");
+}
+
+#[test]
 fn a_rare_population_among_many_hematogones_gets_a_component_of_its_own() {
     // 300 blasts (0.03 %) among 30,000 hematogones: the seeds (events far
     // outside the bounds) were the blasts and the scattered tails of the

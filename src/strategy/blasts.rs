@@ -1307,6 +1307,54 @@ fn release_unseparated_clusters(clusters: &mut [Cluster], cfg: &BlastSettings) {
     }
 }
 
+/// Share of a blast cluster's events at the top of one scale that makes it
+/// a saturation artefact.
+const MAX_SATURATED_SHARE: f64 = 0.5;
+
+/// Releases blast clusters of which at least [`MAX_SATURATED_SHARE`] of
+/// the events sit at the top of one scale (at or above
+/// [`BlastSettings::saturated_centre`] of it; CD10 left out, as in
+/// [`Cluster::saturated_marker`]). Such events saturated the detector and
+/// are compensated wrongly in every channel they spill into; mixed with
+/// as many unsaturated events their cluster's centre stays below the top
+/// (mature B cells piled at the top of CD20, their CD10 raised and CD34
+/// pushed negative by the wrong compensation, in a regenerating marrow).
+fn release_saturated(
+    f: &Features<'_>,
+    rows: &[f64],
+    assigned: &[usize],
+    clusters: &mut [Cluster],
+    cfg: &BlastSettings,
+) {
+    let d = f.dims();
+    let top = cfg.saturated_centre * f.scale;
+    let cd10 = f.dim(Marker::Cd(10));
+    let mut events = vec![0u64; clusters.len()];
+    let mut saturated = vec![vec![0u64; d]; clusters.len()];
+    for (x, &c) in rows.chunks_exact(d.max(1)).zip(assigned) {
+        if !clusters[c].blast {
+            continue;
+        }
+        events[c] += 1;
+        for (k, v) in x.iter().enumerate() {
+            saturated[c][k] += u64::from(Some(k) != cd10 && *v >= top);
+        }
+    }
+    for (c, cluster) in clusters.iter_mut().enumerate() {
+        let Some((k, &n)) = saturated[c].iter().enumerate().max_by_key(|(_, n)| **n) else {
+            continue;
+        };
+        if cluster.blast && events[c] > 0 && n as f64 >= MAX_SATURATED_SHARE * events[c] as f64 {
+            cluster.blast = false;
+            cluster.aberrancies.push(format!(
+                "not a blast cluster: {n} of its {} events sit at the top of the {} scale (saturated, so mis-compensated in every channel it spills into): an artefact, not a phenotype",
+                events[c],
+                f.markers[k].name()
+            ));
+        }
+    }
+}
+
 /// Half-width of the windows along the line from a blast cluster's nearest
 /// normal cluster (0) to the blast cluster (1) in which events are counted.
 const MODE_WINDOW: f64 = 0.15;
@@ -1584,6 +1632,7 @@ pub fn find_blasts(
                 judge_against_hematogones(&f, &bounds, &mature_b, &model, &mut clusters, cfg);
             measure_overlap(&model, &rows, &assigned, &mut clusters, &departing);
             release_unseparated_clusters(&mut clusters, cfg);
+            release_saturated(&f, &rows, &assigned, &mut clusters, cfg);
             let tails = release_tails(&model, &rows, &assigned, &mut clusters);
             absorb_split_blast_components(&model, &mut clusters, cfg.min_blast_size);
             (model, assigned, clusters, hematogone_reference, tails)
