@@ -306,6 +306,27 @@ const HELD_OUT: [Instrument; 6] = [
     Instrument::Cyflow,
 ];
 
+/// A messy-marrow site of scenario `s` (realism 1): odd seeds stain the
+/// EuroFlow tube, even seeds the standard tube.
+fn messy_config(s: &Scenario, seed: u64) -> Config {
+    Config {
+        events: s.events,
+        seed,
+        blast_fraction: s.blasts,
+        hematogone_fraction: s.hematogones,
+        necrosis: s.necrosis,
+        hemodilution: s.hemodilution,
+        blast_phenotype: s.phenotype,
+        panel: if seed % 2 == 1 {
+            PanelProfile::Euroflow
+        } else {
+            PanelProfile::Standard
+        },
+        realism: 1.0,
+        ..Config::default()
+    }
+}
+
 fn messy_table(title: &str, instruments: &[Instrument], first_seed: u64, seeds: u64, dir: &Path) {
     println!("\n### {title}\n");
     println!(
@@ -324,23 +345,7 @@ fn messy_table(title: &str, instruments: &[Instrument], first_seed: u64, seeds: 
         for k in 0..n {
             seed += 1;
             let instrument = instruments[(k as usize) % instruments.len()];
-            let cfg = Config {
-                events: s.events,
-                seed,
-                blast_fraction: s.blasts,
-                hematogone_fraction: s.hematogones,
-                necrosis: s.necrosis,
-                hemodilution: s.hemodilution,
-                blast_phenotype: s.phenotype,
-                panel: if seed % 2 == 1 {
-                    PanelProfile::Euroflow
-                } else {
-                    PanelProfile::Standard
-                },
-                realism: 1.0,
-                ..Config::default()
-            };
-            let o = run(&cfg, instrument, dir);
+            let o = run(&messy_config(&s, seed), instrument, dir);
             tally.add(&o, s.accepted, instrument, seed, s.necrosis == 0.0);
         }
         all_f1.extend(tally.values[4].iter().copied());
@@ -658,20 +663,7 @@ fn regenerating_table(seeds: u64, first_seed: u64, dir: &Path) {
         for k in 0..seeds {
             let seed = base + k;
             let instrument = layouts[(k as usize) % layouts.len()];
-            let cfg = Config {
-                events: scenario.events,
-                seed,
-                blast_fraction: scenario.blasts,
-                hematogone_fraction: scenario.hematogones,
-                panel: if seed % 2 == 1 {
-                    PanelProfile::Euroflow
-                } else {
-                    PanelProfile::Standard
-                },
-                realism: 1.0,
-                ..Config::default()
-            };
-            let o = run(&cfg, instrument, dir);
+            let o = run(&messy_config(&scenario, seed), instrument, dir);
             tally.add(&o, scenario.accepted, instrument, seed, true);
         }
         tally.print(&format!("{name} | {seeds}"), 3);
