@@ -54,22 +54,28 @@ pub trait EventSource: Sync {
 /// The specs of row-major `rows` of `p` values, one column per spec
 /// ([`combine_into`] each, over the rows transposed once).
 fn combine(rows: &[f64], p: usize, specs: &[LinearSpec]) -> Vec<Vec<f64>> {
-    let mut chunk = ChunkColumns::default();
-    chunk.transpose(rows, p);
-    specs
-        .iter()
-        .map(|spec| {
-            let mut column = vec![0.0; chunk.events];
-            chunk.combine_into(&mut column, spec);
-            column
-        })
-        .collect()
+    ChunkColumns::with_transposed(rows, p, |chunk| {
+        specs
+            .iter()
+            .map(|spec| {
+                let mut column = vec![0.0; chunk.events];
+                chunk.combine_into(&mut column, spec);
+                column
+            })
+            .collect()
+    })
+}
+
+thread_local! {
+    /// Each thread's [`ChunkColumns`], reused from chunk to chunk.
+    static CHUNK_COLUMNS: std::cell::RefCell<ChunkColumns> = Default::default();
 }
 
 /// A chunk of row-major events transposed to one contiguous column per
 /// channel, so that every weighted sum over it reads whole columns (loops
 /// the compiler vectorises) instead of striding across rows. Reused from
-/// chunk to chunk: its buffer is allocated once per thread.
+/// chunk to chunk: its buffer is allocated once per thread
+/// ([`ChunkColumns::with_transposed`]).
 #[derive(Debug, Default)]
 pub(crate) struct ChunkColumns {
     values: Vec<f64>,
@@ -78,8 +84,21 @@ pub(crate) struct ChunkColumns {
 }
 
 impl ChunkColumns {
+    /// Runs `f` on `rows` (row-major, `width` values per event) taken as
+    /// columns in this thread's buffer. `f` must not call it again.
+    pub(crate) fn with_transposed<R>(
+        rows: &[f64],
+        width: usize,
+        f: impl FnOnce(&ChunkColumns) -> R,
+    ) -> R {
+        CHUNK_COLUMNS.with_borrow_mut(|columns| {
+            columns.transpose(rows, width);
+            f(columns)
+        })
+    }
+
     /// Takes `rows` (row-major, `width` values per event) as columns.
-    pub(crate) fn transpose(&mut self, rows: &[f64], width: usize) {
+    fn transpose(&mut self, rows: &[f64], width: usize) {
         let width = width.max(1);
         let events = rows.len() / width;
         self.values.clear();

@@ -701,14 +701,24 @@ fn component_distance(model: &Mixture, a: usize, b: usize) -> f64 {
         .fold(0.0, f64::max)
 }
 
+/// The cluster among `among` nearest to cluster `c` ([`component_distance`])
+/// and its distance; the first of equals.
+fn nearest_cluster(
+    model: &Mixture,
+    c: usize,
+    among: impl Iterator<Item = usize>,
+) -> Option<(usize, f64)> {
+    among
+        .map(|o| (o, component_distance(model, c, o)))
+        .min_by(|x, y| x.1.total_cmp(&y.1))
+}
+
 /// The distance to the cluster nearest to cluster `c` (among those with
 /// events) when that one is a blast cluster within [`SAME_POPULATION_SD`]:
 /// `c` is then a piece of the same population.
 fn beside_blast_cluster(model: &Mixture, clusters: &[Cluster], c: usize) -> Option<f64> {
-    let (nearest, dist) = (0..clusters.len())
-        .filter(|&o| o != c && clusters[o].events > 0)
-        .map(|o| (o, component_distance(model, c, o)))
-        .min_by(|x, y| x.1.total_cmp(&y.1))?;
+    let others = (0..clusters.len()).filter(|&o| o != c && clusters[o].events > 0);
+    let (nearest, dist) = nearest_cluster(model, c, others)?;
     (clusters[nearest].blast && dist < SAME_POPULATION_SD).then_some(dist)
 }
 
@@ -1402,12 +1412,8 @@ fn release_tails(
     let called: Vec<bool> = clusters.iter().map(|c| c.blast).collect();
     let mut released = Vec::new();
     for c in (0..clusters.len()).filter(|&c| called[c]) {
-        let Some(r) = (0..clusters.len())
-            .filter(|&r| !called[r] && clusters[r].events > 0)
-            .min_by(|&a, &b| {
-                component_distance(model, c, a).total_cmp(&component_distance(model, c, b))
-            })
-        else {
+        let normal = (0..clusters.len()).filter(|&r| !called[r] && clusters[r].events > 0);
+        let Some((r, _)) = nearest_cluster(model, c, normal) else {
             continue;
         };
         let (from, to) = (&model.components[r].mean, &model.components[c].mean);

@@ -349,9 +349,8 @@ fn channel_names(info: &crate::fcs::DataSetInfo) -> Vec<String> {
 }
 
 thread_local! {
-    /// Each thread's transposed chunk and its one derived column, reused
-    /// from chunk to chunk.
-    static CHUNK: std::cell::RefCell<(ChunkColumns, Vec<f64>)> = Default::default();
+    /// Each thread's derived column, reused from chunk to chunk.
+    static EXACT: std::cell::RefCell<Vec<f64>> = Default::default();
 }
 
 /// Reads channels `(index, scale)` of a data set, each compensated by the
@@ -393,17 +392,18 @@ pub fn read_compensated(
         let chunks: Vec<usize> = (0..n.div_ceil(CHUNK_EVENTS)).collect();
         file.for_each_chunk(dataset, CHUNK_EVENTS, chunks, |rows, chunk| {
             if let Some(Ok(mut out)) = slots.get(chunk).map(Mutex::lock) {
-                CHUNK.with_borrow_mut(|(columns, exact)| {
-                    columns.transpose(rows, width);
-                    exact.resize(columns.events(), 0.0);
-                    for ((o, spec), (_, scale)) in out.iter_mut().zip(&specs).zip(channels) {
-                        let exact = &mut exact[..o.len().min(columns.events())];
-                        columns.combine_into(exact, spec);
-                        scale.apply_all(exact);
-                        o.iter_mut()
-                            .zip(exact.iter())
-                            .for_each(|(o, v)| *o = *v as f32);
-                    }
+                ChunkColumns::with_transposed(rows, width, |columns| {
+                    EXACT.with_borrow_mut(|exact| {
+                        exact.resize(columns.events(), 0.0);
+                        for ((o, spec), (_, scale)) in out.iter_mut().zip(&specs).zip(channels) {
+                            let exact = &mut exact[..o.len().min(columns.events())];
+                            columns.combine_into(exact, spec);
+                            scale.apply_all(exact);
+                            o.iter_mut()
+                                .zip(exact.iter())
+                                .for_each(|(o, v)| *o = *v as f32);
+                        }
+                    })
                 });
                 if let (Some((h, a, r)), Some(o)) = (&ratio, out.get_mut(channels.len())) {
                     o.iter_mut()

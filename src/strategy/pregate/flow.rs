@@ -1,7 +1,7 @@
 //! Flow stability over acquisition time.
 
 use super::PregateSettings;
-use super::reference::{count, every_kth};
+use super::reference::{count, count_where, every_kth};
 use crate::stats::{percent, quantiles, reference_stride};
 use rayon::prelude::*;
 
@@ -22,10 +22,7 @@ pub(super) fn stable_flow(
     if n <= 1_000 {
         return Err(format!("{n} events are too few to judge the event rate"));
     }
-    let finite: usize = t
-        .par_chunks(1 << 16)
-        .map(|c| c.iter().filter(|v| v.is_finite()).count())
-        .sum();
+    let finite = count_where(t.len(), |i| t[i].is_finite()) as usize;
     if finite < n / 2 {
         return Err(format!("{} of {n} time values are not numbers", n - finite));
     }

@@ -19,7 +19,6 @@ use super::markers::Marker;
 use super::prepare::Prepared;
 use crate::gate::Gate;
 use crate::stats::percent;
-use rayon::prelude::*;
 use reference::{LymphoidReference, dye_cut, lymphocyte_fsc};
 use serde::{Serialize, Serializer};
 use size::{SizeInputs, size_check};
@@ -359,11 +358,8 @@ pub fn pregate(p: &Prepared, cfg: &PregateSettings) -> PreGates {
         || lymphocyte_fsc(c.cd45, c.fsc, c.ssc, &stable),
         || {
             p.get(Marker::Viability).and_then(|dye| {
-                dye_cut(dye, &stable, cfg).map(|cut| {
-                    dye.par_iter()
-                        .map(|&v| f64::from(v) < cut)
-                        .collect::<Vec<bool>>()
-                })
+                dye_cut(dye, &stable, cfg)
+                    .map(|cut| mask_where(dye.len(), |i| f64::from(dye[i]) < cut))
             })
         },
     );

@@ -193,20 +193,24 @@ pub fn sampled_lymphocytes(cd45: &[f32], ssc: &[f32], mask: &[bool]) -> Vec<usiz
     let Some(rule) = lymphocyte_rule_of(cd45, ssc, mask) else {
         return Vec::new();
     };
-    let stride = reference_stride(cd45.len());
-    (0..cd45.len().div_ceil(stride))
-        .into_par_iter()
-        .map(|k| k * stride)
+    every_kth_position(cd45.len(), reference_stride(cd45.len()))
         .filter(|&i| rule.holds(mask[i], cd45[i].into(), ssc[i].into()))
         .collect()
 }
 
-/// Every `stride`-th value (from the first), gathered in parallel: a
-/// stride of a few values still reads every cache line of the column.
-pub(super) fn every_kth<T: Copy + Send + Sync>(values: &[T], stride: usize) -> Vec<T> {
-    (0..values.len().div_ceil(stride))
+/// The positions `0, stride, 2·stride, …` below `n`, as a parallel
+/// iterator: a stride of a few values still reads every cache line of a
+/// column, so even a sample is gathered on every core.
+fn every_kth_position(n: usize, stride: usize) -> impl IndexedParallelIterator<Item = usize> {
+    (0..n.div_ceil(stride))
         .into_par_iter()
-        .map(|k| values[k * stride])
+        .map(move |k| k * stride)
+}
+
+/// Every `stride`-th value (from the first), gathered in parallel.
+pub(super) fn every_kth<T: Copy + Send + Sync>(values: &[T], stride: usize) -> Vec<T> {
+    every_kth_position(values.len(), stride)
+        .map(|i| values[i])
         .collect()
 }
 
