@@ -713,13 +713,13 @@ fn nearest_cluster(
         .min_by(|x, y| x.1.total_cmp(&y.1))
 }
 
-/// The distance to the cluster nearest to cluster `c` (among those with
-/// events) when that one is a blast cluster within [`SAME_POPULATION_SD`]:
-/// `c` is then a piece of the same population.
-fn beside_blast_cluster(model: &Mixture, clusters: &[Cluster], c: usize) -> Option<f64> {
+/// The cluster nearest to cluster `c` (among those with events) and its
+/// distance, when that one is a blast cluster within
+/// [`SAME_POPULATION_SD`]: `c` is then a piece of the same population.
+fn beside_blast_cluster(model: &Mixture, clusters: &[Cluster], c: usize) -> Option<(usize, f64)> {
     let others = (0..clusters.len()).filter(|&o| o != c && clusters[o].events > 0);
     let (nearest, dist) = nearest_cluster(model, c, others)?;
-    (clusters[nearest].blast && dist < SAME_POPULATION_SD).then_some(dist)
+    (clusters[nearest].blast && dist < SAME_POPULATION_SD).then_some((nearest, dist))
 }
 
 /// A mixture often splits one non-Gaussian blast population into several
@@ -739,7 +739,7 @@ fn absorb_split_blast_components(model: &Mixture, clusters: &mut [Cluster], min_
             {
                 continue;
             }
-            if let Some(dist) = beside_blast_cluster(model, clusters, a) {
+            if let Some((_, dist)) = beside_blast_cluster(model, clusters, a) {
                 clusters[a].blast = true;
                 clusters[a].aberrancies.push(format!(
                     "part of the blast population beside it ({dist:.1} SD apart)"
@@ -794,7 +794,9 @@ const LEVEL_MARKERS: [(Marker, Direction); 3] = [
 /// the maturation path: the level expected at its CD20, interpolated
 /// between the reference hematogones and the mature B cells. Blasts are
 /// CD20 negative or dim and keep the reference's level. Needs CD38.
-/// Returns the reference in words.
+/// Returns the reference in words, the clusters that leave the
+/// hematogones' level and those called only as pieces of a blast cluster
+/// beside them ([`ContinuumStart::join_pieces`]).
 fn judge_against_hematogones(
     f: &Features<'_>,
     bounds: &[Bound],
@@ -802,8 +804,9 @@ fn judge_against_hematogones(
     model: &Mixture,
     clusters: &mut [Cluster],
     cfg: &BlastSettings,
-) -> (Option<String>, Vec<bool>) {
+) -> (Option<String>, Vec<bool>, Vec<Option<usize>>) {
     let mut departing = vec![false; clusters.len()];
+    let mut joined = vec![None; clusters.len()];
     // The reference: clusters inside every bound that are also clearly
     // CD38 bright (half a decade above the B-cell reference, where the CD38
     // bound sits 0.2 above it), as hematogones are and blasts are not: a
@@ -814,7 +817,7 @@ fn judge_against_hematogones(
         .find(|b| b.marker == Marker::Cd(38).name())
         .map(|b| (b.dim, b.decades + CD38_BRIGHT_MARGIN))
     else {
-        return (None, departing);
+        return (None, departing, joined);
     };
     let normal: Vec<usize> = (0..clusters.len())
         .filter(|&c| {
@@ -829,7 +832,7 @@ fn judge_against_hematogones(
         .filter_map(|&(m, dir)| f.dim(m).map(|d| (d, m, dir)))
         .collect();
     if events < MIN_HEMATOGONE_REFERENCE || markers.is_empty() {
-        return (None, departing);
+        return (None, departing, joined);
     }
     // Two markers beyond the spread make a phenotype; a panel with only one
     // of them (CD38 in the ClearLLab tube) needs that one clearly beyond.
@@ -923,7 +926,9 @@ fn judge_against_hematogones(
         }
     }
     if let Some(start) = &start {
-        start.join_pieces(model, clusters, &mut departing, cfg);
+        for (piece, to) in start.join_pieces(model, clusters, &mut departing, cfg) {
+            joined[piece] = Some(to);
+        }
     }
     let text = format!(
         "hematogone reference: {events} normal precursors in {} clusters ({}); a cluster beyond their spread on {} is also a blast cluster{}",
@@ -945,7 +950,7 @@ fn judge_against_hematogones(
             .as_ref()
             .map_or(String::new(), ContinuumStart::describe)
     );
-    (Some(text), departing)
+    (Some(text), departing, joined)
 }
 
 /// How far below the hematogones' level (on every level marker, in the
@@ -1048,14 +1053,16 @@ impl ContinuumStart {
     /// it whose CD38 and CD81 reach the hematogones' (a piece that was
     /// left out of the start for that reason). No normal precursor is
     /// brighter in CD10 than the earliest ones; a normal sample has no
-    /// blast cluster for anything to join.
+    /// blast cluster for anything to join. Returns each piece joined with
+    /// the cluster it joined.
     fn join_pieces(
         &self,
         model: &Mixture,
         clusters: &mut [Cluster],
         departing: &mut [bool],
         cfg: &BlastSettings,
-    ) {
+    ) -> Vec<(usize, usize)> {
+        let mut joined = Vec::new();
         loop {
             let mut changed = false;
             for c in 0..clusters.len() {
@@ -1070,17 +1077,18 @@ impl ContinuumStart {
                 let Some(brighter) = self.past(&model.components[c].mean, self.cd10_level) else {
                     continue;
                 };
-                if let Some(dist) = beside_blast_cluster(model, clusters, c) {
+                if let Some((to, dist)) = beside_blast_cluster(model, clusters, c) {
                     clusters[c].blast = true;
                     departing[c] = true;
                     clusters[c].aberrancies.push(format!(
                         "part of the blast population beside it ({dist:.1} SD apart), CD10 {brighter:.2} decades above the earliest precursors' centre"
                     ));
+                    joined.push((c, to));
                     changed = true;
                 }
             }
             if !changed {
-                break;
+                return joined;
             }
         }
     }
@@ -1461,6 +1469,162 @@ fn release_tails(
     released
 }
 
+/// Half-width, in the blast cluster's own SDs, of the neighbourhood on the
+/// other markers in which [`release_marker_tails`] follows one marker.
+const NEIGHBOURHOOD_SD: f64 = 2.0;
+
+/// Normal events a marker's neighbourhood must hold for it to be tested.
+const MIN_NEIGHBOURS: usize = 10;
+
+/// How far (in its own SDs) a blast cluster's centre must lie from its
+/// normal neighbours' median on a marker for that marker to be tested.
+const MIN_MARKER_GAP_SD: f64 = 1.0;
+
+/// A blast cluster this far (its own SDs) from its neighbours on two or
+/// more markers has a phenotype of several markers: [`release_marker_tails`]
+/// leaves it to the other tests.
+const APART_SD: f64 = 1.5;
+
+/// How far a blast cluster lies from its normal neighbours along one
+/// marker (in its own SDs) and whether it is only their tail there, as
+/// [`release_tails`] judges along a line: `values` are the marker's values
+/// of the events inside the neighbourhood (normal ones with `true`).
+/// `None` when the marker cannot tell (too few normal neighbours, or the
+/// cluster's centre among them).
+fn tail_along(values: &[(f64, bool)], centre: f64, sd: f64) -> Option<(f64, bool)> {
+    let normal = sorted_finite(values.iter().filter(|v| v.1).map(|v| v.0));
+    if normal.len() < MIN_NEIGHBOURS {
+        return None;
+    }
+    let level = quantile(&normal, 0.5)?;
+    let gap = centre - level;
+    if gap.abs() < MIN_MARKER_GAP_SD * sd {
+        return None;
+    }
+    let windows = |from: f64, to: f64| -> Vec<u64> {
+        let steps = ((to - from) / WINDOW_STEP).round() as usize;
+        (0..=steps)
+            .map(|j| {
+                let at = from + j as f64 * WINDOW_STEP;
+                values
+                    .iter()
+                    .filter(|v| ((v.0 - level) / gap - at).abs() <= MODE_WINDOW)
+                    .count() as u64
+            })
+            .collect()
+    };
+    let own = windows(MODE_FROM, MODE_TO).into_iter().max()?;
+    let sparsest = windows(VALLEY_FROM, VALLEY_TO).into_iter().min()?;
+    Some(((gap / sd).abs(), own <= sparsest))
+}
+
+/// Releases blast clusters that are the tail of the normal cells sharing
+/// their phenotype on every marker but one. For each marker, the events
+/// within [`NEIGHBOURHOOD_SD`] of the cluster's centre on every other
+/// marker are followed from their normal events' median to the cluster: a
+/// population of its own rises again after a dip, a tail thins out
+/// steadily. A blast population differs from normal precursors on several
+/// markers at once (apart by [`APART_SD`] on two or more: left to the
+/// other tests, as rare blasts among many precursors need); a piece carved
+/// from the skewed tail of a large hematogone continuum (CD58 a decade
+/// brighter, everything else of a hematogone) stands apart on one marker.
+/// Such a cluster is judged along the marker it is furthest apart on, and
+/// released when it is a tail there.
+fn release_marker_tails(
+    model: &Mixture,
+    rows: &[f64],
+    assigned: &[usize],
+    clusters: &mut [Cluster],
+    joined: &[Option<usize>],
+) {
+    let d = model.dims.max(1);
+    // The cluster a piece was joined to, through pieces joined to pieces.
+    let root = |mut k: usize| {
+        for _ in 0..joined.len() {
+            match joined[k] {
+                Some(to) => k = to,
+                None => break,
+            }
+        }
+        k
+    };
+    let called: Vec<bool> = clusters.iter().map(|c| c.blast).collect();
+    // The neighbours are the cells of the normal pattern: clusters not
+    // called, and pieces joined to this cluster that lie inside every
+    // bound (normal in phenotype, called only for being beside it; they
+    // are released with it, [`release_orphaned_pieces`]). Pieces that
+    // leave a bound are part of its population, and other blast clusters
+    // and their pieces are left out.
+    for c in (0..clusters.len()).filter(|&c| called[c] && joined[c].is_none()) {
+        let neighbour = |k: usize| {
+            !called[k] || (k != c && root(k) == c && clusters[k].deviation_decades <= 0.0)
+        };
+        let comp = &model.components[c];
+        let half: Vec<f64> = (0..d).map(|k| NEIGHBOURHOOD_SD * comp.sd(k)).collect();
+        let mut along: Vec<Vec<(f64, bool)>> = vec![Vec::new(); d];
+        for (x, &k) in rows.chunks(d).zip(assigned) {
+            if k != c && !neighbour(k) {
+                continue;
+            }
+            let mut outside = (0..d).filter(|&j| (x[j] - comp.mean[j]).abs() > half[j]);
+            match (outside.next(), outside.next()) {
+                (None, _) => along
+                    .iter_mut()
+                    .zip(x)
+                    .for_each(|(a, &v)| a.push((v, k != c))),
+                (Some(j), None) => along[j].push((x[j], k != c)),
+                _ => {}
+            }
+        }
+        let tested: Vec<(f64, bool)> = (0..d)
+            .filter_map(|k| tail_along(&along[k], comp.mean[k], comp.sd(k)))
+            .collect();
+        let apart = tested.iter().filter(|t| t.0 >= APART_SD).count();
+        let furthest = tested.iter().max_by(|a, b| a.0.total_cmp(&b.0));
+        if apart < 2 && furthest.is_some_and(|&(_, tail)| tail) {
+            clusters[c].blast = false;
+            clusters[c].aberrancies.push(
+                "not a blast cluster: apart from the cells that share its phenotype on the other markers on one marker only, and along the one it is furthest apart on they thin out steadily towards it, with no population of its own: the tail of normal maturation"
+                    .to_string(),
+            );
+        }
+    }
+}
+
+/// Pieces joined to a blast cluster ([`ContinuumStart::join_pieces`])
+/// stay blasts only while a blast cluster is still beside them once every
+/// release has been made: a piece of a population that turned out to be
+/// the tail of normal maturation is released with it.
+fn release_orphaned_pieces(model: &Mixture, clusters: &mut [Cluster], joined: &[Option<usize>]) {
+    let pieces: Vec<usize> = (0..clusters.len())
+        .filter(|&c| joined[c].is_some() && clusters[c].blast)
+        .collect();
+    for &c in &pieces {
+        clusters[c].blast = false;
+    }
+    loop {
+        let mut changed = false;
+        for &c in &pieces {
+            if !clusters[c].blast && beside_blast_cluster(model, clusters, c).is_some() {
+                clusters[c].blast = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    for c in pieces {
+        if clusters[c].blast {
+            continue;
+        }
+        clusters[c].aberrancies.push(
+            "not a blast cluster after all: the cluster it joined was released, and no blast cluster is beside it"
+                .to_string(),
+        );
+    }
+}
+
 /// Seeds needed for a group of seeds to start a component.
 const MIN_SEED_GROUP: usize = 10;
 
@@ -1634,12 +1798,16 @@ pub fn find_blasts(
                         && pattern,
                 });
             }
-            let (hematogone_reference, departing) =
+            let (hematogone_reference, departing, joined) =
                 judge_against_hematogones(&f, &bounds, &mature_b, &model, &mut clusters, cfg);
             measure_overlap(&model, &rows, &assigned, &mut clusters, &departing);
             release_unseparated_clusters(&mut clusters, cfg);
             release_saturated(&f, &rows, &assigned, &mut clusters, cfg);
             let tails = release_tails(&model, &rows, &assigned, &mut clusters);
+            // Not split again: a piece of a skewed tail splits into pieces
+            // of the same tail.
+            release_marker_tails(&model, &rows, &assigned, &mut clusters, &joined);
+            release_orphaned_pieces(&model, &mut clusters, &joined);
             absorb_split_blast_components(&model, &mut clusters, cfg.min_blast_size);
             (model, assigned, clusters, hematogone_reference, tails)
         };
