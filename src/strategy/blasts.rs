@@ -1485,21 +1485,31 @@ const MIN_MARKER_GAP_SD: f64 = 1.0;
 /// leaves it to the other tests.
 const APART_SD: f64 = 1.5;
 
-/// How far a blast cluster lies from its normal neighbours along one
-/// marker (in its own SDs) and whether it is only their tail there, as
-/// [`release_tails`] judges along a line: `values` are the marker's values
-/// of the events inside the neighbourhood (normal ones with `true`).
-/// `None` when the marker cannot tell (too few normal neighbours, or the
-/// cluster's centre among them).
-fn tail_along(values: &[(f64, bool)], centre: f64, sd: f64) -> Option<(f64, bool)> {
+/// Where a blast cluster lies among its normal neighbours along one
+/// marker.
+#[derive(Debug, Clone, Copy)]
+enum AlongMarker {
+    /// Too few normal neighbours to tell.
+    Isolated,
+    /// Centred among them (within [`MIN_MARKER_GAP_SD`] of its own SDs of
+    /// their median).
+    Among,
+    /// Apart from them by this many of its own SDs; `tail` when they thin
+    /// out steadily towards it, as [`release_tails`] judges along a line.
+    Apart { sds: f64, tail: bool },
+}
+
+/// Where a blast cluster centred at `centre` (SD `sd` on this marker)
+/// lies among the events inside its neighbourhood, `values` (the marker's
+/// values, normal ones with `true`).
+fn along_marker(values: &[(f64, bool)], centre: f64, sd: f64) -> AlongMarker {
     let normal = sorted_finite(values.iter().filter(|v| v.1).map(|v| v.0));
-    if normal.len() < MIN_NEIGHBOURS {
-        return None;
-    }
-    let level = quantile(&normal, 0.5)?;
+    let Some(level) = quantile(&normal, 0.5).filter(|_| normal.len() >= MIN_NEIGHBOURS) else {
+        return AlongMarker::Isolated;
+    };
     let gap = centre - level;
     if gap.abs() < MIN_MARKER_GAP_SD * sd {
-        return None;
+        return AlongMarker::Among;
     }
     let windows = |from: f64, to: f64| -> Vec<u64> {
         let steps = ((to - from) / WINDOW_STEP).round() as usize;
@@ -1513,9 +1523,15 @@ fn tail_along(values: &[(f64, bool)], centre: f64, sd: f64) -> Option<(f64, bool
             })
             .collect()
     };
-    let own = windows(MODE_FROM, MODE_TO).into_iter().max()?;
-    let sparsest = windows(VALLEY_FROM, VALLEY_TO).into_iter().min()?;
-    Some(((gap / sd).abs(), own <= sparsest))
+    let own = windows(MODE_FROM, MODE_TO).into_iter().max().unwrap_or(0);
+    let sparsest = windows(VALLEY_FROM, VALLEY_TO)
+        .into_iter()
+        .min()
+        .unwrap_or(0);
+    AlongMarker::Apart {
+        sds: (gap / sd).abs(),
+        tail: own <= sparsest,
+    }
 }
 
 /// Releases blast clusters that are the tail of the normal cells sharing
@@ -1538,26 +1554,16 @@ fn release_marker_tails(
     joined: &[Option<usize>],
 ) {
     let d = model.dims.max(1);
-    // The cluster a piece was joined to, through pieces joined to pieces.
-    let root = |mut k: usize| {
-        for _ in 0..joined.len() {
-            match joined[k] {
-                Some(to) => k = to,
-                None => break,
-            }
-        }
-        k
-    };
     let called: Vec<bool> = clusters.iter().map(|c| c.blast).collect();
     // The neighbours are the cells of the normal pattern: clusters not
-    // called, and pieces joined to this cluster that lie inside every
-    // bound (normal in phenotype, called only for being beside it; they
+    // called, and pieces joined to a blast cluster that lie inside every
+    // bound (normal in phenotype, called only for being beside one; they
     // are released with it, [`release_orphaned_pieces`]). Pieces that
-    // leave a bound are part of its population, and other blast clusters
-    // and their pieces are left out.
+    // leave a bound are part of a blast population, and other blast
+    // clusters are left out.
     for c in (0..clusters.len()).filter(|&c| called[c] && joined[c].is_none()) {
         let neighbour = |k: usize| {
-            !called[k] || (k != c && root(k) == c && clusters[k].deviation_decades <= 0.0)
+            !called[k] || (k != c && joined[k].is_some() && clusters[k].deviation_decades <= 0.0)
         };
         let comp = &model.components[c];
         let half: Vec<f64> = (0..d).map(|k| NEIGHBOURHOOD_SD * comp.sd(k)).collect();
@@ -1576,12 +1582,26 @@ fn release_marker_tails(
                 _ => {}
             }
         }
-        let tested: Vec<(f64, bool)> = (0..d)
-            .filter_map(|k| tail_along(&along[k], comp.mean[k], comp.sd(k)))
+        let verdicts: Vec<AlongMarker> = (0..d)
+            .map(|k| along_marker(&along[k], comp.mean[k], comp.sd(k)))
             .collect();
+        let tested: Vec<(f64, bool)> = verdicts
+            .iter()
+            .filter_map(|v| match *v {
+                AlongMarker::Apart { sds, tail } => Some((sds, tail)),
+                _ => None,
+            })
+            .collect();
+        let among = tested.is_empty() && verdicts.iter().any(|v| matches!(v, AlongMarker::Among));
         let apart = tested.iter().filter(|t| t.0 >= APART_SD).count();
         let furthest = tested.iter().max_by(|a, b| a.0.total_cmp(&b.0));
-        if apart < 2 && furthest.is_some_and(|&(_, tail)| tail) {
+        if among {
+            clusters[c].blast = false;
+            clusters[c].aberrancies.push(
+                "not a blast cluster: centred among the normal cells that share its phenotype on the other markers, on every marker (within one of its SDs of their median): part of normal maturation"
+                    .to_string(),
+            );
+        } else if apart < 2 && furthest.is_some_and(|&(_, tail)| tail) {
             clusters[c].blast = false;
             clusters[c].aberrancies.push(
                 "not a blast cluster: apart from the cells that share its phenotype on the other markers on one marker only, and along the one it is furthest apart on they thin out steadily towards it, with no population of its own: the tail of normal maturation"
