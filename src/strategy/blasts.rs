@@ -713,13 +713,13 @@ fn nearest_cluster(
         .min_by(|x, y| x.1.total_cmp(&y.1))
 }
 
-/// The cluster nearest to cluster `c` (among those with events) and its
-/// distance, when that one is a blast cluster within
-/// [`SAME_POPULATION_SD`]: `c` is then a piece of the same population.
-fn beside_blast_cluster(model: &Mixture, clusters: &[Cluster], c: usize) -> Option<(usize, f64)> {
+/// The distance to the cluster nearest to cluster `c` (among those with
+/// events) when that one is a blast cluster within [`SAME_POPULATION_SD`]:
+/// `c` is then a piece of the same population.
+fn beside_blast_cluster(model: &Mixture, clusters: &[Cluster], c: usize) -> Option<f64> {
     let others = (0..clusters.len()).filter(|&o| o != c && clusters[o].events > 0);
     let (nearest, dist) = nearest_cluster(model, c, others)?;
-    (clusters[nearest].blast && dist < SAME_POPULATION_SD).then_some((nearest, dist))
+    (clusters[nearest].blast && dist < SAME_POPULATION_SD).then_some(dist)
 }
 
 /// A mixture often splits one non-Gaussian blast population into several
@@ -739,7 +739,7 @@ fn absorb_split_blast_components(model: &Mixture, clusters: &mut [Cluster], min_
             {
                 continue;
             }
-            if let Some((_, dist)) = beside_blast_cluster(model, clusters, a) {
+            if let Some(dist) = beside_blast_cluster(model, clusters, a) {
                 clusters[a].blast = true;
                 clusters[a].aberrancies.push(format!(
                     "part of the blast population beside it ({dist:.1} SD apart)"
@@ -804,9 +804,9 @@ fn judge_against_hematogones(
     model: &Mixture,
     clusters: &mut [Cluster],
     cfg: &BlastSettings,
-) -> (Option<String>, Vec<bool>, Vec<Option<usize>>) {
+) -> (Option<String>, Vec<bool>, Vec<bool>) {
     let mut departing = vec![false; clusters.len()];
-    let mut joined = vec![None; clusters.len()];
+    let mut joined = vec![false; clusters.len()];
     // The reference: clusters inside every bound that are also clearly
     // CD38 bright (half a decade above the B-cell reference, where the CD38
     // bound sits 0.2 above it), as hematogones are and blasts are not: a
@@ -926,8 +926,8 @@ fn judge_against_hematogones(
         }
     }
     if let Some(start) = &start {
-        for (piece, to) in start.join_pieces(model, clusters, &mut departing, cfg) {
-            joined[piece] = Some(to);
+        for piece in start.join_pieces(model, clusters, &mut departing, cfg) {
+            joined[piece] = true;
         }
     }
     let text = format!(
@@ -1053,15 +1053,14 @@ impl ContinuumStart {
     /// it whose CD38 and CD81 reach the hematogones' (a piece that was
     /// left out of the start for that reason). No normal precursor is
     /// brighter in CD10 than the earliest ones; a normal sample has no
-    /// blast cluster for anything to join. Returns each piece joined with
-    /// the cluster it joined.
+    /// blast cluster for anything to join. Returns the pieces joined.
     fn join_pieces(
         &self,
         model: &Mixture,
         clusters: &mut [Cluster],
         departing: &mut [bool],
         cfg: &BlastSettings,
-    ) -> Vec<(usize, usize)> {
+    ) -> Vec<usize> {
         let mut joined = Vec::new();
         loop {
             let mut changed = false;
@@ -1077,13 +1076,13 @@ impl ContinuumStart {
                 let Some(brighter) = self.past(&model.components[c].mean, self.cd10_level) else {
                     continue;
                 };
-                if let Some((to, dist)) = beside_blast_cluster(model, clusters, c) {
+                if let Some(dist) = beside_blast_cluster(model, clusters, c) {
                     clusters[c].blast = true;
                     departing[c] = true;
                     clusters[c].aberrancies.push(format!(
                         "part of the blast population beside it ({dist:.1} SD apart), CD10 {brighter:.2} decades above the earliest precursors' centre"
                     ));
-                    joined.push((c, to));
+                    joined.push(c);
                     changed = true;
                 }
             }
@@ -1388,6 +1387,20 @@ const MODE_FROM: f64 = 0.9;
 const MODE_TO: f64 = 1.3;
 const WINDOW_STEP: f64 = 0.05;
 
+/// Window centres from `from` to `to` in steps of [`WINDOW_STEP`].
+fn window_centres(from: f64, to: f64) -> Vec<f64> {
+    let steps = ((to - from) / WINDOW_STEP).round() as usize;
+    (0..=steps).map(|j| from + j as f64 * WINDOW_STEP).collect()
+}
+
+/// Counts a position `t` along a line into each window (centred at `at`,
+/// half-width [`MODE_WINDOW`]) that holds it.
+fn count_into(counts: &mut [u64], at: &[f64], t: f64) {
+    for (n, centre) in counts.iter_mut().zip(at) {
+        *n += u64::from((t - centre).abs() <= MODE_WINDOW);
+    }
+}
+
 /// Releases blast clusters that are no population of their own but the
 /// far tail of normal maturation. A mixture carves a few dozen events out
 /// of the tail of a large, skewed hematogone continuum as readily as it
@@ -1407,16 +1420,10 @@ fn release_tails(
     clusters: &mut [Cluster],
 ) -> Vec<usize> {
     let d = model.dims.max(1);
-    let centres = |from: f64, to: f64| -> Vec<f64> {
-        let steps = ((to - from) / WINDOW_STEP).round() as usize;
-        (0..=steps).map(|j| from + j as f64 * WINDOW_STEP).collect()
-    };
-    let (valley_at, mode_at) = (centres(VALLEY_FROM, VALLEY_TO), centres(MODE_FROM, MODE_TO));
-    let count_into = |counts: &mut [u64], at: &[f64], t: f64| {
-        for (n, centre) in counts.iter_mut().zip(at) {
-            *n += u64::from((t - centre).abs() <= MODE_WINDOW);
-        }
-    };
+    let (valley_at, mode_at) = (
+        window_centres(VALLEY_FROM, VALLEY_TO),
+        window_centres(MODE_FROM, MODE_TO),
+    );
     let called: Vec<bool> = clusters.iter().map(|c| c.blast).collect();
     let mut released = Vec::new();
     for c in (0..clusters.len()).filter(|&c| called[c]) {
@@ -1511,23 +1518,18 @@ fn along_marker(values: &[(f64, bool)], centre: f64, sd: f64) -> AlongMarker {
     if gap.abs() < MIN_MARKER_GAP_SD * sd {
         return AlongMarker::Among;
     }
-    let windows = |from: f64, to: f64| -> Vec<u64> {
-        let steps = ((to - from) / WINDOW_STEP).round() as usize;
-        (0..=steps)
-            .map(|j| {
-                let at = from + j as f64 * WINDOW_STEP;
-                values
-                    .iter()
-                    .filter(|v| ((v.0 - level) / gap - at).abs() <= MODE_WINDOW)
-                    .count() as u64
-            })
-            .collect()
-    };
-    let own = windows(MODE_FROM, MODE_TO).into_iter().max().unwrap_or(0);
-    let sparsest = windows(VALLEY_FROM, VALLEY_TO)
-        .into_iter()
-        .min()
-        .unwrap_or(0);
+    let (mode_at, valley_at) = (
+        window_centres(MODE_FROM, MODE_TO),
+        window_centres(VALLEY_FROM, VALLEY_TO),
+    );
+    let (mut mode, mut valley) = (vec![0u64; mode_at.len()], vec![0u64; valley_at.len()]);
+    for v in values {
+        let t = (v.0 - level) / gap;
+        count_into(&mut mode, &mode_at, t);
+        count_into(&mut valley, &valley_at, t);
+    }
+    let own = mode.into_iter().max().unwrap_or(0);
+    let sparsest = valley.into_iter().min().unwrap_or(0);
     AlongMarker::Apart {
         sds: (gap / sd).abs(),
         tail: own <= sparsest,
@@ -1551,25 +1553,29 @@ fn release_marker_tails(
     rows: &[f64],
     assigned: &[usize],
     clusters: &mut [Cluster],
-    joined: &[Option<usize>],
+    joined: &[bool],
 ) {
     let d = model.dims.max(1);
-    let called: Vec<bool> = clusters.iter().map(|c| c.blast).collect();
     // The neighbours are the cells of the normal pattern: clusters not
     // called, and pieces joined to a blast cluster that lie inside every
     // bound (normal in phenotype, called only for being beside one; they
     // are released with it, [`release_orphaned_pieces`]). Pieces that
     // leave a bound are part of a blast population, and other blast
     // clusters are left out.
-    for c in (0..clusters.len()).filter(|&c| called[c] && joined[c].is_none()) {
-        let neighbour = |k: usize| {
-            !called[k] || (k != c && joined[k].is_some() && clusters[k].deviation_decades <= 0.0)
-        };
+    let neighbour: Vec<bool> = clusters
+        .iter()
+        .zip(joined)
+        .map(|(k, &piece)| !k.blast || (piece && k.deviation_decades <= 0.0))
+        .collect();
+    let judged: Vec<usize> = (0..clusters.len())
+        .filter(|&c| clusters[c].blast && !joined[c])
+        .collect();
+    for c in judged {
         let comp = &model.components[c];
         let half: Vec<f64> = (0..d).map(|k| NEIGHBOURHOOD_SD * comp.sd(k)).collect();
         let mut along: Vec<Vec<(f64, bool)>> = vec![Vec::new(); d];
         for (x, &k) in rows.chunks(d).zip(assigned) {
-            if k != c && !neighbour(k) {
+            if k != c && !neighbour[k] {
                 continue;
             }
             let mut outside = (0..d).filter(|&j| (x[j] - comp.mean[j]).abs() > half[j]);
@@ -1615,9 +1621,9 @@ fn release_marker_tails(
 /// stay blasts only while a blast cluster is still beside them once every
 /// release has been made: a piece of a population that turned out to be
 /// the tail of normal maturation is released with it.
-fn release_orphaned_pieces(model: &Mixture, clusters: &mut [Cluster], joined: &[Option<usize>]) {
+fn release_orphaned_pieces(model: &Mixture, clusters: &mut [Cluster], joined: &[bool]) {
     let pieces: Vec<usize> = (0..clusters.len())
-        .filter(|&c| joined[c].is_some() && clusters[c].blast)
+        .filter(|&c| joined[c] && clusters[c].blast)
         .collect();
     for &c in &pieces {
         clusters[c].blast = false;
