@@ -59,28 +59,18 @@ impl Density {
         use rayon::prelude::*;
         const BLOCK: usize = 1 << 16;
         let bins = bins.max(8);
-        let (hist, count) = values
+        let counts = values
             .par_chunks(BLOCK)
             .zip(mask.par_chunks(BLOCK))
             .fold(
-                || (vec![0.0f64; bins], 0usize),
-                |(mut hist, count), (v, m)| {
-                    let selected = v
-                        .iter()
-                        .zip(m)
-                        .filter(|(_, m)| **m)
-                        .map(|(v, _)| f64::from(*v));
-                    let added = add_to_histogram(&mut hist, selected, lo, hi);
-                    (hist, count + added)
+                || BinCounts::new(bins, lo, hi),
+                |mut counts, (v, m)| {
+                    counts.add_masked(v, m);
+                    counts
                 },
             )
-            .reduce(
-                || (vec![0.0f64; bins], 0usize),
-                |(mut a, ca), (b, cb)| {
-                    a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-                    (a, ca + cb)
-                },
-            );
+            .reduce(|| BinCounts::new(bins, lo, hi), BinCounts::merged);
+        let (hist, count) = counts.histogram();
         Density::smoothed(hist, count, lo, hi, bandwidth)
     }
 
@@ -188,25 +178,65 @@ impl Density {
     }
 }
 
-/// Adds the finite `values` within `[lo, hi]` to `hist` (its bins span
-/// the range evenly); returns how many were added.
-fn add_to_histogram(
-    hist: &mut [f64],
-    values: impl Iterator<Item = f64>,
+/// Whole counts of values in the even bins of `[lo, hi]`, kept in
+/// [`LANES`] interleaved copies: consecutive values of a column often fall
+/// in the same bin, and one counter per bin would make every increment
+/// wait for the one before it.
+struct BinCounts {
+    counts: Vec<u64>,
+    bins: usize,
     lo: f64,
     hi: f64,
-) -> usize {
-    let bins = hist.len();
-    let width = (hi - lo) / bins as f64;
-    let mut count = 0usize;
-    for v in values {
-        if v.is_finite() && v >= lo && v <= hi {
-            let b = (((v - lo) / width) as usize).min(bins - 1);
-            hist[b] += 1.0;
-            count += 1;
+    width: f64,
+}
+
+/// Interleaved copies of each bin's counter.
+const LANES: usize = 4;
+
+impl BinCounts {
+    fn new(bins: usize, lo: f64, hi: f64) -> Self {
+        Self {
+            counts: vec![0; bins * LANES],
+            bins,
+            lo,
+            hi,
+            width: (hi - lo) / bins as f64,
         }
     }
-    count
+
+    /// Counts the finite values of `values` within `[lo, hi]` whose
+    /// `mask` is set.
+    fn add_masked(&mut self, values: &[f32], mask: &[bool]) {
+        let (lo, hi, width, top) = (self.lo, self.hi, self.width, self.bins - 1);
+        let counts = &mut self.counts;
+        // Without branches: every value adds 0 or 1 to some bin (a value
+        // outside the range, or NaN, converts to a bin in range and adds 0).
+        for (k, (v, m)) in values.iter().zip(mask).enumerate() {
+            let v = f64::from(*v);
+            let inside = *m & v.is_finite() & (v >= lo) & (v <= hi);
+            let b = (((v - lo) / width) as usize).min(top);
+            counts[b * LANES + k % LANES] += u64::from(inside);
+        }
+    }
+
+    fn merged(mut self, other: Self) -> Self {
+        self.counts
+            .iter_mut()
+            .zip(&other.counts)
+            .for_each(|(a, b)| *a += b);
+        self
+    }
+
+    /// Per-bin counts and their total.
+    fn histogram(&self) -> (Vec<f64>, usize) {
+        let hist: Vec<f64> = self
+            .counts
+            .chunks_exact(LANES)
+            .map(|c| c.iter().sum::<u64>() as f64)
+            .collect();
+        let total = self.counts.iter().map(|&k| k as usize).sum();
+        (hist, total)
+    }
 }
 
 /// Values in the sample the bandwidth's spread is estimated on.

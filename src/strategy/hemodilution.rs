@@ -46,7 +46,7 @@ pub struct MarrowIndicators {
 /// Counts the marrow-only cells of a gated site.
 pub fn marrow_indicators(p: &Prepared, g: &PreGates, blasts: &[bool]) -> MarrowIndicators {
     let n = p.events;
-    let non_b = mask_where(n, |i| g.viable[i] && !blasts[i] && !g.b_lineage[i]);
+    let non_b = mask_where(n, |i| g.viable[i] & !blasts[i] & !g.b_lineage[i]);
     // Two references, found side by side:
     // - the lymphocytes anchor the CD34+ progenitors and the nucleated red
     //   cells: both sit in CD45 and SSC relative to them. They are the

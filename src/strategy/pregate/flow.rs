@@ -40,14 +40,15 @@ pub(super) fn stable_flow(
     let width = (hi - lo) / bins as f64;
     let mut edges: Vec<f64> = (0..bins).map(|k| lo + k as f64 * width).collect();
     edges.push(hi.next_up());
-    // The bin is guessed by division and settled against the edges (the
-    // guess is off by at most one where rounding meets an edge, so the loops
-    // run once at most).
+    // The bin is guessed by multiplication and settled against the edges
+    // (the guess is off by at most one where rounding meets an edge, so the
+    // loops run once at most).
+    let per_width = 1.0 / width;
     let bin = |v: f64| -> Option<usize> {
         if !(v >= lo && v <= hi) {
             return None;
         }
-        let mut b = (((v - lo) / width) as usize).min(bins - 1);
+        let mut b = (((v - lo) * per_width) as usize).min(bins - 1);
         while b > 0 && v < edges[b] {
             b -= 1;
         }
@@ -85,10 +86,15 @@ pub(super) fn stable_flow(
         .iter()
         .map(|&c| c == 0 || (c as f64 >= median / rate && c as f64 <= rate * median))
         .collect();
-    let m: Vec<bool> = t
-        .par_iter()
-        .map(|&v| bin(v.into()).is_none_or(|b| good[b]))
-        .collect();
+    // Events outside the binned range are kept; with every bin kept, so is
+    // every event (no second pass over the column).
+    let m: Vec<bool> = if good.iter().all(|&g| g) {
+        vec![true; t.len()]
+    } else {
+        t.par_iter()
+            .map(|&v| bin(v.into()).is_none_or(|b| good[b]))
+            .collect()
+    };
     let removed = n as u64 - count(&m);
     let bad = good.iter().filter(|g| !**g).count();
     let empty = counts.iter().filter(|&&c| c == 0).count();

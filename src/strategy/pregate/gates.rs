@@ -163,7 +163,7 @@ pub(super) fn cells(
             v.position.max(cfg.min_debris_cut * lymph_fsc)
         });
     Gated {
-        members: mask_where(p.events, |i| stable[i] && f64::from(fsc[i]) >= debris_cut),
+        members: mask_where(p.events, |i| stable[i] & (f64::from(fsc[i]) >= debris_cut)),
         rule: Rule {
             name: names::CELLS,
             parent: Some(names::STABLE_FLOW),
@@ -194,7 +194,7 @@ pub(super) fn singlets(p: &Prepared, cells: &[bool], cfg: &PregateSettings) -> G
         median_and_robust_sd(sample_of(ratio, cells, stride)).unwrap_or((1.0, 0.0, 0));
     let cut = median - (cfg.singlet_sd * sd).max(0.05);
     Gated {
-        members: mask_where(p.events, |i| cells[i] && f64::from(ratio[i]) >= cut),
+        members: mask_where(p.events, |i| cells[i] & (f64::from(ratio[i]) >= cut)),
         rule: Rule {
             name: names::SINGLETS,
             parent: Some(names::CELLS),
@@ -231,7 +231,7 @@ pub(super) fn viable(p: &Prepared, c: &Columns, singlets: &[bool], cfg: &Pregate
     };
     let cut = dye_cut(dye, singlets, cfg).unwrap_or(f64::INFINITY);
     Gated {
-        members: mask_where(p.events, |i| singlets[i] && f64::from(dye[i]) < cut),
+        members: mask_where(p.events, |i| singlets[i] & (f64::from(dye[i]) < cut)),
         rule: Rule {
             name: names::VIABLE,
             parent: Some(names::SINGLETS),
@@ -270,7 +270,7 @@ fn viable_by_scatter(p: &Prepared, c: &Columns, singlets: &[bool], cfg: &Pregate
     let ssc_floor = cfg.dead_ssc_factor * lymph_ssc;
     Gated {
         members: mask_where(p.events, |i| {
-            singlets[i] && !(f64::from(fsc[i]) < fsc_top && f64::from(ssc[i]) > ssc_floor)
+            singlets[i] & !((f64::from(fsc[i]) < fsc_top) & (f64::from(ssc[i]) > ssc_floor))
         }),
         rule: Rule {
             name: names::VIABLE,
@@ -324,7 +324,7 @@ pub(super) fn blast_region(
     let ssc = c.ssc;
     let members = match c.cd45 {
         Some(cd45) => mask_where(p.events, |i| {
-            viable[i] && f64::from(cd45[i]) < cd45_top && f64::from(ssc[i]) <= ssc_top
+            viable[i] & (f64::from(cd45[i]) < cd45_top) & (f64::from(ssc[i]) <= ssc_top)
         }),
         None => vec![false; p.events],
     };
@@ -370,7 +370,7 @@ pub(super) fn b_lineage(
     let ssc_cut = lymph.ssc.map_or(f64::INFINITY, |m| cfg.cd19_ssc_factor * m);
     Gated {
         members: mask_where(p.events, |i| {
-            viable[i] && f64::from(cd19[i]) >= cd19_cut && f64::from(ssc[i]) <= ssc_cut
+            viable[i] & (f64::from(cd19[i]) >= cd19_cut) & (f64::from(ssc[i]) <= ssc_cut)
         }),
         rule: Rule {
             name: names::CD19,
@@ -406,12 +406,14 @@ pub(super) fn cd10_positive(
     cfg: &PregateSettings,
 ) -> Gated {
     let cd10 = c.cd10;
-    let cd19_negative: Vec<bool> = mask_where(p.events, |i| viable[i] && !b_lineage[i]);
+    let cd19_negative: Vec<bool> = mask_where(p.events, |i| viable[i] & !b_lineage[i]);
     let cd10_cut = negative_bound(cd10, &cd19_negative, cfg.negative_sd)
         .or_else(|| negative_bound(cd10, viable, cfg.negative_sd))
         .unwrap_or(0.5);
     Gated {
-        members: mask_where(p.events, |i| b_lineage[i] && f64::from(cd10[i]) >= cd10_cut),
+        members: mask_where(p.events, |i| {
+            b_lineage[i] & (f64::from(cd10[i]) >= cd10_cut)
+        }),
         rule: Rule {
             name: names::CD19_CD10,
             parent: Some(names::CD19),

@@ -323,7 +323,7 @@ fn lymphocyte_reference(
     let t_nk = lymphocytes(
         cd45,
         ssc,
-        &mask_where(cd45.len(), |i| viable[i] && !b_lineage[i]),
+        &mask_where(cd45.len(), |i| viable[i] & !b_lineage[i]),
     );
     if t_nk.is_empty() {
         lymphocytes(cd45, ssc, viable)

@@ -13,7 +13,10 @@ const SMOOTHING: f64 = 0.5;
 const MIN_PROMINENCE: f64 = 0.01;
 
 /// The mask of the events `0..n` for which `keep` holds, built in
-/// parallel.
+/// parallel. Over millions of events a test written with `&` rather than
+/// `&&` runs without branches, about twice as fast when its conditions
+/// are unpredictable (every side is a plain comparison, so the results
+/// are the same).
 pub fn mask_where(n: usize, keep: impl Fn(usize) -> bool + Sync + Send) -> Vec<bool> {
     (0..n).into_par_iter().map(keep).collect()
 }
@@ -244,10 +247,11 @@ struct LymphocyteRule {
 
 impl LymphocyteRule {
     fn holds(&self, selected: bool, cd45: f64, ssc: f64) -> bool {
+        // Without short-circuits: one branch-free test per event.
         selected
-            && ssc <= self.lymphoid_ssc
-            && (cd45 - self.cd45_peak).abs() <= CD45_PEAK_WIDTH
-            && ssc <= self.ssc_mid
+            & (ssc <= self.lymphoid_ssc)
+            & ((cd45 - self.cd45_peak).abs() <= CD45_PEAK_WIDTH)
+            & (ssc <= self.ssc_mid)
     }
 }
 
@@ -258,7 +262,9 @@ fn lymphocyte_rule(cd45: &[f32], ssc: &[f32], mask: &[bool]) -> Option<Lymphocyt
     // granulocyte scatter can be brighter in CD45 than the few lymphocytes
     // are frequent, so the CD45 peak is sought among low-SSC events only.
     let lymphoid_ssc = lymphoid_scatter(cd45, ssc, mask);
-    let mask: Vec<bool> = mask_where(cd45.len(), |i| mask[i] && f64::from(ssc[i]) <= lymphoid_ssc);
+    let mask: Vec<bool> = mask_where(cd45.len(), |i| {
+        mask[i] & (f64::from(ssc[i]) <= lymphoid_ssc)
+    });
     let mask = &mask[..];
     // The top of the scale is left out: events piled up at the detector's
     // maximum (saturation) form a "peak" that is no population.
@@ -295,7 +301,7 @@ fn lymphoid_scatter(cd45: &[f32], ssc: &[f32], mask: &[bool]) -> f64 {
     let Some(bright_cut) = masked_quantiles(cd45, mask, &[0.8]).map(|q| q[0]) else {
         return f64::INFINITY;
     };
-    let bright = mask_where(cd45.len(), |i| mask[i] && f64::from(cd45[i]) >= bright_cut);
+    let bright = mask_where(cd45.len(), |i| mask[i] & (f64::from(cd45[i]) >= bright_cut));
     let top = masked_quantiles(ssc, &bright, &[0.99]).map_or(1.0, |q| q[0]);
     density(ssc, &bright, 0.0, top.max(1e-6))
         .peaks(0.02)
