@@ -195,6 +195,31 @@ fn blasts_at_the_mature_b_level_of_cd38_and_cd81_are_found_whole() {
 }
 
 #[test]
+fn blasts_off_the_hematogones_level_on_two_markers_together_are_found() {
+    // Aurora 3300127 (held-out layout, blind table of seeds from
+    // 3,300,000; seen now), EuroFlow tube, 5 % blasts with CD38 and CD81 at
+    // the mature-B level: NEGATIVE. The blasts were two clusters, one 0.34
+    // and 0.45 decades below the hematogones' level on CD38 and CD81, the
+    // other 0.52 and 0.33, against a spread of 0.36: beyond it on one
+    // marker each, never on both. Normal precursors' centres sit within a
+    // fraction of the spread on every level marker. Now 3,678 called.
+    let cfg = with_blasts(
+        &[("CD38", 3000.0), ("CD81", 3000.0)],
+        Config {
+            events: 100_000,
+            ..messy(3_300_127, 0.05, 0.05)
+        },
+    );
+    assert_called(
+        &cfg,
+        Instrument::Aurora,
+        "jointly off the level",
+        0.95,
+        0.75,
+    );
+}
+
+#[test]
 fn blasts_beyond_the_start_of_the_continuum_are_found() {
     // The EuroFlow tube (no CD58): blasts with CD38 and CD81 at the
     // mature-B level leave the sample's own hematogones by about half a

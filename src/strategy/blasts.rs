@@ -131,6 +131,16 @@ pub enum Direction {
     Above,
 }
 
+impl Direction {
+    /// "below" or "above", for the aberrancies in words.
+    fn side(self) -> &'static str {
+        match self {
+            Direction::Below => "below",
+            Direction::Above => "above",
+        }
+    }
+}
+
 /// One edge of the normal B-precursor pattern.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Bound {
@@ -843,21 +853,32 @@ fn judge_against_hematogones(
     };
     // Event-weighted level and spread of each marker over the normal
     // clusters (decades).
-    let weighted = |value: &dyn Fn(usize) -> f64| {
-        normal
-            .iter()
+    let weighted_over = |set: &[usize], value: &dyn Fn(usize) -> f64| {
+        let events: u64 = set.iter().map(|&c| clusters[c].events).sum();
+        set.iter()
             .map(|&c| value(c) * clusters[c].events as f64)
             .sum::<f64>()
-            / events as f64
+            / events.max(1) as f64
     };
-    let reference: Vec<(usize, Marker, Direction, f64, f64)> = markers
-        .iter()
-        .map(|&(d, m, dir)| {
-            let level = weighted(&|c| model.components[c].mean[d]);
-            let spread = weighted(&|c| model.components[c].sd(d));
-            (d, m, dir, level, spread)
-        })
+    let weighted = |value: &dyn Fn(usize) -> f64| weighted_over(&normal, value);
+    let levels_over = |set: &[usize]| -> Vec<(usize, Marker, Direction, f64, f64)> {
+        markers
+            .iter()
+            .map(|&(d, m, dir)| {
+                let level = weighted_over(set, &|c| model.components[c].mean[d]);
+                let spread = weighted_over(set, &|c| model.components[c].sd(d));
+                (d, m, dir, level, spread)
+            })
+            .collect()
+    };
+    let reference = levels_over(&normal);
+    // The level of every cluster inside the bounds, CD38 bright or not:
+    // where the CD38-bright reference is only the brightest piece of the
+    // hematogones, the joint test must also hold against them all.
+    let inside: Vec<usize> = (0..clusters.len())
+        .filter(|&c| clusters[c].deviation_decades == 0.0 && clusters[c].events > 0)
         .collect();
+    let inside_reference = levels_over(&inside);
     // The maturation path from the reference hematogones to the mature B
     // cells, along each marker that changes on the way by enough to tell
     // the stage: CD20 rises, CD10 falls.
@@ -886,37 +907,37 @@ fn judge_against_hematogones(
             .map(|&(d, start, end)| ((mean[d] - start) / (end - start)).clamp(0.0, 1.0))
             .reduce(f64::min)
             .unwrap_or(0.0);
-        let departures: Vec<(Marker, f64)> = reference
+        let departures: Vec<(Marker, Direction, f64)> = reference
             .iter()
             .map(|&(d, m, dir, level, spread)| {
-                let level = match mature_b[d] {
-                    Some(b) => level + stage * (b.median - level),
-                    None => level,
-                };
-                let beyond = match dir {
-                    Direction::Below => level - spread - mean[d],
-                    Direction::Above => mean[d] - level - spread,
-                };
-                (m, beyond.clamp(0.0, MAX_PER_BOUND))
+                let beyond = off_level(dir, level, mature_b[d], stage, mean[d]) - spread;
+                (m, dir, beyond.clamp(0.0, MAX_PER_BOUND))
             })
-            .filter(|(_, b)| *b > 0.0)
+            .filter(|(_, _, b)| *b > 0.0)
             .collect();
-        let total: f64 = departures.iter().map(|(_, b)| b).sum();
+        let total: f64 = departures.iter().map(|(_, _, b)| b).sum();
         departing[c] = !departures.is_empty();
+        // The joint test is for what the bounds cannot show: a cluster
+        // that leaves them by the cluster deviation is judged by them.
+        let jointly = (needed >= 2 && cluster.deviation_decades < cfg.cluster_deviation)
+            .then(|| jointly_off_level(&reference, mature_b, stage, mean))
+            .flatten()
+            .filter(|_| jointly_off_level(&inside_reference, mature_b, stage, mean).is_some());
+        if (departures.len() < needed || total < minimum)
+            && let Some(why) = jointly
+        {
+            cluster.blast = true;
+            cluster.aberrancies.push(why);
+            departing[c] = true;
+            continue;
+        }
         if departures.len() >= needed && total >= minimum {
             cluster.blast = true;
-            for (m, b) in departures {
+            for (m, dir, b) in departures {
                 cluster.aberrancies.push(format!(
                     "{} {b:.2} decades {} the sample's own hematogones (beyond their spread)",
                     m.name(),
-                    if matches!(
-                        LEVEL_MARKERS.iter().find(|x| x.0 == m).map(|x| x.1),
-                        Some(Direction::Above)
-                    ) {
-                        "above"
-                    } else {
-                        "below"
-                    }
+                    dir.side()
                 ));
             }
         } else if let Some(why) = start.as_ref().and_then(|s| s.asynchrony(mean, &reference)) {
@@ -942,7 +963,9 @@ fn judge_against_hematogones(
             .collect::<Vec<_>>()
             .join(", "),
         if needed >= 2 {
-            "two or more of these".to_string()
+            format!(
+                "two or more of these, or off their level on two of them by {JOINT_LEVEL_MIN_SPREAD} of their spread or more each and {JOINT_LEVEL_SPREADS} in all (against every cluster inside the bounds too),"
+            )
         } else {
             format!("it by {SINGLE_LEVEL_MARKER_DEPARTURE} decades or more")
         },
@@ -951,6 +974,66 @@ fn judge_against_hematogones(
             .map_or(String::new(), ContinuumStart::describe)
     );
     (Some(text), departing, joined)
+}
+
+/// How far (decades) a cluster's centre `value` lies from the hematogones'
+/// `level` in the blast direction `dir`, the level taken at the cluster's
+/// `stage` along the path to the mature B cells' (negative: the other way).
+fn off_level(dir: Direction, level: f64, mature_b: Option<Level>, stage: f64, value: f64) -> f64 {
+    let level = match mature_b {
+        Some(b) => level + stage * (b.median - level),
+        None => level,
+    };
+    match dir {
+        Direction::Below => level - value,
+        Direction::Above => value - level,
+    }
+}
+
+/// A cluster off the hematogones' level in the blast direction by at least
+/// this many of their spreads on each of two level markers ...
+const JOINT_LEVEL_MIN_SPREAD: f64 = 0.5;
+/// ... and by at least this many in all over those two is off their level
+/// jointly, though perhaps not beyond their spread on both: normal
+/// precursors' centres stay within a fraction of the spread of the level
+/// on every level marker.
+const JOINT_LEVEL_SPREADS: f64 = 2.0;
+
+/// Whether a cluster centred at `mean`, `stage` along the maturation path,
+/// is off the hematogones' level jointly: [`JOINT_LEVEL_MIN_SPREAD`] of
+/// their spread or more in the blast direction on each of two level
+/// markers and [`JOINT_LEVEL_SPREADS`] or more over those two. Returns
+/// the finding in words.
+fn jointly_off_level(
+    reference: &[(usize, Marker, Direction, f64, f64)],
+    mature_b: &[Option<Level>],
+    stage: f64,
+    mean: &[f64],
+) -> Option<String> {
+    let mut off: Vec<(Marker, Direction, f64, f64)> = reference
+        .iter()
+        .filter(|r| r.4 > 0.0)
+        .map(|&(d, m, dir, level, spread)| {
+            let decades = off_level(dir, level, mature_b[d], stage, mean[d]);
+            (m, dir, decades, decades / spread)
+        })
+        .filter(|o| o.3 >= JOINT_LEVEL_MIN_SPREAD)
+        .collect();
+    off.sort_by(|a, b| b.3.total_cmp(&a.3));
+    let [a, b] = [off.first()?, off.get(1)?];
+    (a.3 + b.3 >= JOINT_LEVEL_SPREADS).then(|| {
+        format!(
+            "{} {:.2} decades {} and {} {:.2} decades {} the level of the sample's own hematogones ({:.1} and {:.1} of their spread, together at least {JOINT_LEVEL_SPREADS})",
+            a.0.name(),
+            a.2,
+            a.1.side(),
+            b.0.name(),
+            b.2,
+            b.1.side(),
+            a.3,
+            b.3
+        )
+    })
 }
 
 /// How far below the hematogones' level (on every level marker, in the
