@@ -1800,7 +1800,7 @@ pub fn find_blasts(
     // 1. References.
     // The pre-gates' lymphocyte reference (the T/NK cells).
     let lymph_idx = &g.lymphocytes;
-    let mature_b_idx = indices_where(n, |i| g.b_lineage[i] && !g.cd10_positive[i]);
+    let mature_b_idx = indices_where(n, |i| g.b_lineage[i] & !g.cd10_positive[i]);
     let enough = |idx: &[usize]| idx.len() >= 30;
     // Each reference's level on each marker, the markers in parallel.
     let levels_of = |idx: &[usize]| -> Vec<Option<Level>> {

@@ -92,13 +92,15 @@ pub fn marrow_indicators(p: &Prepared, g: &PreGates, blasts: &[bool]) -> MarrowI
             })
         },
     );
+    // The tests below use `&` and `|` between plain comparisons: the same
+    // results, without a branch per event over millions of events.
     let cd34_positive = |i: usize| {
         cd34.is_some_and(|(cd34, cut)| {
             non_b[i]
-                && f64::from(cd34[i]) >= cut
-                && lymph.as_ref().is_none_or(|l| {
-                    f64::from(l.cd45[i]) <= l.median_cd45 - 0.3 / LOGICLE.2
-                        && f64::from(l.ssc[i]) <= 3.0 * l.median_ssc
+                & (f64::from(cd34[i]) >= cut)
+                & lymph.as_ref().is_none_or(|l| {
+                    (f64::from(l.cd45[i]) <= l.median_cd45 - 0.3 / LOGICLE.2)
+                        & (f64::from(l.ssc[i]) <= 3.0 * l.median_ssc)
                 })
         })
     };
@@ -106,7 +108,7 @@ pub fn marrow_indicators(p: &Prepared, g: &PreGates, blasts: &[bool]) -> MarrowI
     // lymphocytes, no more side scatter than theirs.
     let nucleated_red = |i: usize| {
         lymph.as_ref().is_some_and(|l| {
-            non_b[i] && f64::from(l.cd45[i]) < l.far_below && f64::from(l.ssc[i]) <= l.top_ssc
+            non_b[i] & (f64::from(l.cd45[i]) < l.far_below) & (f64::from(l.ssc[i]) <= l.top_ssc)
         })
     };
     // Leukocytes among the viable cells: CD45 within 1.5 decades of the
@@ -115,9 +117,9 @@ pub fn marrow_indicators(p: &Prepared, g: &PreGates, blasts: &[bool]) -> MarrowI
     let cd10 = p.get(Marker::Cd(10));
     let leukocyte = |i: usize, l: &Lymphoid| {
         blasts[i]
-            || g.b_lineage[i]
-            || f64::from(l.cd45[i]) >= l.far_below
-            || cd10.is_some_and(|c| f64::from(c[i]) >= cd10_cut)
+            | g.b_lineage[i]
+            | (f64::from(l.cd45[i]) >= l.far_below)
+            | cd10.is_some_and(|c| f64::from(c[i]) >= cd10_cut)
     };
     // Every count in one pass.
     let counts = (0..n)
@@ -135,7 +137,7 @@ pub fn marrow_indicators(p: &Prepared, g: &PreGates, blasts: &[bool]) -> MarrowI
                 c.b_precursor += u64::from(b_precursor);
                 c.cd34_progenitor += u64::from(progenitor);
                 c.nucleated_red += u64::from(red);
-                c.any += u64::from(b_precursor || progenitor || red);
+                c.any += u64::from(b_precursor | progenitor | red);
             }
             c
         })

@@ -78,10 +78,17 @@ pub fn check_stains(p: &Prepared, g: &PreGates, lod: u64) -> Vec<StainCheck> {
     if let (Some(cd10), Some(ssc)) = (p.get(Marker::Cd(10)), p.get(Marker::SscA)) {
         let cut = g.threshold(names::CD19_CD10).unwrap_or(f64::INFINITY);
         let lymph_ssc = median_of_indices(lymph, ssc).unwrap_or(0.0);
+        // Counted without branches (`&`: plain comparisons, same counts).
         let (granulocytic, neutrophils_positive) = (0..p.events)
             .into_par_iter()
-            .filter(|&i| g.viable[i] && !g.b_lineage[i] && f64::from(ssc[i]) > 2.0 * lymph_ssc)
-            .map(|i| (1u64, u64::from(f64::from(cd10[i]) >= cut)))
+            .map(|i| {
+                let granulocytic =
+                    g.viable[i] & !g.b_lineage[i] & (f64::from(ssc[i]) > 2.0 * lymph_ssc);
+                (
+                    u64::from(granulocytic),
+                    u64::from(granulocytic & (f64::from(cd10[i]) >= cut)),
+                )
+            })
             .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
         let b_positive = count(&g.cd10_positive);
         let positive = neutrophils_positive + b_positive;
