@@ -739,26 +739,44 @@ fn beside_blast_cluster(model: &Mixture, clusters: &[Cluster], c: usize) -> Opti
 /// (repeated until nothing changes). Normal precursors, inside the bounds,
 /// never join.
 fn absorb_split_blast_components(model: &Mixture, clusters: &mut [Cluster], min_size: f64) {
-    let comps = &model.components;
+    let absorbed = call_pieces_beside_blasts(model, clusters, |k, _| {
+        (k.deviation_decades > 0.0 && !k.too_small(min_size)).then_some(())
+    });
+    for (a, dist, ()) in absorbed {
+        clusters[a].aberrancies.push(format!(
+            "part of the blast population beside it ({dist:.1} SD apart)"
+        ));
+    }
+}
+
+/// Calls blast clusters, until nothing changes, the clusters not called
+/// that `eligible` admits (with what it found) whose nearest cluster is a
+/// blast cluster within [`SAME_POPULATION_SD`] ([`beside_blast_cluster`]):
+/// the mixture's pieces of one population. Returns each with its distance
+/// and what `eligible` found, in the order called.
+fn call_pieces_beside_blasts<T>(
+    model: &Mixture,
+    clusters: &mut [Cluster],
+    eligible: impl Fn(&Cluster, usize) -> Option<T>,
+) -> Vec<(usize, f64, T)> {
+    let mut called = Vec::new();
     loop {
         let mut changed = false;
-        for a in 0..comps.len() {
-            if clusters[a].blast
-                || clusters[a].deviation_decades <= 0.0
-                || clusters[a].too_small(min_size)
-            {
+        for c in 0..clusters.len() {
+            if clusters[c].blast {
                 continue;
             }
-            if let Some(dist) = beside_blast_cluster(model, clusters, a) {
-                clusters[a].blast = true;
-                clusters[a].aberrancies.push(format!(
-                    "part of the blast population beside it ({dist:.1} SD apart)"
-                ));
+            let Some(found) = eligible(&clusters[c], c) else {
+                continue;
+            };
+            if let Some(dist) = beside_blast_cluster(model, clusters, c) {
+                clusters[c].blast = true;
+                called.push((c, dist, found));
                 changed = true;
             }
         }
         if !changed {
-            break;
+            return called;
         }
     }
 }
@@ -917,21 +935,22 @@ fn judge_against_hematogones(
             .collect();
         let total: f64 = departures.iter().map(|(_, _, b)| b).sum();
         departing[c] = !departures.is_empty();
+        let beyond_spread = departures.len() >= needed && total >= minimum;
         // The joint test is for what the bounds cannot show: a cluster
         // that leaves them by the cluster deviation is judged by them.
-        let jointly = (needed >= 2 && cluster.deviation_decades < cfg.cluster_deviation)
-            .then(|| jointly_off_level(&reference, mature_b, stage, mean))
-            .flatten()
-            .filter(|_| jointly_off_level(&inside_reference, mature_b, stage, mean).is_some());
-        if (departures.len() < needed || total < minimum)
-            && let Some(why) = jointly
-        {
+        let jointly = || {
+            (needed >= 2 && cluster.deviation_decades < cfg.cluster_deviation)
+                .then(|| jointly_off_level(&reference, mature_b, stage, mean))
+                .flatten()
+                .filter(|_| jointly_off_level(&inside_reference, mature_b, stage, mean).is_some())
+        };
+        if !beyond_spread && let Some(why) = jointly() {
             cluster.blast = true;
             cluster.aberrancies.push(why);
             departing[c] = true;
             continue;
         }
-        if departures.len() >= needed && total >= minimum {
+        if beyond_spread {
             cluster.blast = true;
             for (m, dir, b) in departures {
                 cluster.aberrancies.push(format!(
@@ -1144,35 +1163,25 @@ impl ContinuumStart {
         departing: &mut [bool],
         cfg: &BlastSettings,
     ) -> Vec<usize> {
-        let mut joined = Vec::new();
-        loop {
-            let mut changed = false;
-            for c in 0..clusters.len() {
-                let cluster = &clusters[c];
-                if cluster.blast
-                    || cluster.events == 0
-                    || cluster.spread_decades > cfg.max_cluster_sd
-                    || cluster.too_small(cfg.min_blast_size)
-                {
-                    continue;
-                }
-                let Some(brighter) = self.past(&model.components[c].mean, self.cd10_level) else {
-                    continue;
-                };
-                if let Some(dist) = beside_blast_cluster(model, clusters, c) {
-                    clusters[c].blast = true;
-                    departing[c] = true;
-                    clusters[c].aberrancies.push(format!(
-                        "part of the blast population beside it ({dist:.1} SD apart), CD10 {brighter:.2} decades above the earliest precursors' centre"
-                    ));
-                    joined.push(c);
-                    changed = true;
-                }
+        let joined = call_pieces_beside_blasts(model, clusters, |k, c| {
+            if k.events == 0
+                || k.spread_decades > cfg.max_cluster_sd
+                || k.too_small(cfg.min_blast_size)
+            {
+                return None;
             }
-            if !changed {
-                return joined;
-            }
-        }
+            self.past(&model.components[c].mean, self.cd10_level)
+        });
+        joined
+            .into_iter()
+            .map(|(c, dist, brighter)| {
+                departing[c] = true;
+                clusters[c].aberrancies.push(format!(
+                    "part of the blast population beside it ({dist:.1} SD apart), CD10 {brighter:.2} decades above the earliest precursors' centre"
+                ));
+                c
+            })
+            .collect()
     }
 
     /// Why a cluster centred at `mean` lies beyond the start while below
@@ -1711,18 +1720,7 @@ fn release_orphaned_pieces(model: &Mixture, clusters: &mut [Cluster], joined: &[
     for &c in &pieces {
         clusters[c].blast = false;
     }
-    loop {
-        let mut changed = false;
-        for &c in &pieces {
-            if !clusters[c].blast && beside_blast_cluster(model, clusters, c).is_some() {
-                clusters[c].blast = true;
-                changed = true;
-            }
-        }
-        if !changed {
-            break;
-        }
-    }
+    call_pieces_beside_blasts(model, clusters, |_, c| pieces.contains(&c).then_some(()));
     for c in pieces {
         if clusters[c].blast {
             continue;
