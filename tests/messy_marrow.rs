@@ -552,6 +552,19 @@ fn a_hematogone_cluster_centred_among_its_neighbours_is_not_beyond_the_continuum
 }
 
 #[test]
+fn dead_cells_stained_alike_on_every_marker_are_not_a_blast_population() {
+    // Canto 13000033 (tuning layout, EuroFlow tube without a viability
+    // dye; blind regenerating scan of seeds from 13,000,000, seen now):
+    // 23 dead cells, CD38 and CD81 a decade below the bounds, were called
+    // POSITIVE. Their median FSC-A was 0.80 of the lymphocytes', just at
+    // the size limit, but their centre sat within 0.72 decades on every
+    // marker of the search (CD66c as bright as CD34): antibodies bound
+    // alike, as dead cells bind them.
+    let (called, reason) = assert_regenerating_negative(13_000_033, Instrument::Canto, "alike");
+    assert_eq!(called, 0, "{reason}");
+}
+
+#[test]
 fn the_cd10_cut_on_integer_data_sits_above_the_cd10_negative_cells() {
     // Navios integer data put a comb of bumps on the low end of the
     // logicle scale; the leftmost bump was taken for the CD10-negative
