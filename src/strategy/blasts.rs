@@ -765,9 +765,13 @@ fn beside_blast_cluster(model: &Mixture, clusters: &[Cluster], c: usize) -> Opti
 /// component is a blast component within [`SAME_POPULATION_SD`] joins it
 /// (repeated until nothing changes). Normal precursors, inside the bounds,
 /// never join.
-fn absorb_split_blast_components(model: &Mixture, clusters: &mut [Cluster], min_size: f64) {
+fn absorb_split_blast_components(model: &Mixture, clusters: &mut [Cluster], cfg: &BlastSettings) {
+    // A piece of a population is smaller than the population: a cluster
+    // larger than every blast cluster together is not one of its pieces.
+    let blast_events: u64 = clusters.iter().filter(|c| c.blast).map(|c| c.events).sum();
     let absorbed = call_pieces_beside_blasts(model, clusters, |k, _| {
-        (k.deviation_decades > 0.0 && !k.too_small(min_size)).then_some(())
+        (k.deviation_decades > 0.0 && k.events <= blast_events && !k.too_small(cfg.min_blast_size))
+            .then_some(())
     });
     for (a, dist, ()) in absorbed {
         clusters[a].aberrancies.push(format!(
@@ -1310,6 +1314,66 @@ fn split_wide_departing(
         dims: model.dims,
         components,
     })
+}
+
+/// How far (decades, on every marker) from the patient's expected
+/// phenotype the events of [`residual_component`] lie.
+const RESIDUAL_RADIUS: f64 = 0.5;
+
+/// At follow-up, a component for the events within [`RESIDUAL_RADIUS`] of
+/// the patient's expected phenotype (`centre`, the mixture's
+/// coordinates) on every marker, at their own mean and spread, when they
+/// are at least the LOD and no blast cluster lies at that phenotype
+/// already (within [`SAME_POPULATION_SD`]). A few tens of residual blasts
+/// among a hundred thousand precursors fall to a component the mixture
+/// widens over scattered events around them; one fitted to the events
+/// at the phenotype alone keeps them apart.
+fn residual_component(
+    model: &Mixture,
+    clusters: &[Cluster],
+    rows: &[f64],
+    centre: &[f64],
+    lod_events: u64,
+) -> Option<mixture::Component> {
+    let d = model.dims;
+    if d == 0 || centre.len() != d {
+        return None;
+    }
+    let found = (0..clusters.len()).any(|c| {
+        clusters[c].blast
+            && (0..d).all(|k| {
+                let comp = &model.components[c];
+                (comp.mean[k] - centre[k]).abs() < SAME_POPULATION_SD * comp.sd(k)
+            })
+    });
+    if found {
+        return None;
+    }
+    let near: Vec<&[f64]> = rows
+        .chunks_exact(d)
+        .filter(|x| {
+            x.iter()
+                .zip(centre)
+                .all(|(v, c)| (v - c).abs() <= RESIDUAL_RADIUS)
+        })
+        .collect();
+    if (near.len() as u64) < lod_events.max(2) {
+        return None;
+    }
+    let n = near.len() as f64;
+    let mean: Vec<f64> = (0..d)
+        .map(|k| near.iter().map(|x| x[k]).sum::<f64>() / n)
+        .collect();
+    let variances: Vec<f64> = (0..d)
+        .map(|k| near.iter().map(|x| (x[k] - mean[k]).powi(2)).sum::<f64>() / n)
+        .collect();
+    let weight = n / (rows.len() / d).max(1) as f64;
+    Some(mixture::Component::diagonal(
+        weight,
+        mean,
+        &variances,
+        0.05f64.powi(2),
+    ))
 }
 
 /// Median FSC-A of each component's events over the lymphocytes'
@@ -1896,9 +1960,8 @@ pub fn find_blasts(
         // the scattered tails of normal ones; one mean of them all sits
         // between the two and a rare population joins a wide component.
         means.extend(seed_groups(&rows, d, &seeds));
-        if let Some(expected) = expected {
-            means.push(expected_centre(&f, expected, &fit_rows));
-        }
+        let expected_mean = expected.map(|e| expected_centre(&f, e, &fit_rows));
+        means.extend(expected_mean.clone());
         let judge = |model: Mixture| {
             let mut clusters = Vec::new();
             // 4. Assign every candidate and judge the clusters.
@@ -1955,7 +2018,7 @@ pub fn find_blasts(
             // of the same tail.
             release_marker_tails(&model, &rows, &assigned, &mut clusters, &joined);
             release_orphaned_pieces(&model, &mut clusters, &joined);
-            absorb_split_blast_components(&model, &mut clusters, cfg.min_blast_size);
+            absorb_split_blast_components(&model, &mut clusters, cfg);
             (model, assigned, clusters, hematogone_reference, tails)
         };
         let fitted_model = mixture::fit(&fit_rows, d, means, 60, 0.05f64.powi(2));
@@ -1987,6 +2050,21 @@ pub fn find_blasts(
             };
             (model, assigned, found, reference, tails) = judge(split);
             wide_too = false;
+        }
+        // 6. At follow-up, residual blasts at the patient's phenotype that
+        // no cluster holds alone: a tight component of the events near
+        // it, judged like any cluster, kept only when it is called.
+        if let Some(laip) = expected_mean
+            .as_deref()
+            .and_then(|centre| residual_component(&model, &found, &rows, centre, lod_events))
+        {
+            let mut with = model.clone();
+            with.components.push(laip);
+            let k = with.components.len() - 1;
+            let (m, a, trial, r, _) = judge(with);
+            if trial.get(k).is_some_and(|c| c.blast) {
+                (model, assigned, found, reference) = (m, a, trial, r);
+            }
         }
         clusters = found;
         hematogone_reference = reference;

@@ -71,6 +71,18 @@ impl Component {
         }
     }
 
+    /// A component with mixing weight `weight`, centre `mean` and the
+    /// given variance on each dimension (no covariance), each at least
+    /// `floor`.
+    pub fn diagonal(weight: f64, mean: Vec<f64>, variances: &[f64], floor: f64) -> Component {
+        let d = mean.len();
+        let mut covariance = vec![0.0; d * d];
+        for (i, v) in variances.iter().enumerate().take(d) {
+            covariance[i * d + i] = v.max(floor);
+        }
+        Component::new(weight, mean, covariance, 0.0)
+    }
+
     fn new(weight: f64, mean: Vec<f64>, mut covariance: Vec<f64>, floor: f64) -> Component {
         let d = mean.len();
         for i in 0..d {
