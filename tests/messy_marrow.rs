@@ -823,6 +823,34 @@ fn a_wide_cluster_beside_residual_blasts_does_not_join_them() {
 }
 
 #[test]
+fn a_hundredth_of_a_decade_past_a_second_bound_makes_no_phenotype() {
+    // MRD-negative regenerating marrow (20 % hematogones, 2.5 M events;
+    // Kaluza, seed 200026 of the ten-seed MRD table): 6,286 hematogones of
+    // the CD58-bright corner of the continuum, 0.64 decades beyond the
+    // CD58 bound and 0.02 beyond the CD38 one, counted as two markers
+    // left and were called MRD POSITIVE at 0.28 %. A marker counts among
+    // the two only when left by a tenth of a decade.
+    let diagnosis = Config {
+        events: 100_000,
+        seed: 700_026,
+        blast_fraction: 0.3,
+        hematogone_fraction: 0.02,
+        realism: 1.0,
+        ..Config::default()
+    };
+    let settings = follow_up_settings(&diagnosis, Instrument::Kaluza, "corner-diagnosis");
+    let follow_up = Config {
+        events: 2_500_000,
+        seed: 200_026,
+        hematogone_fraction: 0.2,
+        realism: 1.0,
+        ..Config::default()
+    };
+    let (_, report, _) = run_site(&follow_up, Some(Instrument::Kaluza), "corner", &settings);
+    assert_eq!(report.status, Status::Negative, "{}", report.reason);
+}
+
+#[test]
 fn a_blast_population_the_mixture_split_into_weak_pieces_is_found() {
     // CD20-partial blasts, CD34-, only moderately aberrant (CD38 at the
     // late precursors' level, CD58 half a decade above them, CD10

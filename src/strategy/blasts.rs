@@ -617,6 +617,13 @@ struct Departure {
     pattern: bool,
 }
 
+/// Least departure (decades) from a bound that counts a marker among the
+/// two a phenotype needs: a few hundredths of a decade is where a
+/// population's centre happens to fall, not an aberrancy (a piece of the
+/// hematogones' CD58-bright tail 0.64 decades beyond its bound and 0.02
+/// beyond the CD38 one was called at 2.5 M events of regenerating marrow).
+const MIN_MARKER_DEPARTURE: f64 = 0.1;
+
 impl Departure {
     fn of(bounds: &[Bound], x: &[f64], cfg: &BlastSettings) -> Departure {
         let each: Vec<f64> = bounds.iter().map(|b| b.departure(x)).collect();
@@ -627,6 +634,7 @@ impl Departure {
             .collect();
         let departed = left
             .iter()
+            .filter(|(_, d)| *d >= MIN_MARKER_DEPARTURE)
             .map(|(b, _)| b.marker.as_str())
             .collect::<std::collections::BTreeSet<_>>()
             .len();
