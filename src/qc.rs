@@ -182,6 +182,11 @@ pub enum ConcernEffect {
     /// A finding stands, but an absence cannot be shown: never NEGATIVE
     /// (e.g. a failed CD10 stain, a file cut short).
     NoNegative,
+    /// Part of the disease may be invisible to this panel (CD19-negative
+    /// blasts after CD19-directed therapy, with no other B-lineage marker):
+    /// never NEGATIVE, and a POSITIVE level counts only the blasts the
+    /// panel can see, so it is a lower bound.
+    HidesDisease,
     /// Stated with the verdict, which it does not change (e.g. data the
     /// user chose to analyse uncompensated).
     Note,
@@ -201,6 +206,15 @@ impl Concern {
         Concern {
             reason: reason.into(),
             effect: ConcernEffect::NoNegative,
+        }
+    }
+
+    /// A concern that forbids a NEGATIVE and makes a POSITIVE level a
+    /// lower bound.
+    pub fn hides_disease(reason: impl Into<String>) -> Concern {
+        Concern {
+            reason: reason.into(),
+            effect: ConcernEffect::HidesDisease,
         }
     }
 
@@ -247,6 +261,10 @@ pub struct Verdict {
     pub sensitivity: f64,
     /// Whether the blast count reaches the LLOQ.
     pub quantifiable: bool,
+    /// Whether `blast_percent` of a POSITIVE counts only the blasts this
+    /// panel can see (a [`ConcernEffect::HidesDisease`] concern): the
+    /// disease may be larger.
+    pub lower_bound: bool,
 }
 
 /// `value <= limit`, false when either is NaN: a check a NaN can never
@@ -307,6 +325,7 @@ pub fn judge(c: &SiteCounts, limits: &Limits) -> Verdict {
         let mut r = blocking;
         r.extend(too_few_cells.clone());
         r.extend(concerns(ConcernEffect::NoNegative));
+        r.extend(concerns(ConcernEffect::HidesDisease));
         if found {
             r.push(format!(
                 "a blast cluster of {} events was found but cannot be relied on",
@@ -333,6 +352,12 @@ pub fn judge(c: &SiteCounts, limits: &Limits) -> Verdict {
             r.push_str("; note: ");
             r.push_str(&note);
         }
+        for hidden in concerns(ConcernEffect::HidesDisease) {
+            r.push_str(
+                "; the percentage is a lower bound, counting only the blasts this panel can see: ",
+            );
+            r.push_str(&hidden);
+        }
         (Status::Positive, r)
     } else {
         let mut problems: Vec<String> = too_few_cells.into_iter().collect();
@@ -347,6 +372,7 @@ pub fn judge(c: &SiteCounts, limits: &Limits) -> Verdict {
             ));
         }
         problems.extend(concerns(ConcernEffect::NoNegative));
+        problems.extend(concerns(ConcernEffect::HidesDisease));
         if problems.is_empty() {
             (
                 Status::Negative,
@@ -378,6 +404,8 @@ pub fn judge(c: &SiteCounts, limits: &Limits) -> Verdict {
         blast_ci95: [100.0 * ci[0], 100.0 * ci[1]],
         sensitivity,
         quantifiable,
+        lower_bound: status == Status::Positive
+            && concerns(ConcernEffect::HidesDisease).next().is_some(),
     }
 }
 

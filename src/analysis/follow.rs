@@ -80,6 +80,10 @@ pub struct MrdSite {
     pub lloq_percent: Option<f64>,
     /// Whether the blast events reach the LLOQ.
     pub quantifiable: bool,
+    /// Whether `mrd_percent` is a lower bound: the panel cannot see part of
+    /// the disease (CD19-negative blasts after CD19-directed therapy with no
+    /// other B-lineage marker).
+    pub mrd_percent_is_lower_bound: bool,
     /// Why, in words.
     pub reason: String,
     /// Why the site could not be analysed at all.
@@ -183,6 +187,7 @@ fn mrd_site(s: &SiteReport, limits: &Limits, diagnostic: Option<&Phenotype>) -> 
         lod_percent: per_cells(limits.lod_events),
         lloq_percent: per_cells(limits.lloq_events),
         quantifiable: m.is_some_and(|m| m.quantifiable),
+        mrd_percent_is_lower_bound: m.is_some_and(|m| m.blast_percent_is_lower_bound),
         reason: s.reason.clone(),
         error: s.error.clone(),
         phenotype,
@@ -207,16 +212,26 @@ fn sentence(t: &TimePointReport) -> String {
         let pct = |p: Option<f64>| p.map_or("?".into(), format_percent);
         match s.mrd_level {
             MrdLevel::MrdPositive => format!(
-                "{}: MRD {} (95% CI {}-{})",
+                "{}: MRD {}{} (95% CI {}-{})",
                 s.name,
+                if s.mrd_percent_is_lower_bound {
+                    "at least "
+                } else {
+                    ""
+                },
                 pct(s.mrd_percent),
                 pct(s.mrd_ci95.map(|c| c[0])),
                 pct(s.mrd_ci95.map(|c| c[1]))
             ),
             MrdLevel::PositiveBelowLloq => format!(
-                "{}: residual blasts below the LLOQ ({} events, not quantifiable)",
+                "{}: residual blasts below the LLOQ ({} events, not quantifiable{})",
                 s.name,
-                s.mrd_events.unwrap_or(0)
+                s.mrd_events.unwrap_or(0),
+                if s.mrd_percent_is_lower_bound {
+                    "; CD19-negative blasts, which this panel cannot see, may be more"
+                } else {
+                    ""
+                }
             ),
             MrdLevel::Negative => {
                 format!("{}: MRD negative at {}", s.name, pct(s.lod_percent))
@@ -360,6 +375,7 @@ mod tests {
             lod_percent: None,
             lloq_percent: None,
             quantifiable: false,
+            mrd_percent_is_lower_bound: false,
             reason: String::new(),
             error: None,
             phenotype: None,

@@ -217,6 +217,11 @@ pub struct SiteMeasures {
     pub sensitivity: f64,
     /// Whether the blast count reaches the LLOQ.
     pub quantifiable: bool,
+    /// Whether `blast_percent` is a lower bound: part of the disease may
+    /// be invisible to this panel (CD19-negative blasts after CD19-directed
+    /// therapy with no other B-lineage marker), so only the blasts it can
+    /// see are counted.
+    pub blast_percent_is_lower_bound: bool,
     /// Hemodilution indicators (null with user gates: not assessed).
     pub marrow_indicators: Option<MarrowIndicators>,
     /// "automatic", or "gating-ml FILE" for user gates.
@@ -681,7 +686,7 @@ fn measure_automatic(
             )),
             Some(_) => None,
         };
-        concerns.extend(problem.map(Concern::no_negative));
+        concerns.extend(problem.map(Concern::hides_disease));
     }
     concerns.extend(g.warnings.iter().cloned().map(Concern::note));
     concerns.extend(file_concerns(
@@ -762,6 +767,7 @@ fn measure_automatic(
         blast_ci95: verdict.blast_ci95,
         sensitivity: verdict.sensitivity,
         quantifiable: verdict.quantifiable,
+        blast_percent_is_lower_bound: verdict.lower_bound,
         marrow_indicators: Some(marrow),
         strategy: "automatic".into(),
         marker_choices: markers.resolved.clone(),
@@ -916,6 +922,7 @@ fn gate_with_user_gates(
         blast_ci95: verdict.blast_ci95,
         sensitivity: verdict.sensitivity,
         quantifiable: verdict.quantifiable,
+        blast_percent_is_lower_bound: verdict.lower_bound,
         marrow_indicators: None,
         strategy: format!("gating-ml {}", u.source),
         markers: BTreeMap::new(),

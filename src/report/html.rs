@@ -203,6 +203,9 @@ pub fn render(report: &CaseReport, figures: &[FigureRef<'_>]) -> String {
                 let effect = match c.effect {
                     crate::qc::ConcernEffect::Blocks => "not evaluable",
                     crate::qc::ConcernEffect::NoNegative => "cannot be negative",
+                    crate::qc::ConcernEffect::HidesDisease => {
+                        "cannot be negative; a positive level is a lower bound"
+                    }
                     crate::qc::ConcernEffect::Note => "note",
                 };
                 format!("<li><b>{effect}:</b> {}</li>", esc(&c.reason))
