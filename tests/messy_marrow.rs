@@ -813,6 +813,20 @@ fn residual_blasts_at_ten_to_the_minus_five_are_found_at_the_patients_phenotype(
 }
 
 #[test]
+fn residual_blasts_cut_out_near_the_phenotype_are_taken_at_their_whole_spread() {
+    // MRD 10^-5 (the ten-seed MRD table's Lyric site, seed 200021): 39
+    // blasts among 157,000 CD19+CD10+ events. The 25 events within half a
+    // decade of the patient's phenotype on every marker (23 of them blasts)
+    // gave the residual component their own spread, a fifth narrower than
+    // the blasts' (a population cut at 1.6 of its SDs), and their own
+    // number, half the population (a normal population keeps about 0.9 of
+    // itself inside that window per marker, 0.5 over seven): 18 blasts were
+    // assigned to it, below the LOD, NEGATIVE. Taken back as a cut normal
+    // population's, the component holds 23 blasts and nothing else.
+    assert_residual_found(200_021, Instrument::Lyric);
+}
+
+#[test]
 fn a_wide_cluster_beside_residual_blasts_does_not_join_them() {
     // MRD 10^-5 (Attune, seed 200023 of the ten-seed MRD table): 22 of 59
     // blasts were called, then a 214-event cluster 0.85 decades wide beside
@@ -969,6 +983,43 @@ fn blasts_seen_through_a_cd19_only_tube_after_cd19_therapy_are_a_lower_bound() {
     assert!(
         report.reason.contains("lower bound") && report.reason.contains("cannot be excluded"),
         "{}",
+        report.reason
+    );
+}
+
+#[test]
+fn the_patients_phenotype_carves_no_cluster_from_regenerating_hematogones() {
+    // MRD-negative follow-up marrow, 35 % hematogones, a million events
+    // (the follow-negative scan's Kaluza seed 3200007): the patient's
+    // phenotype (CD58 bright, CD38 dim) started a component of the mixture,
+    // which carved the CD58-bright, CD38-dim part of the hematogones into
+    // two clusters of 68,000 events off their remaining level: MRD POSITIVE
+    // at 7.5 % on normal precursors. The same file without the phenotype
+    // was NEGATIVE. The phenotype no longer starts a component; residual
+    // blasts there get one fitted to the events at it alone, kept only when
+    // called.
+    let diagnosis = Config {
+        events: 100_000,
+        seed: 3_700_007,
+        blast_fraction: 0.3,
+        hematogone_fraction: 0.02,
+        realism: 1.0,
+        ..Config::default()
+    };
+    let settings = follow_up_settings(&diagnosis, Instrument::Kaluza, "carve-diagnosis");
+    let follow_up = Config {
+        events: 1_000_000,
+        seed: 3_200_007,
+        hematogone_fraction: 0.35,
+        realism: 1.0,
+        ..Config::default()
+    };
+    let (_, report, gating) = run_site(&follow_up, Some(Instrument::Kaluza), "carve", &settings);
+    let called = gating.map_or(0, |g| g.blasts.iter().filter(|&&b| b).count());
+    assert_eq!(
+        report.status,
+        Status::Negative,
+        "{called} called: {}",
         report.reason
     );
 }

@@ -1372,10 +1372,23 @@ fn residual_component(
     let mean: Vec<f64> = (0..d)
         .map(|k| near.iter().map(|x| x[k]).sum::<f64>() / n)
         .collect();
+    // The events were taken within the radius, so their spread and number
+    // understate the population's: both taken back as a cut normal
+    // population's.
+    let mut kept = 1.0;
     let variances: Vec<f64> = (0..d)
-        .map(|k| near.iter().map(|x| (x[k] - mean[k]).powi(2)).sum::<f64>() / n)
+        .map(|k| {
+            let v = near.iter().map(|x| (x[k] - mean[k]).powi(2)).sum::<f64>() / n;
+            match crate::stats::untruncated(v.sqrt(), RESIDUAL_RADIUS) {
+                Some(whole) => {
+                    kept *= whole.kept;
+                    whole.sd * whole.sd
+                }
+                None => v,
+            }
+        })
         .collect();
-    let weight = n / (rows.len() / d).max(1) as f64;
+    let weight = n / kept.max(0.1) / (rows.len() / d).max(1) as f64;
     Some(mixture::Component::diagonal(
         weight,
         mean,
@@ -1889,9 +1902,10 @@ fn expected_centre(f: &Features, expected: &Phenotype, fit_rows: &[f64]) -> Vec<
 
 /// Searches the CD19+CD10+ events of a prepared site for blast clusters.
 /// `expected` (the patient's leukaemia-associated phenotype, at follow-up)
-/// adds a component at that phenotype to the mixture, so a small residual
-/// population there is fitted as a cluster of its own; it is judged
-/// against the normal maturation pattern like every other cluster, so the
+/// gives the events near that phenotype a component of their own when no
+/// blast cluster lies there, so a small residual population is fitted as
+/// a cluster of its own; it is judged against the normal maturation
+/// pattern like every other cluster and kept only when called, so the
 /// expected phenotype never makes a cluster a blast by itself.
 pub fn find_blasts(
     p: &Prepared,
@@ -1969,7 +1983,6 @@ pub fn find_blasts(
         // between the two and a rare population joins a wide component.
         means.extend(seed_groups(&rows, d, &seeds));
         let expected_mean = expected.map(|e| expected_centre(&f, e, &fit_rows));
-        means.extend(expected_mean.clone());
         let judge = |model: Mixture| {
             let mut clusters = Vec::new();
             // 4. Assign every candidate and judge the clusters.
@@ -2029,7 +2042,31 @@ pub fn find_blasts(
             absorb_split_blast_components(&model, &mut clusters, cfg);
             (model, assigned, clusters, hematogone_reference, tails)
         };
-        let fitted_model = mixture::fit(&fit_rows, d, means, 60, 0.05f64.powi(2));
+        // At follow-up the patient's phenotype starts a component too, so
+        // a residual population there is fitted as a cluster of its own.
+        // The start is kept only when a component ends at the phenotype
+        // (within RESIDUAL_RADIUS on every marker): one that wandered
+        // off found no population there and only carved the continuum
+        // differently (a regenerating marrow's CD58-bright, CD38-dim
+        // hematogones fell into clusters of their own and were called).
+        // Without it, residual blasts get a component fitted to the events
+        // at the phenotype alone (step 6).
+        let fit = |means: Vec<Vec<f64>>| mixture::fit(&fit_rows, d, means, 60, 0.05f64.powi(2));
+        let fitted_model = match &expected_mean {
+            Some(centre) => {
+                let mut with = means.clone();
+                with.push(centre.clone());
+                let seeded = fit(with);
+                let held = seeded.components.iter().any(|c| {
+                    c.mean
+                        .iter()
+                        .zip(centre)
+                        .all(|(m, e)| (m - e).abs() <= RESIDUAL_RADIUS)
+                });
+                if held { seeded } else { fit(means) }
+            }
+            None => fit(means),
+        };
         let (mut model, mut assigned, mut found, mut reference, mut tails) = judge(fitted_model);
         // 5. A cluster that leaves the pattern but is too wide to be called
         // can be two populations the mixture merged (in a marrow without a
