@@ -1023,3 +1023,41 @@ fn the_patients_phenotype_carves_no_cluster_from_regenerating_hematogones() {
         report.reason
     );
 }
+
+#[test]
+fn the_brightest_hematogones_piled_at_the_top_of_cd10_are_not_a_phenotype() {
+    // Regenerating marrow at a million events (the follow-negative scan's
+    // CyFlow seed 3200005: 35 % hematogones, no blasts): 79 of the
+    // brightest hematogones sat at the top of the CD10 scale, where the
+    // compensation of their saturated CD10 made them CD34+ CD20+, and were
+    // called a blast cluster for that asynchrony (POSITIVE at 0.0087 %).
+    // Saturated CD10 alone is no phenotype; beside a blast population it is
+    // that population's brightest part and stays with it (the tuning
+    // tables' 30 % and 90 % rows).
+    let cfg = Config {
+        events: 1_000_000,
+        seed: 3_200_005,
+        hematogone_fraction: 0.35,
+        realism: 1.0,
+        ..Config::default()
+    };
+    let (sim, report, gating) = run_site(
+        &cfg,
+        Some(Instrument::Cyflow),
+        "cd10-pile",
+        &Settings::default(),
+    );
+    let called = gating.map(|g| g.blasts).unwrap_or_default();
+    let hematogones = sim
+        .truth
+        .iter()
+        .zip(&called)
+        .filter(|(p, c)| **c && **p == Population::Hematogone)
+        .count();
+    assert_eq!(
+        report.status,
+        Status::Negative,
+        "{hematogones} hematogones called: {}",
+        report.reason
+    );
+}

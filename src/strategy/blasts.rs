@@ -1545,10 +1545,43 @@ pub const NONSPECIFIC_RANGE: f64 = 1.2;
 /// a saturation artefact.
 const MAX_SATURATED_SHARE: f64 = 0.5;
 
+/// Events of each called blast cluster, and of them how many sit at the
+/// top of each scale (at or above [`BlastSettings::saturated_centre`]).
+fn saturated_counts(
+    f: &Features<'_>,
+    rows: &[f64],
+    assigned: &[usize],
+    clusters: &[Cluster],
+    cfg: &BlastSettings,
+) -> (Vec<u64>, Vec<Vec<u64>>) {
+    let d = f.dims();
+    let top = cfg.saturated_centre * f.scale;
+    let mut events = vec![0u64; clusters.len()];
+    let mut saturated = vec![vec![0u64; d]; clusters.len()];
+    for (x, &c) in rows.chunks_exact(d.max(1)).zip(assigned) {
+        if !clusters[c].blast {
+            continue;
+        }
+        events[c] += 1;
+        for (n, v) in saturated[c].iter_mut().zip(x) {
+            *n += u64::from(*v >= top);
+        }
+    }
+    (events, saturated)
+}
+
+/// The finding that releases a saturated cluster.
+fn saturation_finding(n: u64, events: u64, marker: Marker) -> String {
+    format!(
+        "not a blast cluster: {n} of its {events} events sit at the top of the {} scale (saturated, so mis-compensated in every channel it spills into): an artefact, not a phenotype",
+        marker.name()
+    )
+}
+
 /// Releases blast clusters of which at least [`MAX_SATURATED_SHARE`] of
 /// the events sit at the top of one scale (at or above
-/// [`BlastSettings::saturated_centre`] of it; CD10 left out, as in
-/// [`Cluster::saturated_marker`]). Such events saturated the detector and
+/// [`BlastSettings::saturated_centre`] of it; CD10 left out here, see
+/// [`release_lone_cd10_piles`]). Such events saturated the detector and
 /// are compensated wrongly in every channel they spill into; mixed with
 /// as many unsaturated events their cluster's centre stays below the top
 /// (mature B cells piled at the top of CD20, their CD10 raised and CD34
@@ -1560,32 +1593,58 @@ fn release_saturated(
     clusters: &mut [Cluster],
     cfg: &BlastSettings,
 ) {
-    let d = f.dims();
-    let top = cfg.saturated_centre * f.scale;
     let cd10 = f.dim(Marker::Cd(10));
-    let mut events = vec![0u64; clusters.len()];
-    let mut saturated = vec![vec![0u64; d]; clusters.len()];
-    for (x, &c) in rows.chunks_exact(d.max(1)).zip(assigned) {
-        if !clusters[c].blast {
-            continue;
-        }
-        events[c] += 1;
-        for (k, v) in x.iter().enumerate() {
-            saturated[c][k] += u64::from(Some(k) != cd10 && *v >= top);
-        }
-    }
+    let (events, saturated) = saturated_counts(f, rows, assigned, clusters, cfg);
     for (c, cluster) in clusters.iter_mut().enumerate() {
-        let Some((k, &n)) = saturated[c].iter().enumerate().max_by_key(|(_, n)| **n) else {
+        let Some((k, &n)) = saturated[c]
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| Some(*k) != cd10)
+            .max_by_key(|(_, n)| **n)
+        else {
             continue;
         };
         if cluster.blast && events[c] > 0 && n as f64 >= MAX_SATURATED_SHARE * events[c] as f64 {
             cluster.blast = false;
-            cluster.aberrancies.push(format!(
-                "not a blast cluster: {n} of its {} events sit at the top of the {} scale (saturated, so mis-compensated in every channel it spills into): an artefact, not a phenotype",
-                events[c],
-                f.markers[k].name()
-            ));
+            cluster
+                .aberrancies
+                .push(saturation_finding(n, events[c], f.markers[k]));
         }
+    }
+}
+
+/// Releases the blast clusters piled at the top of the CD10 scale (at
+/// least [`MAX_SATURATED_SHARE`] of their events) when they are all that
+/// is called. Very bright blasts saturate CD10, so a saturated piece
+/// beside a blast population is that population's brightest part; alone,
+/// its other markers are mis-compensated by the saturated CD10 and show a
+/// phenotype it does not have (regenerating marrow at a million events:
+/// 39 to 168 of the brightest hematogones piled at the CD10 top read as
+/// CD34+ CD20+, an asynchrony, and were called).
+fn release_lone_cd10_piles(
+    f: &Features<'_>,
+    rows: &[f64],
+    assigned: &[usize],
+    clusters: &mut [Cluster],
+    cfg: &BlastSettings,
+) {
+    let Some(cd10) = f.dim(Marker::Cd(10)) else {
+        return;
+    };
+    let (events, saturated) = saturated_counts(f, rows, assigned, clusters, cfg);
+    let piled = |c: usize| {
+        events[c] > 0 && saturated[c][cd10] as f64 >= MAX_SATURATED_SHARE * events[c] as f64
+    };
+    let called: Vec<usize> = (0..clusters.len()).filter(|&c| clusters[c].blast).collect();
+    if called.is_empty() || !called.iter().all(|&c| piled(c)) {
+        return;
+    }
+    for c in called {
+        clusters[c].blast = false;
+        let finding = saturation_finding(saturated[c][cd10], events[c], Marker::Cd(10));
+        clusters[c].aberrancies.push(format!(
+            "{finding}, and no blast cluster off the top of the scale beside it"
+        ));
     }
 }
 
@@ -2040,6 +2099,7 @@ pub fn find_blasts(
             release_marker_tails(&model, &rows, &assigned, &mut clusters, &joined);
             release_orphaned_pieces(&model, &mut clusters, &joined);
             absorb_split_blast_components(&model, &mut clusters, cfg);
+            release_lone_cd10_piles(&f, &rows, &assigned, &mut clusters, cfg);
             (model, assigned, clusters, hematogone_reference, tails)
         };
         // At follow-up the patient's phenotype starts a component too, so
