@@ -1061,3 +1061,27 @@ fn the_brightest_hematogones_piled_at_the_top_of_cd10_are_not_a_phenotype() {
         report.reason
     );
 }
+
+#[test]
+fn a_tenth_of_a_decade_past_a_second_bound_makes_no_phenotype() {
+    // Regenerating marrow at a million events (the follow-negative scan's
+    // CyFlow seed 3200017: 35 % hematogones, no blasts): 8,491 hematogones
+    // of the CD58-bright tail, 0.58 decades beyond the CD58 bound and 0.11
+    // beyond the CD38 one, were called a blast cluster (POSITIVE at
+    // 0.94 %). The bounds are drawn at 0.2 decades or more from their
+    // references; less than that past a second bound is no aberrancy.
+    let cfg = Config {
+        events: 1_000_000,
+        seed: 3_200_017,
+        hematogone_fraction: 0.35,
+        realism: 1.0,
+        ..Config::default()
+    };
+    let (_, report, _) = run_site(
+        &cfg,
+        Some(Instrument::Cyflow),
+        "cd58-tail",
+        &Settings::default(),
+    );
+    assert_eq!(report.status, Status::Negative, "{}", report.reason);
+}
