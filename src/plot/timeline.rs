@@ -3,8 +3,10 @@
 //! below the LLOQ an open dot, a NEGATIVE site a downward triangle at the
 //! LOD it reached (the disease, if any, is below it), and a NOT EVALUABLE
 //! site a grey band over the whole axis with no point at all: it must not
-//! look like a negative. Each site carries short marks at its LOD (dashed)
-//! and LLOQ (solid).
+//! look like a negative. A level the panel can only bound from below
+//! (CD19-negative blasts it cannot see) carries an upward triangle beside
+//! its dot. Each site carries short marks at its LOD (dashed) and LLOQ
+//! (solid).
 
 use super::case_figures::{label_at, status_colour};
 use super::colour::REFERENCE;
@@ -195,6 +197,23 @@ pub fn draw_timeline<DB: DrawingBackend>(
                             Circle::new((x, y), 5, colour.stroke_width(2)),
                         ])
                         .map_err(draw_error)?;
+                    // A level the panel can only bound from below: the
+                    // disease may be higher.
+                    if s.mrd_percent_is_lower_bound {
+                        chart
+                            .draw_series(std::iter::once(
+                                EmptyElement::at((x, y))
+                                    + Text::new(
+                                        "▲",
+                                        (9, 0),
+                                        ("sans-serif", 14)
+                                            .into_font()
+                                            .color(&colour)
+                                            .pos(Pos::new(HPos::Left, VPos::Center)),
+                                    ),
+                            ))
+                            .map_err(draw_error)?;
+                    }
                 }
             }
         }
@@ -209,12 +228,23 @@ pub fn draw_timeline<DB: DrawingBackend>(
             )))
             .map_err(draw_error)?;
     }
-    legend
-        .draw(&Text::new(
-            "● MRD (≥ LLOQ, 95% CI)   ○ positive below LLOQ   ▼ negative at the LOD reached   grey band: NOT EVALUABLE (no result)   marks: LOD dashed, LLOQ solid",
-            (14, 12),
-            ("sans-serif", 12).into_font().color(&BLACK),
-        ))
-        .map_err(draw_error)?;
+    for (line, y) in [
+        (
+            "● MRD (≥ LLOQ, 95% CI)   ○ positive below LLOQ   ▲ beside a dot: a lower bound (blasts the panel cannot see)",
+            4,
+        ),
+        (
+            "▼ negative at the LOD reached   grey band: NOT EVALUABLE (no result)   marks: LOD dashed, LLOQ solid",
+            20,
+        ),
+    ] {
+        legend
+            .draw(&Text::new(
+                line,
+                (14, y),
+                ("sans-serif", 12).into_font().color(&BLACK),
+            ))
+            .map_err(draw_error)?;
+    }
     Ok(())
 }
