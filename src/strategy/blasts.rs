@@ -621,10 +621,10 @@ struct Departure {
 /// two a phenotype needs. The bounds are drawn with margins of 0.2
 /// decades or more around their references; a centre closer to a bound
 /// than the finest of those margins is where a population happens to
-/// fall, not an aberrancy. Pieces of the hematogones' CD58-bright tail 0.57-0.64
-/// decades beyond the CD58 bound were called on 0.02 (2.5 M events) and
-/// then 0.11-0.12 decades beyond the CD38 one (a million events, 35 %
-/// hematogones).
+/// fall, not an aberrancy. Pieces of the hematogones' CD58-bright tail
+/// 0.57-0.64 decades beyond the CD58 bound were called on 0.02 (2.5 M
+/// events) and then 0.11-0.12 decades beyond the CD38 one (a million
+/// events, 35 % hematogones).
 const MIN_MARKER_DEPARTURE: f64 = 0.2;
 
 impl Departure {
@@ -1331,6 +1331,14 @@ fn split_wide_departing(
 /// phenotype the events of [`residual_component`] lie.
 const RESIDUAL_RADIUS: f64 = 0.5;
 
+/// Whether `x` lies within [`RESIDUAL_RADIUS`] of the patient's phenotype
+/// `centre` on every marker.
+fn near_phenotype(x: &[f64], centre: &[f64]) -> bool {
+    x.iter()
+        .zip(centre)
+        .all(|(v, c)| (v - c).abs() <= RESIDUAL_RADIUS)
+}
+
 /// At follow-up, a component for the events within [`RESIDUAL_RADIUS`] of
 /// the patient's expected phenotype (`centre`, the mixture's
 /// coordinates) on every marker, at their own mean and spread, when they
@@ -1362,11 +1370,7 @@ fn residual_component(
     }
     let near: Vec<&[f64]> = rows
         .chunks_exact(d)
-        .filter(|x| {
-            x.iter()
-                .zip(centre)
-                .all(|(v, c)| (v - c).abs() <= RESIDUAL_RADIUS)
-        })
+        .filter(|x| near_phenotype(x, centre))
         .collect();
     if (near.len() as u64) < lod_events.max(2) {
         return None;
@@ -1634,12 +1638,15 @@ fn release_lone_cd10_piles(
     let Some(cd10) = f.dim(Marker::Cd(10)) else {
         return;
     };
+    let called: Vec<usize> = (0..clusters.len()).filter(|&c| clusters[c].blast).collect();
+    if called.is_empty() {
+        return;
+    }
     let (events, saturated) = saturated_counts(f, rows, assigned, clusters, cfg);
     let piled = |c: usize| {
         events[c] > 0 && saturated[c][cd10] as f64 >= MAX_SATURATED_SHARE * events[c] as f64
     };
-    let called: Vec<usize> = (0..clusters.len()).filter(|&c| clusters[c].blast).collect();
-    if called.is_empty() || !called.iter().all(|&c| piled(c)) {
+    if !called.iter().all(|&c| piled(c)) {
         return;
     }
     for c in called {
@@ -2120,12 +2127,10 @@ pub fn find_blasts(
                 let mut with = means.clone();
                 with.push(centre.clone());
                 let seeded = fit(with);
-                let held = seeded.components.iter().any(|c| {
-                    c.mean
-                        .iter()
-                        .zip(centre)
-                        .all(|(m, e)| (m - e).abs() <= RESIDUAL_RADIUS)
-                });
+                let held = seeded
+                    .components
+                    .iter()
+                    .any(|c| near_phenotype(&c.mean, centre));
                 if held { seeded } else { fit(means) }
             }
             None => fit(means),
