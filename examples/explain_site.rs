@@ -62,6 +62,9 @@ fn main() {
         file,
         panel: Vec::new(),
     };
+    if let Some(expected) = &settings.expected_phenotype {
+        println!("expected:     {:?}", expected.centre);
+    }
     let (report, gating) = analyze_site(&site, &settings);
     println!("{:?}: {}", report.status, report.reason);
     let Some(auto) = gating.and_then(|g| g.automatic) else {
