@@ -1552,29 +1552,28 @@ pub const NONSPECIFIC_RANGE: f64 = 1.2;
 /// a saturation artefact.
 const MAX_SATURATED_SHARE: f64 = 0.5;
 
-/// Events of each called blast cluster, and of them how many sit at the
-/// top of each scale (at or above [`BlastSettings::saturated_centre`]).
+/// How many of each cluster's events sit at the top of each scale (at or
+/// above [`BlastSettings::saturated_centre`]); one pass, read by
+/// [`release_saturated`] and [`release_lone_cd10_piles`] (the events stay
+/// with their clusters between the two, only the calls change).
 fn saturated_counts(
     f: &Features<'_>,
     rows: &[f64],
     assigned: &[usize],
-    clusters: &[Cluster],
+    clusters: usize,
     cfg: &BlastSettings,
-) -> (Vec<u64>, Vec<Vec<u64>>) {
+) -> Vec<Vec<u64>> {
     let d = f.dims();
     let top = cfg.saturated_centre * f.scale;
-    let mut events = vec![0u64; clusters.len()];
-    let mut saturated = vec![vec![0u64; d]; clusters.len()];
+    let mut saturated = vec![vec![0u64; d]; clusters];
     for (x, &c) in rows.chunks_exact(d.max(1)).zip(assigned) {
-        if !clusters[c].blast {
-            continue;
-        }
-        events[c] += 1;
-        for (n, v) in saturated[c].iter_mut().zip(x) {
-            *n += u64::from(*v >= top);
+        if let Some(counts) = saturated.get_mut(c) {
+            for (n, v) in counts.iter_mut().zip(x) {
+                *n += u64::from(*v >= top);
+            }
         }
     }
-    (events, saturated)
+    saturated
 }
 
 /// The finding that releases a saturated cluster.
@@ -1593,15 +1592,8 @@ fn saturation_finding(n: u64, events: u64, marker: Marker) -> String {
 /// as many unsaturated events their cluster's centre stays below the top
 /// (mature B cells piled at the top of CD20, their CD10 raised and CD34
 /// pushed negative by the wrong compensation, in a regenerating marrow).
-fn release_saturated(
-    f: &Features<'_>,
-    rows: &[f64],
-    assigned: &[usize],
-    clusters: &mut [Cluster],
-    cfg: &BlastSettings,
-) {
+fn release_saturated(f: &Features<'_>, saturated: &[Vec<u64>], clusters: &mut [Cluster]) {
     let cd10 = f.dim(Marker::Cd(10));
-    let (events, saturated) = saturated_counts(f, rows, assigned, clusters, cfg);
     for (c, cluster) in clusters.iter_mut().enumerate() {
         let Some((k, &n)) = saturated[c]
             .iter()
@@ -1611,11 +1603,12 @@ fn release_saturated(
         else {
             continue;
         };
-        if cluster.blast && events[c] > 0 && n as f64 >= MAX_SATURATED_SHARE * events[c] as f64 {
+        let events = cluster.events;
+        if cluster.blast && events > 0 && n as f64 >= MAX_SATURATED_SHARE * events as f64 {
             cluster.blast = false;
             cluster
                 .aberrancies
-                .push(saturation_finding(n, events[c], f.markers[k]));
+                .push(saturation_finding(n, events, f.markers[k]));
         }
     }
 }
@@ -1628,13 +1621,7 @@ fn release_saturated(
 /// phenotype it does not have (regenerating marrow at a million events:
 /// 39 to 168 of the brightest hematogones piled at the CD10 top read as
 /// CD34+ CD20+, an asynchrony, and were called).
-fn release_lone_cd10_piles(
-    f: &Features<'_>,
-    rows: &[f64],
-    assigned: &[usize],
-    clusters: &mut [Cluster],
-    cfg: &BlastSettings,
-) {
+fn release_lone_cd10_piles(f: &Features<'_>, saturated: &[Vec<u64>], clusters: &mut [Cluster]) {
     let Some(cd10) = f.dim(Marker::Cd(10)) else {
         return;
     };
@@ -1642,16 +1629,23 @@ fn release_lone_cd10_piles(
     if called.is_empty() {
         return;
     }
-    let (events, saturated) = saturated_counts(f, rows, assigned, clusters, cfg);
+    let at_top = |c: usize| {
+        saturated
+            .get(c)
+            .and_then(|s| s.get(cd10))
+            .copied()
+            .unwrap_or(0)
+    };
     let piled = |c: usize| {
-        events[c] > 0 && saturated[c][cd10] as f64 >= MAX_SATURATED_SHARE * events[c] as f64
+        let events = clusters[c].events;
+        events > 0 && at_top(c) as f64 >= MAX_SATURATED_SHARE * events as f64
     };
     if !called.iter().all(|&c| piled(c)) {
         return;
     }
     for c in called {
         clusters[c].blast = false;
-        let finding = saturation_finding(saturated[c][cd10], events[c], Marker::Cd(10));
+        let finding = saturation_finding(at_top(c), clusters[c].events, Marker::Cd(10));
         clusters[c].aberrancies.push(format!(
             "{finding}, and no blast cluster off the top of the scale beside it"
         ));
@@ -2102,14 +2096,15 @@ pub fn find_blasts(
                 judge_against_hematogones(&f, &bounds, &mature_b, &model, &mut clusters, cfg);
             measure_overlap(&model, &rows, &assigned, &mut clusters, &departing);
             release_unseparated_clusters(&mut clusters, cfg);
-            release_saturated(&f, &rows, &assigned, &mut clusters, cfg);
+            let saturated = saturated_counts(&f, &rows, &assigned, clusters.len(), cfg);
+            release_saturated(&f, &saturated, &mut clusters);
             let tails = release_tails(&model, &rows, &assigned, &mut clusters);
             // Not split again: a piece of a skewed tail splits into pieces
             // of the same tail.
             release_marker_tails(&model, &rows, &assigned, &mut clusters, &joined);
             release_orphaned_pieces(&model, &mut clusters, &joined);
             absorb_split_blast_components(&model, &mut clusters, cfg);
-            release_lone_cd10_piles(&f, &rows, &assigned, &mut clusters, cfg);
+            release_lone_cd10_piles(&f, &saturated, &mut clusters);
             (model, assigned, clusters, hematogone_reference, tails)
         };
         // At follow-up the patient's phenotype starts a component too, so
