@@ -697,6 +697,20 @@ fn rare_blasts_merged_with_a_hematogone_tail_are_split_from_it() {
     );
 }
 
+/// The diagnostic marrow of a follow-up case as the MRD table simulates it:
+/// 100,000 events of messy marrow, 30 % blasts of the default phenotype,
+/// 2 % hematogones.
+fn diagnostic_marrow(seed: u64) -> Config {
+    Config {
+        events: 100_000,
+        seed,
+        blast_fraction: 0.3,
+        hematogone_fraction: 0.02,
+        realism: 1.0,
+        ..Config::default()
+    }
+}
+
 /// The settings of a follow-up time point as `follow` makes them: the
 /// MRD sensitivity (10^-4) and the phenotype of the blasts of the
 /// diagnostic marrow `diagnosis` (simulated, written as `instrument`).
@@ -754,14 +768,7 @@ fn a_weak_cluster_among_the_hematogone_tails_is_not_called_at_follow_up() {
 /// tube of 5 million events with 0.001 % blasts (about 55) is analysed with
 /// it. Returns the status, the blasts called and the events called.
 fn residual_site(seed: u64, instrument: Instrument) -> (Status, usize, usize, String) {
-    let diagnosis = Config {
-        events: 100_000,
-        seed: seed + 500_000,
-        blast_fraction: 0.3,
-        hematogone_fraction: 0.02,
-        realism: 1.0,
-        ..Config::default()
-    };
+    let diagnosis = diagnostic_marrow(seed + 500_000);
     let settings = follow_up_settings(
         &diagnosis,
         instrument,
@@ -844,14 +851,7 @@ fn a_hundredth_of_a_decade_past_a_second_bound_makes_no_phenotype() {
     // CD58 bound and 0.02 beyond the CD38 one, counted as two markers
     // left and were called MRD POSITIVE at 0.28 %. A marker counts among
     // the two only when left by a tenth of a decade.
-    let diagnosis = Config {
-        events: 100_000,
-        seed: 700_026,
-        blast_fraction: 0.3,
-        hematogone_fraction: 0.02,
-        realism: 1.0,
-        ..Config::default()
-    };
+    let diagnosis = diagnostic_marrow(700_026);
     let settings = follow_up_settings(&diagnosis, Instrument::Kaluza, "corner-diagnosis");
     let follow_up = Config {
         events: 2_500_000,
@@ -954,14 +954,7 @@ fn blasts_seen_through_a_cd19_only_tube_after_cd19_therapy_are_a_lower_bound() {
     // the 0.01 % it counted stood beside a plain "note", read as the
     // patient's MRD level for a true 1 %. Those blasts are only the part
     // this panel can see: the level is reported as a lower bound.
-    let diagnosis = Config {
-        events: 100_000,
-        seed: 700_063,
-        blast_fraction: 0.3,
-        hematogone_fraction: 0.02,
-        realism: 1.0,
-        ..Config::default()
-    };
+    let diagnosis = diagnostic_marrow(700_063);
     let settings = Settings {
         cd19_directed_therapy: true,
         ..follow_up_settings(&diagnosis, Instrument::Cyflow, "cd19-only-diagnosis")
@@ -998,14 +991,7 @@ fn the_patients_phenotype_carves_no_cluster_from_regenerating_hematogones() {
     // was NEGATIVE. The phenotype no longer starts a component; residual
     // blasts there get one fitted to the events at it alone, kept only when
     // called.
-    let diagnosis = Config {
-        events: 100_000,
-        seed: 3_700_007,
-        blast_fraction: 0.3,
-        hematogone_fraction: 0.02,
-        realism: 1.0,
-        ..Config::default()
-    };
+    let diagnosis = diagnostic_marrow(3_700_007);
     let settings = follow_up_settings(&diagnosis, Instrument::Kaluza, "carve-diagnosis");
     let follow_up = Config {
         events: 1_000_000,
