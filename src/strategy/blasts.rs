@@ -827,6 +827,13 @@ fn call_pieces_beside_blasts<T>(
 /// sample's own hematogones serve as a reference.
 const MIN_HEMATOGONE_REFERENCE: u64 = 100;
 
+/// ... and the share of the CD19+CD10+ events they must hold: a few
+/// hundred odd events inside the bounds (saturated, or CD58-negative
+/// debris) among hundreds of thousands of precursors are not the
+/// sample's hematogones, and against their narrow level every real
+/// hematogone looked off.
+const MIN_HEMATOGONE_SHARE: f64 = 0.01;
+
 /// With one level marker in the panel, the departure beyond the
 /// hematogones' spread it needs (decades).
 const SINGLE_LEVEL_MARKER_DEPARTURE: f64 = 0.3;
@@ -872,6 +879,7 @@ fn judge_against_hematogones(
     bounds: &[Bound],
     mature_b: &[Option<Level>],
     model: &Mixture,
+    event_means: &[Option<Vec<f64>>],
     clusters: &mut [Cluster],
     cfg: &BlastSettings,
 ) -> (Option<String>, Vec<bool>, Vec<bool>) {
@@ -901,7 +909,9 @@ fn judge_against_hematogones(
         .iter()
         .filter_map(|&(m, dir)| f.dim(m).map(|d| (d, m, dir)))
         .collect();
-    if events < MIN_HEMATOGONE_REFERENCE || markers.is_empty() {
+    let candidates: u64 = clusters.iter().map(|c| c.events).sum();
+    let least = MIN_HEMATOGONE_REFERENCE.max((candidates as f64 * MIN_HEMATOGONE_SHARE) as u64);
+    if events < least || markers.is_empty() {
         return (None, departing, joined);
     }
     // Two markers beyond the spread make a phenotype; a panel with only one
@@ -962,11 +972,14 @@ fn judge_against_hematogones(
         // Normal precursors move along all of them together; blasts that
         // gained CD20 while keeping the earliest precursors' CD10 are not
         // further along (that asynchrony is itself leukaemic).
-        let stage = paths
-            .iter()
-            .map(|&(d, start, end)| ((mean[d] - start) / (end - start)).clamp(0.0, 1.0))
-            .reduce(f64::min)
-            .unwrap_or(0.0);
+        let stage_at = |mean: &[f64]| {
+            paths
+                .iter()
+                .map(|&(d, start, end)| ((mean[d] - start) / (end - start)).clamp(0.0, 1.0))
+                .reduce(f64::min)
+                .unwrap_or(0.0)
+        };
+        let stage = stage_at(mean);
         let departures: Vec<(Marker, Direction, f64)> = reference
             .iter()
             .map(|&(d, m, dir, level, spread)| {
@@ -985,6 +998,17 @@ fn judge_against_hematogones(
                 .then(|| jointly_off_level(&reference, mature_b, stage, mean))
                 .flatten()
                 .filter(|_| jointly_off_level(&inside_reference, mature_b, stage, mean).is_some())
+                // The fitted centre of a wide sample's cluster leans to the
+                // seeds that joined the fit; the events it holds must be
+                // off the level too.
+                .filter(|_| {
+                    event_means
+                        .get(c)
+                        .and_then(Option::as_ref)
+                        .is_none_or(|own| {
+                            jointly_off_level(&reference, mature_b, stage_at(own), own).is_some()
+                        })
+                })
         };
         if !beyond_spread && let Some(why) = jointly() {
             cluster.blast = true;
@@ -1963,6 +1987,36 @@ fn expected_centre(f: &Features, expected: &Phenotype, fit_rows: &[f64]) -> Vec<
         .collect()
 }
 
+/// The mean of the rows (`d` values each) assigned to each of `clusters`
+/// clusters; `None` for a cluster without events.
+fn event_means(
+    rows: &[f64],
+    d: usize,
+    assigned: &[usize],
+    clusters: usize,
+) -> Vec<Option<Vec<f64>>> {
+    let mut sums = vec![0.0; clusters * d];
+    let mut counts = vec![0u64; clusters];
+    for (x, &c) in rows.chunks_exact(d.max(1)).zip(assigned) {
+        if let Some(sum) = sums.get_mut(c * d..(c + 1) * d) {
+            sum.iter_mut().zip(x).for_each(|(s, v)| *s += v);
+            counts[c] += 1;
+        }
+    }
+    counts
+        .iter()
+        .enumerate()
+        .map(|(c, &n)| {
+            (n > 0).then(|| {
+                sums[c * d..(c + 1) * d]
+                    .iter()
+                    .map(|s| s / n as f64)
+                    .collect()
+            })
+        })
+        .collect()
+}
+
 /// Searches the CD19+CD10+ events of a prepared site for blast clusters.
 /// `expected` (the patient's leukaemia-associated phenotype, at follow-up)
 /// gives the events near that phenotype a component of their own when no
@@ -2092,8 +2146,15 @@ pub fn find_blasts(
                         && pattern,
                 });
             }
-            let (hematogone_reference, departing, joined) =
-                judge_against_hematogones(&f, &bounds, &mature_b, &model, &mut clusters, cfg);
+            let (hematogone_reference, departing, joined) = judge_against_hematogones(
+                &f,
+                &bounds,
+                &mature_b,
+                &model,
+                &event_means(&rows, d, &assigned, model.components.len()),
+                &mut clusters,
+                cfg,
+            );
             measure_overlap(&model, &rows, &assigned, &mut clusters, &departing);
             release_unseparated_clusters(&mut clusters, cfg);
             let saturated = saturated_counts(&f, &rows, &assigned, clusters.len(), cfg);
