@@ -29,7 +29,8 @@ use super::export::{any_of, set_parent};
 use super::markers::Marker;
 use super::mixture::{self, Mixture};
 use super::pregate::{
-    GateRecord, PreGates, View, count, indices_where, masked_median, median_of_indices, names,
+    GateRecord, PreGates, View, count, indices_where, masked_median, masked_quantiles,
+    median_of_indices, names,
 };
 use super::prepare::{LOGICLE, Prepared};
 use crate::gate::{Dimension, Gate, GateKind};
@@ -157,16 +158,60 @@ pub struct Bound {
     /// by dimension.
     #[serde(skip)]
     with: Option<(usize, f64)>,
+    /// How far the bound eases along normal maturation.
+    #[serde(skip)]
+    eases: Option<Maturation>,
     /// What the bound says, e.g. "CD38 at least 0.2 decades above mature B
     /// cells".
     pub meaning: String,
 }
 
+/// A bound that eases along normal maturation: late precursors (CD20
+/// risen from the lymphocytes' level towards the mature B cells', CD10
+/// faded from the brightest CD10+ B cells' towards theirs) have lost the
+/// early precursors' CD38 on their way to the mature-B level, so the
+/// CD38 bound comes down by `decades` times the stage. The stage is the
+/// earliest that any of `path` shows: blasts that gained CD20 while
+/// keeping the earliest precursors' bright CD10 are not further along.
+#[derive(Debug, Clone, PartialEq)]
+struct Maturation {
+    /// (dimension, level at the start, level at the mature-B end).
+    path: Vec<(usize, f64, f64)>,
+    /// How far the bound comes down at the end of the path.
+    decades: f64,
+}
+
+impl Maturation {
+    /// How far along the path `x` is, 0 (start) to 1 (mature B cells).
+    fn stage(&self, x: &[f64]) -> f64 {
+        self.path
+            .iter()
+            .map(|&(d, from, to)| ((x[d] - from) / (to - from)).clamp(0.0, 1.0))
+            .reduce(f64::min)
+            .unwrap_or(0.0)
+    }
+}
+
 impl Bound {
+    /// How far (decades) `x` lies beyond the bound, at most
+    /// [`MAX_PER_BOUND`]; 0 inside it.
     fn departure(&self, x: &[f64]) -> f64 {
+        self.departure_eased(x, 0.0)
+    }
+
+    /// [`Bound::departure`] of a population's centre, the bound eased as
+    /// far as the centre is along maturation ([`Maturation`]). Single
+    /// events (the seeds) are judged by the bound itself: one event's
+    /// CD20 and CD10 say little of its stage.
+    fn departure_of_centre(&self, x: &[f64]) -> f64 {
+        let eased = self.eases.as_ref().map_or(0.0, |m| m.decades * m.stage(x));
+        self.departure_eased(x, eased)
+    }
+
+    fn departure_eased(&self, x: &[f64], eased: f64) -> f64 {
         let d = match self.direction {
-            Direction::Below => self.decades - x[self.dim],
-            Direction::Above => x[self.dim] - self.decades,
+            Direction::Below => self.decades - eased - x[self.dim],
+            Direction::Above => x[self.dim] - self.decades - eased,
         };
         let d = match self.with {
             Some((dim, bound)) => d.min(x[dim] - bound),
@@ -490,11 +535,20 @@ impl<'a> Features<'a> {
     }
 }
 
+/// How far above the B-cell reference the CD38 bound sits (decades) for
+/// early precursors.
+const CD38_MARGIN: f64 = 0.2;
+
+/// The brightest CD10+ B cells' CD10: this quantile of the CD19+CD10+
+/// events' CD10 (the earliest precursors', or the blasts').
+const BRIGHTEST_CD10_QUANTILE: f64 = 0.95;
+
 /// The normal bounds of a CD10+ B precursor, from the references.
 fn normal_bounds(
     f: &Features<'_>,
     lymph: &[Option<Level>],
     mature_b: &[Option<Level>],
+    brightest_cd10: Option<f64>,
 ) -> Vec<Bound> {
     let mut bounds = Vec::new();
     // The B-cell reference: mature B cells when there are enough, else the
@@ -507,7 +561,33 @@ fn normal_bounds(
             "lymphocytes"
         }
     };
-    let mut push = |m: Marker, direction, decades: f64, with, meaning: String| {
+    // The maturation path from the earliest precursors to the mature B
+    // cells, along each marker that changes on the way by enough to tell
+    // the stage: CD20 rises from the lymphocytes' level, CD10 fades from
+    // the brightest CD10+ B cells'.
+    let path: Vec<(usize, f64, f64)> = [
+        (
+            Marker::Cd(20),
+            f.dim(Marker::Cd(20))
+                .and_then(|d| lymph[d])
+                .map(|l| l.median),
+        ),
+        (Marker::Cd(10), brightest_cd10),
+    ]
+    .into_iter()
+    .filter_map(|(m, start)| {
+        let d = f.dim(m)?;
+        let (start, end) = (start?, mature_b[d]?.median);
+        ((end - start).abs() >= MIN_MATURATION_SPAN).then_some((d, start, end))
+    })
+    .collect();
+    let along_maturation = |decades: f64| {
+        (path.len() == 2).then(|| Maturation {
+            path: path.clone(),
+            decades,
+        })
+    };
+    let mut push = |m: Marker, direction, decades: f64, with, eases, meaning: String| {
         if let Some(dim) = f.dim(m) {
             bounds.push(Bound {
                 marker: m.name(),
@@ -515,6 +595,7 @@ fn normal_bounds(
                 direction,
                 decades,
                 with,
+                eases,
                 meaning,
             });
         }
@@ -527,20 +608,28 @@ fn normal_bounds(
                 Direction::Below,
                 l.median - 1.3,
                 None,
+                None,
                 "CD45 no more than 1.3 decades below the lymphocytes (the earliest hematogones are CD45 dim, never negative)".into(),
             );
     }
     if let Some(d) = f.dim(Marker::Cd(38))
         && let Some(l) = b_ref(d)
     {
+        let eases = along_maturation(CD38_MARGIN);
         push(
             Marker::Cd(38),
             Direction::Below,
-            l.median + 0.2,
+            l.median + CD38_MARGIN,
             None,
+            eases.clone(),
             format!(
-                "CD38 at least 0.2 decades above {} (hematogones are CD38 bright)",
-                b_name(d)
+                "CD38 at least {CD38_MARGIN} decades above {} (hematogones are CD38 bright){}",
+                b_name(d),
+                if eases.is_some() {
+                    ", coming down to their level along maturation (CD20 rising, CD10 fading)"
+                } else {
+                    ""
+                }
             ),
         );
     }
@@ -551,6 +640,7 @@ fn normal_bounds(
             Marker::Cd(58),
             Direction::Above,
             l.median + 0.5,
+            None,
             None,
             format!(
                 "CD58 at most 0.5 decades above {} (hematogones are not CD58 bright)",
@@ -565,6 +655,7 @@ fn normal_bounds(
             Marker::Cd(81),
             Direction::Below,
             l.median,
+            None,
             None,
             format!(
                 "CD81 at least at {} (hematogones are CD81 bright)",
@@ -582,6 +673,7 @@ fn normal_bounds(
             Direction::Above,
             b34,
             Some((d20, b20)),
+            None,
             "CD34 and CD20 not both positive (hematogones lose CD34 before CD20 appears)".into(),
         );
     }
@@ -598,6 +690,7 @@ fn normal_bounds(
                 m,
                 Direction::Above,
                 l.median + (3.0 * l.sd).max(0.5) + 0.3,
+                None,
                 None,
                 format!("{} negative (a leukemia-associated antigen)", m.name()),
             );
@@ -629,7 +722,7 @@ const MIN_MARKER_DEPARTURE: f64 = 0.2;
 
 impl Departure {
     fn of(bounds: &[Bound], x: &[f64], cfg: &BlastSettings) -> Departure {
-        let each: Vec<f64> = bounds.iter().map(|b| b.departure(x)).collect();
+        let each: Vec<f64> = bounds.iter().map(|b| b.departure_of_centre(x)).collect();
         let left: Vec<(&Bound, f64)> = bounds
             .iter()
             .zip(each.iter().copied())
@@ -2051,7 +2144,11 @@ pub fn find_blasts(
             .collect()
     };
     let (lymph, mature_b) = rayon::join(|| levels_of(lymph_idx), || levels_of(&mature_b_idx));
-    let bounds = normal_bounds(&f, &lymph, &mature_b);
+    let brightest_cd10 = f.dim(Marker::Cd(10)).and_then(|d| {
+        masked_quantiles(f.columns[d], &g.cd10_positive, &[BRIGHTEST_CD10_QUANTILE])
+            .map(|q| q[0] * f.scale)
+    });
+    let bounds = normal_bounds(&f, &lymph, &mature_b, brightest_cd10);
     let mut references = Vec::new();
     for (name, levels) in [("lymphocytes", &lymph), ("mature B cells", &mature_b)] {
         for (k, l) in levels.iter().enumerate() {
@@ -2352,6 +2449,35 @@ mod tests {
             relative <= 0.10 && hits as f64 >= precision * found as f64,
             "{label}, seed {seed}, blasts {blasts}: found {found} ({hits} true) of {truth}"
         );
+    }
+
+    #[test]
+    fn the_cd38_bound_comes_down_only_for_centres_late_on_every_path_marker() {
+        // Dimensions: CD20, CD10, CD38. CD20 rises 1 -> 3, CD10 fades
+        // 3 -> 1 from the earliest precursors to the mature B cells; the
+        // bound is 2.2 (0.2 above mature B cells' 2.0), 0.2 lower at the
+        // end of the path.
+        let bound = Bound {
+            marker: "CD38".into(),
+            dim: 2,
+            direction: Direction::Below,
+            decades: 2.2,
+            with: None,
+            eases: Some(Maturation {
+                path: vec![(0, 1.0, 3.0), (1, 3.0, 1.0)],
+                decades: 0.2,
+            }),
+            meaning: String::new(),
+        };
+        let at_mature_b_level = |cd20: f64, cd10: f64| [cd20, cd10, 2.0];
+        // Early precursors' stage: the whole 0.2 decades below the bound.
+        assert!((bound.departure_of_centre(&at_mature_b_level(1.0, 3.0)) - 0.2).abs() < 1e-12);
+        // Three quarters along on both markers: 0.05 left.
+        assert!((bound.departure_of_centre(&at_mature_b_level(2.5, 1.5)) - 0.05).abs() < 1e-12);
+        // CD20 gained while the earliest CD10 is kept: not further along.
+        assert!((bound.departure_of_centre(&at_mature_b_level(3.0, 3.0)) - 0.2).abs() < 1e-12);
+        // A single event is judged by the bound itself.
+        assert!((bound.departure(&at_mature_b_level(2.5, 1.5)) - 0.2).abs() < 1e-12);
     }
 
     #[test]
