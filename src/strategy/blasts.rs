@@ -184,12 +184,18 @@ struct Maturation {
 impl Maturation {
     /// How far along the path `x` is, 0 (start) to 1 (mature B cells).
     fn stage(&self, x: &[f64]) -> f64 {
-        self.path
-            .iter()
-            .map(|&(d, from, to)| ((x[d] - from) / (to - from)).clamp(0.0, 1.0))
-            .reduce(f64::min)
-            .unwrap_or(0.0)
+        stage_along(&self.path, x)
     }
+}
+
+/// How far along a maturation `path` ((dimension, start, end) per marker)
+/// a centre `x` is, 0 (start) to 1 (end): the earliest stage any of the
+/// path's markers shows (0 without markers).
+fn stage_along(path: &[(usize, f64, f64)], x: &[f64]) -> f64 {
+    path.iter()
+        .map(|&(d, from, to)| ((x[d] - from) / (to - from)).clamp(0.0, 1.0))
+        .reduce(f64::min)
+        .unwrap_or(0.0)
 }
 
 impl Bound {
@@ -964,6 +970,8 @@ const LEVEL_MARKERS: [(Marker, Direction); 3] = [
 /// the maturation path: the level expected at its CD20, interpolated
 /// between the reference hematogones and the mature B cells. Blasts are
 /// CD20 negative or dim and keep the reference's level. Needs CD38.
+/// `event_means` are the means of the events each cluster holds: the joint
+/// test must hold at them as well as at the fitted centres.
 /// Returns the reference in words, the clusters that leave the
 /// hematogones' level and those called only as pieces of a blast cluster
 /// beside them ([`ContinuumStart::join_pieces`]).
@@ -1065,13 +1073,7 @@ fn judge_against_hematogones(
         // Normal precursors move along all of them together; blasts that
         // gained CD20 while keeping the earliest precursors' CD10 are not
         // further along (that asynchrony is itself leukaemic).
-        let stage_at = |mean: &[f64]| {
-            paths
-                .iter()
-                .map(|&(d, start, end)| ((mean[d] - start) / (end - start)).clamp(0.0, 1.0))
-                .reduce(f64::min)
-                .unwrap_or(0.0)
-        };
+        let stage_at = |mean: &[f64]| stage_along(&paths, mean);
         let stage = stage_at(mean);
         let departures: Vec<(Marker, Direction, f64)> = reference
             .iter()
