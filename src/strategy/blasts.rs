@@ -2082,33 +2082,23 @@ fn expected_centre(f: &Features, expected: &Phenotype, fit_rows: &[f64]) -> Vec<
         .collect()
 }
 
-/// The mean of the rows (`d` values each) assigned to each of `clusters`
-/// clusters; `None` for a cluster without events.
+/// The mean of the rows (`d` values each) assigned to each cluster, whose
+/// event counts are `counts`; `None` for a cluster without events.
 fn event_means(
     rows: &[f64],
     d: usize,
     assigned: &[usize],
-    clusters: usize,
+    counts: &[u64],
 ) -> Vec<Option<Vec<f64>>> {
-    let mut sums = vec![0.0; clusters * d];
-    let mut counts = vec![0u64; clusters];
+    let mut sums = vec![0.0; counts.len() * d];
     for (x, &c) in rows.chunks_exact(d.max(1)).zip(assigned) {
         if let Some(sum) = sums.get_mut(c * d..(c + 1) * d) {
             sum.iter_mut().zip(x).for_each(|(s, v)| *s += v);
-            counts[c] += 1;
         }
     }
-    counts
-        .iter()
-        .enumerate()
-        .map(|(c, &n)| {
-            (n > 0).then(|| {
-                sums[c * d..(c + 1) * d]
-                    .iter()
-                    .map(|s| s / n as f64)
-                    .collect()
-            })
-        })
+    sums.chunks_exact(d.max(1))
+        .zip(counts)
+        .map(|(sum, &n)| (n > 0).then(|| sum.iter().map(|s| s / n as f64).collect()))
         .collect()
 }
 
@@ -2250,7 +2240,7 @@ pub fn find_blasts(
                 &bounds,
                 &mature_b,
                 &model,
-                &event_means(&rows, d, &assigned, model.components.len()),
+                &event_means(&rows, d, &assigned, &counts),
                 &mut clusters,
                 cfg,
             );
