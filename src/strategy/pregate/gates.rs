@@ -396,18 +396,19 @@ pub(super) fn b_lineage(
 }
 
 /// CD10+ within CD19+ (gate 6). The negative reference is the CD10- majority of
-/// viable CD19- cells (lymphocytes, monocytes, erythroid, precursors);
+/// viable CD19- cells (lymphocytes, monocytes, erythroid, precursors:
+/// `cd19_negative`, the viable events outside `b_lineage`);
 /// CD10 is never judged outside CD19+ (mature neutrophils are CD10+).
 pub(super) fn cd10_positive(
     p: &Prepared,
     c: &Columns,
     viable: &[bool],
     b_lineage: &[bool],
+    cd19_negative: &[bool],
     cfg: &PregateSettings,
 ) -> Gated {
     let cd10 = c.cd10;
-    let cd19_negative: Vec<bool> = mask_where(p.events, |i| viable[i] & !b_lineage[i]);
-    let cd10_cut = negative_bound(cd10, &cd19_negative, cfg.negative_sd)
+    let cd10_cut = negative_bound(cd10, cd19_negative, cfg.negative_sd)
         .or_else(|| negative_bound(cd10, viable, cfg.negative_sd))
         .unwrap_or(0.5);
     Gated {

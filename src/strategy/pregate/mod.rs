@@ -211,7 +211,8 @@ impl PreGates {
             return;
         }
         let cd45 = p.get(Marker::Cd(45));
-        self.lymphocytes = lymphocyte_reference(cd45, ssc, &self.viable, &self.b_lineage);
+        let cd19_negative = outside_b_lineage(&self.viable, &self.b_lineage);
+        self.lymphocytes = lymphocyte_reference(cd45, ssc, &self.viable, &cd19_negative);
     }
 
     /// The membership of the pre-gate named `name` (`names`).
@@ -304,6 +305,13 @@ impl Recorder {
     }
 }
 
+/// The viable events outside the B lineage (the viable CD19- cells).
+fn outside_b_lineage(viable: &[bool], b_lineage: &[bool]) -> Vec<bool> {
+    mask_where(viable.len().min(b_lineage.len()), |i| {
+        viable[i] & !b_lineage[i]
+    })
+}
+
 /// The lymphocyte reference of everything downstream (the blast search's
 /// bounds, stain checks, the CD19-negative search): the T/NK cells, the
 /// brightest CD45 peak among viable CD19- cells; the lymphocytes among
@@ -311,20 +319,18 @@ impl Recorder {
 /// viable cells a marrow full of CD45-dim blasts can hide the few
 /// lymphocytes under the blasts' bright tail, and the "lymphocytes" are
 /// then blasts.
+/// `cd19_negative` are the viable cells outside the B lineage
+/// ([`outside_b_lineage`]).
 fn lymphocyte_reference(
     cd45: Option<&[f32]>,
     ssc: &[f32],
     viable: &[bool],
-    b_lineage: &[bool],
+    cd19_negative: &[bool],
 ) -> Vec<usize> {
     let Some(cd45) = cd45 else {
         return Vec::new();
     };
-    let t_nk = lymphocytes(
-        cd45,
-        ssc,
-        &mask_where(cd45.len(), |i| viable[i] & !b_lineage[i]),
-    );
+    let t_nk = lymphocytes(cd45, ssc, cd19_negative);
     if t_nk.is_empty() {
         lymphocytes(cd45, ssc, viable)
     } else {
@@ -366,29 +372,41 @@ pub fn pregate(p: &Prepared, cfg: &PregateSettings) -> PreGates {
     let cells = rec.keep(gates::cells(p, &c, &stable, lymph_fsc, cfg), &stable);
     let singlets = rec.keep(gates::singlets(p, &cells, cfg), &cells);
     let viable = rec.keep(gates::viable(p, &c, &singlets, cfg), &singlets);
-    let lymph = LymphoidReference::among(c.cd45, c.ssc, &viable);
-    let blast_region = rec.keep(gates::blast_region(p, &c, &viable, &lymph), &viable);
-    let b_lineage = rec.keep(gates::b_lineage(p, &c, &viable, &lymph, cfg), &viable);
-    let (cd10_positive, lymphocytes) = rayon::join(
-        || gates::cd10_positive(p, &c, &viable, &b_lineage, cfg),
-        || lymphocyte_reference(c.cd45, c.ssc, &viable, &b_lineage),
+    // The size check reads only the gates up to here: beside the rest.
+    let (size_check, (blast_region, b_lineage, cd10_positive, lymphocytes)) = rayon::join(
+        || {
+            c.cd45.and_then(|cd45| {
+                size_check(
+                    cfg.small_event_factor,
+                    &SizeInputs {
+                        cd45,
+                        fsc: c.fsc,
+                        ssc: p.get(Marker::SscA),
+                        stable: &stable,
+                        singlets: &singlets,
+                        viable: &viable,
+                        dye_negative: dye_negative.as_deref(),
+                    },
+                )
+            })
+        },
+        || {
+            let lymph = LymphoidReference::among(c.cd45, c.ssc, &viable);
+            let blast_region = rec.keep(gates::blast_region(p, &c, &viable, &lymph), &viable);
+            let b_lineage = rec.keep(gates::b_lineage(p, &c, &viable, &lymph, cfg), &viable);
+            // The viable CD19- cells: the CD10 gate's negative reference and
+            // where the lymphocyte reference is sought first.
+            let cd19_negative = outside_b_lineage(&viable, &b_lineage);
+            let (cd10_positive, lymphocytes) = rayon::join(
+                || gates::cd10_positive(p, &c, &viable, &b_lineage, &cd19_negative, cfg),
+                || lymphocyte_reference(c.cd45, c.ssc, &viable, &cd19_negative),
+            );
+            let cd10_positive = rec.keep(cd10_positive, &b_lineage);
+            (blast_region, b_lineage, cd10_positive, lymphocytes)
+        },
     );
-    let cd10_positive = rec.keep(cd10_positive, &b_lineage);
     PreGates {
-        size_check: c.cd45.and_then(|cd45| {
-            size_check(
-                cfg.small_event_factor,
-                &SizeInputs {
-                    cd45,
-                    fsc: c.fsc,
-                    ssc: p.get(Marker::SscA),
-                    stable: &stable,
-                    singlets: &singlets,
-                    viable: &viable,
-                    dye_negative: dye_negative.as_deref(),
-                },
-            )
-        }),
+        size_check,
         lymphocytes,
         warnings,
         stable,

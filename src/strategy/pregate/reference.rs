@@ -204,7 +204,10 @@ pub fn sampled_lymphocytes(cd45: &[f32], ssc: &[f32], mask: &[bool]) -> Vec<usiz
 /// The positions `0, stride, 2·stride, …` below `n`, as a parallel
 /// iterator: a stride of a few values still reads every cache line of a
 /// column, so even a sample is gathered on every core.
-fn every_kth_position(n: usize, stride: usize) -> impl IndexedParallelIterator<Item = usize> {
+pub(super) fn every_kth_position(
+    n: usize,
+    stride: usize,
+) -> impl IndexedParallelIterator<Item = usize> {
     (0..n.div_ceil(stride))
         .into_par_iter()
         .map(move |k| k * stride)

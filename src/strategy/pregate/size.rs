@@ -2,7 +2,7 @@
 //! debris cannot imitate.
 
 use super::reference::{
-    SATURATION_DISPLAY, indices_where, median_of_indices, quantiles_of_indices,
+    SATURATION_DISPLAY, every_kth_position, indices_where, median_of_indices, quantiles_of_indices,
 };
 use crate::stats::reference_stride;
 use rayon::prelude::*;
@@ -62,7 +62,9 @@ fn fsc_of_brightest(
     let candidate = |i: usize| pool(i) && f64::from(column[i]) < SATURATION_DISPLAY;
     let stride = reference_stride(n);
     if stride > 1 {
-        let sampled: Vec<usize> = (0..n).step_by(stride).filter(|&i| candidate(i)).collect();
+        let sampled: Vec<usize> = every_kth_position(n, stride)
+            .filter(|&i| candidate(i))
+            .collect();
         if let Some(median) = median_fsc_of_brightest(&sampled, column, fsc) {
             return Some(median);
         }
@@ -100,21 +102,33 @@ pub(super) struct SizeInputs<'a> {
 }
 
 pub(super) fn size_check(factor: f64, x: &SizeInputs) -> Option<SizeCheck> {
-    let cd45_brightest_fsc = fsc_of_brightest(x.cd45, x.fsc, |i| {
-        x.stable[i] && x.dye_negative.is_none_or(|d| d[i])
-    })?;
-    let granulocyte_fsc = x
-        .ssc
-        .and_then(|ssc| fsc_of_brightest(ssc, x.fsc, |i| x.singlets[i]));
+    // The two references are independent: side by side.
+    let (cd45_brightest_fsc, granulocyte_fsc) = rayon::join(
+        || {
+            fsc_of_brightest(x.cd45, x.fsc, |i| {
+                x.stable[i] & x.dye_negative.is_none_or(|d| d[i])
+            })
+        },
+        || {
+            x.ssc
+                .and_then(|ssc| fsc_of_brightest(ssc, x.fsc, |i| x.singlets[i]))
+        },
+    );
+    let cd45_brightest_fsc = cd45_brightest_fsc?;
     let reference_fsc = granulocyte_fsc.map_or(cd45_brightest_fsc, |g| {
         cd45_brightest_fsc.max(LYMPHOCYTE_OF_GRANULOCYTE_SIZE * g)
     });
-    // Both counts in one pass.
+    // Both counts in one pass, without a branch per event.
     let limit = factor * reference_fsc;
     let (small_events, small_viable) = (0..x.fsc.len())
         .into_par_iter()
-        .filter(|&i| f64::from(x.fsc[i]) < limit)
-        .map(|i| (u64::from(x.stable[i]), u64::from(x.viable[i])))
+        .map(|i| {
+            let small = f64::from(x.fsc[i]) < limit;
+            (
+                u64::from(small & x.stable[i]),
+                u64::from(small & x.viable[i]),
+            )
+        })
         .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
     Some(SizeCheck {
         reference_fsc,
