@@ -933,6 +933,14 @@ const MIN_HEMATOGONE_REFERENCE: u64 = 100;
 /// hematogone looked off.
 const MIN_HEMATOGONE_SHARE: f64 = 0.01;
 
+/// ... and the share of the events of every cluster inside the bounds
+/// (the sample's normal-looking precursors) they must hold. The reference
+/// is chosen for its bright CD38, so a small CD38-bright piece of them is
+/// their bright tail, not their level: in regenerating marrow whose
+/// hematogones sit mostly just under the CD38-bright margin, a piece of
+/// 1.6 % of them made ordinary late hematogones look CD38 dim.
+const MIN_HEMATOGONE_SHARE_OF_INSIDE: f64 = 0.1;
+
 /// With one level marker in the panel, the departure beyond the
 /// hematogones' spread it needs (decades).
 const SINGLE_LEVEL_MARKER_DEPARTURE: f64 = 0.3;
@@ -1011,9 +1019,24 @@ fn judge_against_hematogones(
         .filter_map(|&(m, dir)| f.dim(m).map(|d| (d, m, dir)))
         .collect();
     let candidates: u64 = clusters.iter().map(|c| c.events).sum();
-    let least = MIN_HEMATOGONE_REFERENCE.max((candidates as f64 * MIN_HEMATOGONE_SHARE) as u64);
-    if events < least || markers.is_empty() {
+    // The level of every cluster inside the bounds, CD38 bright or not:
+    // where the CD38-bright reference is only the brightest piece of the
+    // hematogones, the joint test must also hold against them all.
+    let inside: Vec<usize> = (0..clusters.len())
+        .filter(|&c| clusters[c].deviation_decades == 0.0 && clusters[c].events > 0)
+        .collect();
+    let inside_events: u64 = inside.iter().map(|&c| clusters[c].events).sum();
+    let least = MIN_HEMATOGONE_REFERENCE
+        .max((candidates as f64 * MIN_HEMATOGONE_SHARE) as u64)
+        .max((inside_events as f64 * MIN_HEMATOGONE_SHARE_OF_INSIDE).ceil() as u64);
+    if markers.is_empty() || events == 0 {
         return (None, departing, joined);
+    }
+    if events < least {
+        let why = format!(
+            "no hematogone reference: the clusters inside every bound that are clearly CD38 bright hold {events} events, fewer than the {least} needed (at least {MIN_HEMATOGONE_REFERENCE}, a hundredth of the {candidates} CD19+CD10+ events and a tenth of the {inside_events} events inside the bounds: a smaller CD38-bright piece is the precursors' bright tail or odd events, not their level); bounds from the lymphocytes and mature B cells only"
+        );
+        return (Some(why), departing, joined);
     }
     // Two markers beyond the spread make a phenotype; a panel with only one
     // of them (CD38 in the ClearLLab tube) needs that one clearly beyond.
@@ -1043,12 +1066,6 @@ fn judge_against_hematogones(
             .collect()
     };
     let reference = levels_over(&normal);
-    // The level of every cluster inside the bounds, CD38 bright or not:
-    // where the CD38-bright reference is only the brightest piece of the
-    // hematogones, the joint test must also hold against them all.
-    let inside: Vec<usize> = (0..clusters.len())
-        .filter(|&c| clusters[c].deviation_decades == 0.0 && clusters[c].events > 0)
-        .collect();
     let inside_reference = levels_over(&inside);
     // The maturation path from the reference hematogones to the mature B
     // cells, along each marker that changes on the way by enough to tell
