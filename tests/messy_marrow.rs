@@ -1093,6 +1093,12 @@ fn regenerating_follow_up(seed: u64, instrument: Instrument) -> SiteReport {
     run_site(&follow_up, Some(instrument), &name, &settings).1
 }
 
+/// Asserts that [`regenerating_follow_up`] of `seed` is NEGATIVE.
+fn assert_follow_up_negative(seed: u64, instrument: Instrument) {
+    let report = regenerating_follow_up(seed, instrument);
+    assert_eq!(report.status, Status::Negative, "{}", report.reason);
+}
+
 #[test]
 fn hematogones_are_judged_by_their_own_events_where_rare_seeds_pulled_the_fit() {
     // Regenerating marrow at a million events (Attune, seed 5200015 of the
@@ -1104,8 +1110,7 @@ fn hematogones_are_judged_by_their_own_events_where_rare_seeds_pulled_the_fit() 
     // where its events average 0.47, as every other hematogone), and the
     // joint level test called it: 6.9 % MRD POSITIVE. The joint test must
     // now also hold at the centre of the events the cluster holds.
-    let report = regenerating_follow_up(5_200_015, Instrument::Attune);
-    assert_eq!(report.status, Status::Negative, "{}", report.reason);
+    assert_follow_up_negative(5_200_015, Instrument::Attune);
 }
 
 #[test]
@@ -1117,8 +1122,7 @@ fn a_few_hundred_odd_events_are_not_the_hematogone_reference() {
     // every real hematogone cluster was "beyond the spread" of the
     // sample's own hematogones and 173,000 were called (19.1 %). The
     // reference must hold a hundredth of the CD19+CD10+ events.
-    let report = regenerating_follow_up(5_200_021, Instrument::Attune);
-    assert_eq!(report.status, Status::Negative, "{}", report.reason);
+    assert_follow_up_negative(5_200_021, Instrument::Attune);
 }
 
 #[test]
@@ -1130,8 +1134,7 @@ fn a_cd38_bright_sliver_of_the_hematogones_is_not_their_level() {
     // 1 decade brighter in CD38 than the rest. Against that tail, 6,978
     // late hematogones looked CD38 dim and were called (0.77 %). The
     // reference must hold a tenth of the events inside the bounds.
-    let report = regenerating_follow_up(9_200_001, Instrument::Kaluza);
-    assert_eq!(report.status, Status::Negative, "{}", report.reason);
+    assert_follow_up_negative(9_200_001, Instrument::Kaluza);
 }
 
 #[test]
@@ -1143,6 +1146,5 @@ fn late_precursors_that_lost_cd38_towards_mature_b_cells_leave_no_cd38_bound() {
     // left the CD58 bound and, by 0.20 decades, the CD38 bound (0.2
     // decades above mature B cells at every stage): two markers, called
     // (0.53 %). The CD38 bound now comes down along maturation.
-    let report = regenerating_follow_up(5_200_022, Instrument::Macsquant);
-    assert_eq!(report.status, Status::Negative, "{}", report.reason);
+    assert_follow_up_negative(5_200_022, Instrument::Macsquant);
 }

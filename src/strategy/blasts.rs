@@ -188,6 +188,26 @@ impl Maturation {
     }
 }
 
+/// The maturation path to the mature B cells along CD20 (rising) and CD10
+/// (fading): (dimension, start, end) for each of the two the panel has,
+/// starting at `start(marker, dimension)` and ending at the mature B
+/// cells' median, kept when they differ by at least
+/// [`MIN_MATURATION_SPAN`] (enough to tell the stage).
+fn path_to_mature_b(
+    f: &Features<'_>,
+    mature_b: &[Option<Level>],
+    start: impl Fn(Marker, usize) -> Option<f64>,
+) -> Vec<(usize, f64, f64)> {
+    [Marker::Cd(20), Marker::Cd(10)]
+        .into_iter()
+        .filter_map(|m| {
+            let d = f.dim(m)?;
+            let (start, end) = (start(m, d)?, mature_b[d]?.median);
+            ((end - start).abs() >= MIN_MATURATION_SPAN).then_some((d, start, end))
+        })
+        .collect()
+}
+
 /// How far along a maturation `path` ((dimension, start, end) per marker)
 /// a centre `x` is, 0 (start) to 1 (end): the earliest stage any of the
 /// path's markers shows (0 without markers).
@@ -571,22 +591,13 @@ fn normal_bounds(
     // cells, along each marker that changes on the way by enough to tell
     // the stage: CD20 rises from the lymphocytes' level, CD10 fades from
     // the brightest CD10+ B cells'.
-    let path: Vec<(usize, f64, f64)> = [
-        (
-            Marker::Cd(20),
-            f.dim(Marker::Cd(20))
-                .and_then(|d| lymph[d])
-                .map(|l| l.median),
-        ),
-        (Marker::Cd(10), brightest_cd10),
-    ]
-    .into_iter()
-    .filter_map(|(m, start)| {
-        let d = f.dim(m)?;
-        let (start, end) = (start?, mature_b[d]?.median);
-        ((end - start).abs() >= MIN_MATURATION_SPAN).then_some((d, start, end))
-    })
-    .collect();
+    let path = path_to_mature_b(f, mature_b, |m, d| {
+        if m == Marker::Cd(20) {
+            lymph[d].map(|l| l.median)
+        } else {
+            brightest_cd10
+        }
+    });
     let along_maturation = |decades: f64| {
         (path.len() == 2).then(|| Maturation {
             path: path.clone(),
@@ -1070,15 +1081,9 @@ fn judge_against_hematogones(
     // The maturation path from the reference hematogones to the mature B
     // cells, along each marker that changes on the way by enough to tell
     // the stage: CD20 rises, CD10 falls.
-    let paths: Vec<(usize, f64, f64)> = [Marker::Cd(20), Marker::Cd(10)]
-        .iter()
-        .filter_map(|&m| {
-            let d = f.dim(m)?;
-            let start = weighted(&|c| model.components[c].mean[d]);
-            let end = mature_b[d]?.median;
-            ((end - start).abs() >= MIN_MATURATION_SPAN).then_some((d, start, end))
-        })
-        .collect();
+    let paths = path_to_mature_b(f, mature_b, |_, d| {
+        Some(weighted(&|c| model.components[c].mean[d]))
+    });
     let start = ContinuumStart::of(f, bounds, model, clusters, &normal, cfg);
     for (c, cluster) in clusters.iter_mut().enumerate() {
         if cluster.blast || normal.contains(&c) || cluster.spread_decades > cfg.max_cluster_sd {
