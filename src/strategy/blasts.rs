@@ -989,6 +989,13 @@ const LEVEL_MARKERS: [(Marker, Direction); 3] = [
 /// the maturation path: the level expected at its CD20, interpolated
 /// between the reference hematogones and the mature B cells. Blasts are
 /// CD20 negative or dim and keep the reference's level. Needs CD38.
+///
+/// A departure beyond the spread counts only past the farthest a cluster
+/// of at least as many events (and [`MIN_HEMATOGONE_REFERENCE`]) that the
+/// judge does not call, that is within the spread on every other level
+/// marker and whose nearest cluster is not a called one (within
+/// [`SAME_POPULATION_SD`]), reaches on that marker: the sample's own
+/// precursors reach that far, wherever the CD38-bright reference sits.
 /// `event_means` are the means of the events each cluster holds: the joint
 /// test must hold at them as well as at the fitted centres.
 /// Returns the reference in words, the clusters that leave the
@@ -1085,67 +1092,165 @@ fn judge_against_hematogones(
         Some(weighted(&|c| model.components[c].mean[d]))
     });
     let start = ContinuumStart::of(f, bounds, model, clusters, &normal, cfg);
-    for (c, cluster) in clusters.iter_mut().enumerate() {
-        if cluster.blast || normal.contains(&c) || cluster.spread_decades > cfg.max_cluster_sd {
-            continue;
-        }
+    // Clusters the judge looks at: not called yet, not the reference, and
+    // compact enough for their centre to stand for their events.
+    let judged: Vec<bool> = (0..clusters.len())
+        .map(|c| {
+            !(clusters[c].blast
+                || normal.contains(&c)
+                || clusters[c].spread_decades > cfg.max_cluster_sd)
+        })
+        .collect();
+    // How far along the path each cluster is, 0 (reference) to 1 (mature
+    // B): the earliest stage any of the path's markers shows. Normal
+    // precursors move along all of them together; blasts that gained CD20
+    // while keeping the earliest precursors' CD10 are not further along
+    // (that asynchrony is itself leukaemic).
+    let stage_at = |mean: &[f64]| stage_along(&paths, mean);
+    // Each judged cluster's distance from the level on every reference
+    // marker (decades, in the blast direction), at its own stage.
+    let off: Vec<Vec<f64>> = (0..clusters.len())
+        .map(|c| {
+            let mean = &model.components[c].mean;
+            let stage = stage_at(mean);
+            reference
+                .iter()
+                .map(|&(d, _, dir, level, _)| off_level(dir, level, mature_b[d], stage, mean[d]))
+                .collect()
+        })
+        .collect();
+    // The judgement of cluster `c`, where the normal precursors reach
+    // `reach(k)` decades off the level on reference marker `k` (beyond
+    // their spread where larger clusters not called lie further out).
+    let judge = |c: usize, reach: &dyn Fn(usize) -> f64| -> LevelCall {
+        let cluster = &clusters[c];
         let mean = &model.components[c].mean;
-        // How far along the path the cluster is, 0 (reference) to 1
-        // (mature B): the earliest stage any of the path's markers shows.
-        // Normal precursors move along all of them together; blasts that
-        // gained CD20 while keeping the earliest precursors' CD10 are not
-        // further along (that asynchrony is itself leukaemic).
-        let stage_at = |mean: &[f64]| stage_along(&paths, mean);
         let stage = stage_at(mean);
         let departures: Vec<(Marker, Direction, f64)> = reference
             .iter()
-            .map(|&(d, m, dir, level, spread)| {
-                let beyond = off_level(dir, level, mature_b[d], stage, mean[d]) - spread;
-                (m, dir, beyond.clamp(0.0, MAX_PER_BOUND))
+            .zip(&off[c])
+            .enumerate()
+            .map(|(k, (&(_, m, dir, _, spread), &o))| {
+                (m, dir, (o - spread.max(reach(k))).clamp(0.0, MAX_PER_BOUND))
             })
             .filter(|(_, _, b)| *b > 0.0)
             .collect();
         let total: f64 = departures.iter().map(|(_, _, b)| b).sum();
-        departing[c] = !departures.is_empty();
-        let beyond_spread = departures.len() >= needed && total >= minimum;
+        if departures.len() >= needed && total >= minimum {
+            return LevelCall::Beyond(departures);
+        }
         // The joint test is for what the bounds cannot show: a cluster
         // that leaves them by the cluster deviation is judged by them.
-        let jointly = || {
-            (needed >= 2 && cluster.deviation_decades < cfg.cluster_deviation)
-                .then(|| jointly_off_level(&reference, mature_b, stage, mean))
-                .flatten()
-                .filter(|_| jointly_off_level(&inside_reference, mature_b, stage, mean).is_some())
-                // The fitted centre of a wide sample's cluster leans to the
-                // seeds that joined the fit; the events it holds must be
-                // off the level too.
-                .filter(|_| {
-                    event_means
-                        .get(c)
-                        .and_then(Option::as_ref)
-                        .is_none_or(|own| {
-                            jointly_off_level(&reference, mature_b, stage_at(own), own).is_some()
-                        })
-                })
-        };
-        if !beyond_spread && let Some(why) = jointly() {
-            cluster.blast = true;
-            cluster.aberrancies.push(why);
-            departing[c] = true;
-            continue;
+        let jointly = (needed >= 2 && cluster.deviation_decades < cfg.cluster_deviation)
+            .then(|| jointly_off_level(&reference, mature_b, stage, mean))
+            .flatten()
+            .filter(|_| jointly_off_level(&inside_reference, mature_b, stage, mean).is_some())
+            // The fitted centre of a wide sample's cluster leans to the
+            // seeds that joined the fit; the events it holds must be off
+            // the level too.
+            .filter(|_| {
+                event_means
+                    .get(c)
+                    .and_then(Option::as_ref)
+                    .is_none_or(|own| {
+                        jointly_off_level(&reference, mature_b, stage_at(own), own).is_some()
+                    })
+            });
+        match jointly.or_else(|| start.as_ref().and_then(|s| s.asynchrony(mean, &reference))) {
+            Some(why) => LevelCall::Other(why),
+            None => LevelCall::Not {
+                departs: !departures.is_empty(),
+            },
         }
-        if beyond_spread {
-            cluster.blast = true;
-            for (m, dir, b) in departures {
-                cluster.aberrancies.push(format!(
-                    "{} {b:.2} decades {} the sample's own hematogones (beyond their spread)",
-                    m.name(),
-                    dir.side()
-                ));
+    };
+    let first: Vec<Option<LevelCall>> = (0..clusters.len())
+        .map(|c| judged[c].then(|| judge(c, &|_| f64::NEG_INFINITY)))
+        .collect();
+    // A departure beyond the spread that a larger cluster left uncalled
+    // reaches too (with at least MIN_HEMATOGONE_REFERENCE events, and
+    // within the spread on every other level marker) is the reach of the
+    // sample's own precursors, not a phenotype: in
+    // regenerating marrow the hematogones' CD58 spans more than the
+    // CD38-bright reference shows, and a small piece of them that is also
+    // a little CD38 dim looked off on two markers.
+    // Nor is a cluster whose nearest cluster is called, within
+    // SAME_POPULATION_SD: a piece of that population, not a normal one.
+    let called_first: Vec<bool> = (0..clusters.len())
+        .map(|c| {
+            clusters[c].blast
+                || matches!(first[c], Some(LevelCall::Beyond(_) | LevelCall::Other(_)))
+        })
+        .collect();
+    let beside_called = |c: usize| {
+        let others = (0..clusters.len()).filter(|&o| o != c && clusters[o].events > 0);
+        nearest_cluster(model, c, others)
+            .is_some_and(|(o, dist)| called_first[o] && dist < SAME_POPULATION_SD)
+    };
+    let uncalled: Vec<usize> = (0..clusters.len())
+        .filter(|&c| {
+            matches!(first[c], Some(LevelCall::Not { .. }))
+                && clusters[c].events >= MIN_HEMATOGONE_REFERENCE
+                && !beside_called(c)
+        })
+        .collect();
+    let calls: Vec<Option<LevelCall>> = first
+        .into_iter()
+        .enumerate()
+        .map(|(c, call)| match call {
+            Some(LevelCall::Beyond(_)) => {
+                let larger: Vec<usize> = uncalled
+                    .iter()
+                    .copied()
+                    .filter(|&e| clusters[e].events >= clusters[c].events)
+                    .collect();
+                // Only a cluster within the spread on every other level
+                // marker shows how far normal precursors reach on this
+                // one: a piece of a blast population the mixture split is
+                // off on them too.
+                let reach = |k: usize| {
+                    larger
+                        .iter()
+                        .filter(|&&e| {
+                            reference
+                                .iter()
+                                .zip(&off[e])
+                                .enumerate()
+                                .all(|(j, (r, &o))| j == k || o <= r.4)
+                        })
+                        .map(|&e| off[e][k])
+                        .fold(f64::NEG_INFINITY, f64::max)
+                };
+                // Only the departures are measured again: what the larger
+                // clusters reach does not become a joint departure instead.
+                Some(match judge(c, &reach) {
+                    LevelCall::Beyond(departures) => LevelCall::Beyond(departures),
+                    _ => LevelCall::Not { departs: true },
+                })
             }
-        } else if let Some(why) = start.as_ref().and_then(|s| s.asynchrony(mean, &reference)) {
-            cluster.blast = true;
-            cluster.aberrancies.push(why);
-            departing[c] = true;
+            other => other,
+        })
+        .collect();
+    for (c, call) in calls.into_iter().enumerate() {
+        let cluster = &mut clusters[c];
+        match call {
+            Some(LevelCall::Beyond(departures)) => {
+                cluster.blast = true;
+                departing[c] = true;
+                for (m, dir, b) in departures {
+                    cluster.aberrancies.push(format!(
+                        "{} {b:.2} decades {} the sample's own hematogones (beyond their spread and the reach of larger precursor clusters not called)",
+                        m.name(),
+                        dir.side()
+                    ));
+                }
+            }
+            Some(LevelCall::Other(why)) => {
+                cluster.blast = true;
+                departing[c] = true;
+                cluster.aberrancies.push(why);
+            }
+            Some(LevelCall::Not { departs }) => departing[c] = departs,
+            None => {}
         }
     }
     if let Some(start) = &start {
@@ -1154,7 +1259,7 @@ fn judge_against_hematogones(
         }
     }
     let text = format!(
-        "hematogone reference: {events} normal precursors in {} clusters ({}); a cluster beyond their spread on {} is also a blast cluster{}",
+        "hematogone reference: {events} normal precursors in {} clusters ({}); a cluster beyond their spread (and beyond what larger clusters not called reach) on {} is also a blast cluster{}",
         normal.len(),
         reference
             .iter()
@@ -1176,6 +1281,17 @@ fn judge_against_hematogones(
             .map_or(String::new(), ContinuumStart::describe)
     );
     (Some(text), departing, joined)
+}
+
+/// What the hematogone judge makes of one cluster.
+enum LevelCall {
+    /// Beyond the hematogones' spread on enough level markers: the
+    /// departures (marker, direction, decades).
+    Beyond(Vec<(Marker, Direction, f64)>),
+    /// Off their level jointly, or beyond the continuum's start: why.
+    Other(String),
+    /// Not called; whether it leaves their spread on any level marker.
+    Not { departs: bool },
 }
 
 /// How far (decades) a cluster's centre `value` lies from the hematogones'
