@@ -875,9 +875,21 @@ fn nearest_cluster(
 /// events) when that one is a blast cluster within [`SAME_POPULATION_SD`]:
 /// `c` is then a piece of the same population.
 fn beside_blast_cluster(model: &Mixture, clusters: &[Cluster], c: usize) -> Option<f64> {
+    beside_called(model, clusters, c, |o| clusters[o].blast)
+}
+
+/// The distance to the cluster nearest to cluster `c` (among those with
+/// events) when `called` holds for that one and it lies within
+/// [`SAME_POPULATION_SD`].
+fn beside_called(
+    model: &Mixture,
+    clusters: &[Cluster],
+    c: usize,
+    called: impl Fn(usize) -> bool,
+) -> Option<f64> {
     let others = (0..clusters.len()).filter(|&o| o != c && clusters[o].events > 0);
     let (nearest, dist) = nearest_cluster(model, c, others)?;
-    (clusters[nearest].blast && dist < SAME_POPULATION_SD).then_some(dist)
+    (called(nearest) && dist < SAME_POPULATION_SD).then_some(dist)
 }
 
 /// A mixture often splits one non-Gaussian blast population into several
@@ -1169,28 +1181,20 @@ fn judge_against_hematogones(
     // A departure beyond the spread that a larger cluster left uncalled
     // reaches too (with at least MIN_HEMATOGONE_REFERENCE events, and
     // within the spread on every other level marker) is the reach of the
-    // sample's own precursors, not a phenotype: in
-    // regenerating marrow the hematogones' CD58 spans more than the
-    // CD38-bright reference shows, and a small piece of them that is also
-    // a little CD38 dim looked off on two markers.
-    // Nor is a cluster whose nearest cluster is called, within
-    // SAME_POPULATION_SD: a piece of that population, not a normal one.
-    let called_first: Vec<bool> = (0..clusters.len())
-        .map(|c| {
-            clusters[c].blast
-                || matches!(first[c], Some(LevelCall::Beyond(_) | LevelCall::Other(_)))
-        })
-        .collect();
-    let beside_called = |c: usize| {
-        let others = (0..clusters.len()).filter(|&o| o != c && clusters[o].events > 0);
-        nearest_cluster(model, c, others)
-            .is_some_and(|(o, dist)| called_first[o] && dist < SAME_POPULATION_SD)
+    // sample's own precursors, not a phenotype: in regenerating marrow the
+    // hematogones' CD58 spans more than the CD38-bright reference shows,
+    // and a small piece of them that is also a little CD38 dim looked off
+    // on two markers. Nor is a cluster whose nearest cluster is called,
+    // within SAME_POPULATION_SD: a piece of that population, not a normal
+    // one.
+    let called_first = |o: usize| {
+        clusters[o].blast || matches!(first[o], Some(LevelCall::Beyond(_) | LevelCall::Other(_)))
     };
     let uncalled: Vec<usize> = (0..clusters.len())
         .filter(|&c| {
             matches!(first[c], Some(LevelCall::Not { .. }))
                 && clusters[c].events >= MIN_HEMATOGONE_REFERENCE
-                && !beside_called(c)
+                && beside_called(model, clusters, c, called_first).is_none()
         })
         .collect();
     let calls: Vec<Option<LevelCall>> = first
