@@ -2269,6 +2269,9 @@ fn seed_modes(rows: &[f64], d: usize, seeds: &[usize], top: f64) -> Vec<Vec<f64>
         b.0.cmp(&a.0)
             .then(a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal))
     });
+    // Starts that settle at the same place settle there exactly (the same
+    // seeds, the same mean): that place is judged once.
+    modes.dedup();
     let mut kept: Vec<Vec<f64>> = Vec::new();
     for (n, centre) in modes {
         if n < MIN_SEED_GROUP || kept.len() >= SEED_GROUPS {
@@ -2494,18 +2497,21 @@ pub fn find_blasts(
         // Without it, residual blasts get a component fitted to the events
         // at the phenotype alone (step 6).
         let fit = |means: Vec<Vec<f64>>| mixture::fit(&fit_rows, d, means, 60, 0.05f64.powi(2));
-        let fitted_model = match &expected_mean {
-            Some(centre) => {
-                let mut with = means.clone();
-                with.push(centre.clone());
-                let seeded = fit(with);
-                let held = seeded
-                    .components
-                    .iter()
-                    .any(|c| near_phenotype(&c.mean, centre));
-                if held { seeded } else { fit(means.clone()) }
-            }
-            None => fit(means.clone()),
+        // A fit from the starts plus `start`, and the component that ended
+        // within RESIDUAL_RADIUS of `start`, if one did.
+        let fit_with = |start: &[f64]| {
+            let mut starts = means.clone();
+            starts.push(start.to_vec());
+            let model = fit(starts);
+            let k = model
+                .components
+                .iter()
+                .position(|c| near_phenotype(&c.mean, start));
+            (model, k)
+        };
+        let fitted_model = match expected_mean.as_deref().map(fit_with) {
+            Some((seeded, Some(_))) => seeded,
+            _ => fit(means.clone()),
         };
         let (mut model, mut assigned, mut found, mut reference, mut tails) = judge(fitted_model);
         // 5. A cluster that leaves the pattern but is too wide to be called
@@ -2564,14 +2570,7 @@ pub fn find_blasts(
         if !found.iter().any(|c| c.blast) {
             let top = cfg.saturated_centre * f.scale;
             for crowd in seed_modes(&rows, d, &seeds, top) {
-                let mut starts = means.clone();
-                starts.push(crowd.clone());
-                let refit = fit(starts);
-                let Some(k) = refit
-                    .components
-                    .iter()
-                    .position(|c| near_phenotype(&c.mean, &crowd))
-                else {
+                let (refit, Some(k)) = fit_with(&crowd) else {
                     continue;
                 };
                 let (m, a, trial, r, _) = judge(refit);
