@@ -1530,9 +1530,9 @@ struct Splitting<'a> {
 /// The mixture with every cluster that leaves the normal pattern (centre
 /// beyond the bounds by the cluster deviation) with support (at least
 /// twice the LOD) but is too wide to be called (when `wide_too`), and
-/// every cluster released as a tail with that support, replaced by the two
-/// components of a fit on its own events (weights shared out), every
-/// other component as it was; `None` when there is no such cluster.
+/// every cluster released as a tail with that support, split in two
+/// ([`split_components`], started from two of its own events); `None`
+/// when there is no such cluster.
 fn split_wide_departing(
     model: &Mixture,
     clusters: &[Cluster],
@@ -1557,12 +1557,72 @@ fn split_wide_departing(
             (too_wide || tails.contains(&c)) && k.events >= 2 * lod_events.max(1)
         })
         .collect();
-    if wide.is_empty() {
+    (!wide.is_empty()).then(|| {
+        split_components(model, rows, assigned, &wide, |_, own_rows| {
+            mixture::seed_means(own_rows, d, 2, 0x5b11)
+        })
+    })
+}
+
+/// The mixture with every cluster not called that holds at least twice
+/// the LOD and lies within [`SAME_POPULATION_SD`] of a called blast
+/// cluster split in two along the line from that blast cluster
+/// ([`split_components`], started at the blast cluster's centre and at
+/// the same distance beyond its own); `None` when there is none.
+///
+/// Blasts whose CD38 and CD81 sit between the hematogones' and the mature
+/// B cells' levels overlap the hematogones on every marker taken alone:
+/// the mixture fits components that straddle the two, half blasts and
+/// half hematogones (1,143 events, 667 of them blasts, beside two called
+/// clusters at a Canto site). A split started anywhere else cuts such a
+/// component along its widest marker and keeps both halves mixed; started
+/// from the blast cluster, the part nearest it is fitted as a cluster of
+/// its own and judged like any other.
+fn split_beside_blasts(
+    model: &Mixture,
+    clusters: &[Cluster],
+    rows: &[f64],
+    assigned: &[usize],
+    lod_events: u64,
+) -> Option<Mixture> {
+    let called = || (0..clusters.len()).filter(|&o| clusters[o].blast && clusters[o].events > 0);
+    let beside: Vec<(usize, usize)> = (0..clusters.len())
+        .filter(|&c| !clusters[c].blast && clusters[c].events >= 2 * lod_events.max(1))
+        .filter_map(|c| {
+            let (blast, dist) = nearest_cluster(model, c, called())?;
+            (dist < SAME_POPULATION_SD).then_some((c, blast))
+        })
+        .collect();
+    if beside.is_empty() {
         return None;
     }
+    let which: Vec<usize> = beside.iter().map(|&(c, _)| c).collect();
+    Some(split_components(model, rows, assigned, &which, |c, _| {
+        let own = &model.components[c].mean;
+        let blast = beside
+            .iter()
+            .find(|&&(o, _)| o == c)
+            .map_or(own, |&(_, b)| &model.components[b].mean);
+        let beyond = own.iter().zip(blast).map(|(o, b)| 2.0 * o - b).collect();
+        vec![blast.clone(), beyond]
+    }))
+}
+
+/// The mixture with each component in `which` replaced by the two
+/// components of a fit on its own events (a stride sample of at most
+/// [`FIT_EVENTS`]) started from `starts(component, own rows)`, its weight
+/// shared out between them; every other component as it was.
+fn split_components(
+    model: &Mixture,
+    rows: &[f64],
+    assigned: &[usize],
+    which: &[usize],
+    starts: impl Fn(usize, &[f64]) -> Vec<Vec<f64>>,
+) -> Mixture {
+    let d = model.dims.max(1);
     let mut components = Vec::new();
     for (c, comp) in model.components.iter().enumerate() {
-        if !wide.contains(&c) {
+        if !which.contains(&c) {
             components.push(comp.clone());
             continue;
         }
@@ -1573,8 +1633,7 @@ fn split_wide_departing(
             .step_by(stride)
             .flat_map(|&k| rows[k * d..(k + 1) * d].iter().copied())
             .collect();
-        let start = mixture::seed_means(&own_rows, d, 2, 0x5b11);
-        let halves = mixture::fit(&own_rows, d, start, 30, 0.05f64.powi(2));
+        let halves = mixture::fit(&own_rows, d, starts(c, &own_rows), 30, 0.05f64.powi(2));
         components.extend(
             halves
                 .components
@@ -1582,10 +1641,10 @@ fn split_wide_departing(
                 .map(|h| h.reweighted(comp.weight * h.weight)),
         );
     }
-    Some(Mixture {
+    Mixture {
         dims: model.dims,
         components,
-    })
+    }
 }
 
 /// How far (decades, on every marker) from the patient's expected
@@ -2578,6 +2637,28 @@ pub fn find_blasts(
                     (model, assigned, found, reference) = (m, a, trial, r);
                     break;
                 }
+            }
+        }
+        // 8. Blasts called at the LOD or more: the clusters beside them
+        // that the mixture fitted across blasts and hematogones are split
+        // along the line from the blast cluster, and the new fit is kept
+        // when more events are called. Below the LOD nothing runs, so a
+        // site's verdict never changes here, only how many of its events
+        // are counted.
+        let called_events = |clusters: &[Cluster]| {
+            clusters
+                .iter()
+                .filter(|c| c.blast)
+                .map(|c| c.events)
+                .sum::<u64>()
+        };
+        let before = called_events(&found);
+        if before >= lod_events.max(1)
+            && let Some(split) = split_beside_blasts(&model, &found, &rows, &assigned, lod_events)
+        {
+            let (m, a, trial, r, _) = judge(split);
+            if called_events(&trial) > before {
+                (model, assigned, found, reference) = (m, a, trial, r);
             }
         }
         clusters = found;
