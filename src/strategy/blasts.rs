@@ -2639,12 +2639,12 @@ pub fn find_blasts(
                 }
             }
         }
-        // 8. Blasts called at the LOD or more: the clusters beside them
-        // that the mixture fitted across blasts and hematogones are split
-        // along the line from the blast cluster, and the new fit is kept
-        // when more events are called. Below the LOD nothing runs, so a
-        // site's verdict never changes here, only how many of its events
-        // are counted.
+        // 8. Blasts called: the clusters beside them that the mixture
+        // fitted across blasts and hematogones are split along the line
+        // from the blast cluster, and the new fit is kept when more events
+        // are called (every part judged like any cluster). A called cluster
+        // below the LOD runs it too: residual blasts split among a small
+        // called cluster and its neighbours reach the LOD only together.
         let called_events = |clusters: &[Cluster]| {
             clusters
                 .iter()
@@ -2653,7 +2653,7 @@ pub fn find_blasts(
                 .sum::<u64>()
         };
         let before = called_events(&found);
-        if before >= lod_events.max(1)
+        if before > 0
             && let Some(split) = split_beside_blasts(&model, &found, &rows, &assigned, lod_events)
         {
             let (m, a, trial, r, _) = judge(split);
