@@ -901,7 +901,7 @@ fn beside_called(
 fn absorb_split_blast_components(model: &Mixture, clusters: &mut [Cluster], cfg: &BlastSettings) {
     // A piece of a population is smaller than the population: a cluster
     // larger than every blast cluster together is not one of its pieces.
-    let blast_events: u64 = clusters.iter().filter(|c| c.blast).map(|c| c.events).sum();
+    let blast_events = called_events(clusters);
     let absorbed = call_pieces_beside_blasts(model, clusters, |k, _| {
         (k.deviation_decades > 0.0 && k.events <= blast_events && !k.too_small(cfg.min_blast_size))
             .then_some(())
@@ -911,6 +911,11 @@ fn absorb_split_blast_components(model: &Mixture, clusters: &mut [Cluster], cfg:
             "part of the blast population beside it ({dist:.1} SD apart)"
         ));
     }
+}
+
+/// The events of the clusters called blasts.
+fn called_events(clusters: &[Cluster]) -> u64 {
+    clusters.iter().filter(|c| c.blast).map(|c| c.events).sum()
 }
 
 /// Calls blast clusters, until nothing changes, the clusters not called
@@ -2645,13 +2650,6 @@ pub fn find_blasts(
         // are called (every part judged like any cluster). A called cluster
         // below the LOD runs it too: residual blasts split among a small
         // called cluster and its neighbours reach the LOD only together.
-        let called_events = |clusters: &[Cluster]| {
-            clusters
-                .iter()
-                .filter(|c| c.blast)
-                .map(|c| c.events)
-                .sum::<u64>()
-        };
         let before = called_events(&found);
         if before > 0
             && let Some(split) = split_beside_blasts(&model, &found, &rows, &assigned, lod_events)
